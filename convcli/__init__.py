@@ -1,0 +1,20 @@
+"""convcli: convolve signals and images from the shell, and the library under it.
+
+>>> from convcli import convolve
+>>> convolve([0, 1, 2, 3, 4], [1, -1, 2], 'valid').tolist()
+[1, 3, 5]
+"""
+
+from .geometry import output_size
+
+__version__ = "0.1.0"
+__all__ = ["convolve", "correlate", "output_size", "pad", "__version__"]
+
+
+def __getattr__(name):
+    # the engine imports NumPy; keep `import convcli` (and `convcli outsize`) light
+    if name in ("convolve", "correlate", "pad"):
+        from . import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module 'convcli' has no attribute {name!r}")

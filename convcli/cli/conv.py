@@ -1,0 +1,137 @@
+"""``convcli conv1d`` and ``convcli conv2d``."""
+
+from __future__ import annotations
+
+import click
+
+from . import main, options
+from .batch import output_paths, run_all
+
+
+def _settings(ndim, params, ctx):
+    """Check option combinations Click cannot, and fill the command's defaults."""
+    if params["pad"] is not None and params["mode"] in ("same", "full"):
+        raise click.UsageError(f"--pad and --mode {params['mode']} both say how to pad; "
+                               "give one", ctx)
+    if params["pad"] is None and params["mode"] is None:
+        params["mode"] = "full" if ndim == 1 else "same"
+    return params
+
+
+def _job(ndim, s):
+    """The work for one input file: read, convolve, post-process, write."""
+
+    def job(path, out):
+        from ..io import formats
+        from ..io.kernelfile import load_kernel
+        from ..io.pipeline import (
+            check_output,
+            convolve_data,
+            finish,
+            pass_alpha,
+            prepare,
+            stream_audio,
+        )
+
+        fmt = formats.detect(path, s["from_format"]) if path != "-" else None
+        if ndim == 1 and fmt in ("wav", "flac", "ogg", "aiff") and stream_audio(path, out, s):
+            return
+        data = formats.read(path, s["from_format"], gray=s.get("gray", False))
+        out_fmt = check_output(data, out, s["to_format"])
+        kernel, kernel_rate = load_kernel(s["kernel"], ndim, data.sample_rate or s["rate"])
+        x, kernel, extra = prepare(data, kernel, kernel_rate, ndim)
+        y = convolve_data(x, kernel, ndim, s)
+        extra = pass_alpha(extra, kernel, s)
+        result = finish(data, y, extra, ndim, s)
+        formats.write(result, out or "-", out_fmt, precision=s["precision"],
+                      subtype=s.get("subtype"))
+
+    return job
+
+
+def _run(ndim, inputs, params):
+    ctx = click.get_current_context()
+    s = _settings(ndim, params, ctx)
+    outputs = output_paths(inputs, s["output"], s["to_format"])
+    run_all(_job(ndim, s), list(inputs), outputs, s["jobs"])
+
+
+def _shared(f):
+    for option in reversed([
+        click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+        options.kernel, options.output, options.mode,
+    ]):
+        f = option(f)
+    return f
+
+
+def _common(f):
+    for option in reversed([
+        options.pad_mode, options.pad_value, options.correlate, options.method,
+        options.normalize, options.from_, options.to, options.precision, options.rate,
+        options.jobs,
+    ]):
+        f = option(f)
+    return f
+
+
+@main.command()
+@_shared
+@click.option("--pad", callback=options.int_list((1, 2)), metavar="P|BEFORE,AFTER",
+              help="Explicit padding, then a valid convolution (as in a CNN layer).")
+@click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Keep every S-th output.")
+@click.option("--dilation", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Space kernel taps D apart.")
+@_common
+@click.option("--subtype", help="Audio sample format of the output, e.g. PCM_16, PCM_24, FLOAT.")
+def conv1d(inputs, **params):
+    """Convolve 1-D signals: numbers, audio files, columns of a matrix.
+
+    Default --mode full. A 1-D kernel filters every channel; a kernel with C
+    columns (a stereo impulse response) gives each channel its own.
+
+    \b
+    Examples:
+      echo 0 1 2 3 4 | convcli conv1d - -k 1,-1,2            # 0 1 1 3 5 2 8
+      convcli conv1d signal.txt -k 1,-1,2 --mode valid
+      convcli conv1d data.txt -k box:5 --mode same --pad-mode replicate
+      convcli conv1d speech.wav -k room-ir.wav -o reverb.wav --normalize
+      convcli conv1d speech.wav -k lowpass:cutoff=1000 -o muffled.wav
+      convcli conv1d *.wav -k echo:delay=0.3,decay=0.5 -o out/ -j 2
+    """
+    _run(1, inputs, params)
+
+
+@main.command()
+@_shared
+@click.option("--pad", callback=options.int_list((1, 2, 4)), metavar="P|R,C|T,B,L,R",
+              help="Explicit padding, then a valid convolution (as in a CNN layer).")
+@click.option("--stride", callback=options.int_list((1, 2), minimum=1), default="1",
+              metavar="S|R,C", help="Keep every S-th row and column.  [default: 1]")
+@click.option("--dilation", callback=options.int_list((1, 2), minimum=1), default="1",
+              metavar="D|R,C", help="Space kernel taps D apart.  [default: 1]")
+@_common
+@options.bias
+@click.option("--layout", type=click.Choice(("oihw", "hwio")), default="oihw", show_default=True,
+              help="Axis order of a 4-D filter bank: (K,C,kh,kw) or TensorFlow's (kh,kw,C,K).")
+@click.option("--gray", is_flag=True, help="Convert images to grayscale first.")
+@click.option("--abs", "absolute", is_flag=True, help="Take magnitudes (edge detectors).")
+@click.option("--offset", type=float, default=0.0, help="Add V to the result (e.g. 128 for "
+              "signed filters on 8-bit images).")
+def conv2d(inputs, **params):
+    """Convolve images and matrices (an image filter keeps its size: --mode same).
+
+    A 2-D kernel filters every channel; a 4-D filter bank (K,C,kh,kw) is a CNN
+    layer giving K output channels (--bias, --layout hwio).
+
+    \b
+    Examples:
+      convcli conv2d photo.png -k gaussian:sigma=3 -o blur.png
+      convcli conv2d photo.png -k sobel-x --abs --gray -o edges.png
+      convcli conv2d photo.jpg -k sharpen -o sharp.jpg
+      convcli conv2d matrix.txt -k "1 2 1; 0 0 0; -1 -2 -1" --mode valid
+      convcli conv2d image.npy -k bank.npy --bias 0.1,0 --stride 2 --pad 1 --correlate -o y.npy
+      convcli conv2d photos/*.jpg -k box:5 -o small/ -j 2
+    """
+    _run(2, inputs, params)

@@ -1,0 +1,70 @@
+"""Click options that several commands share, defined once."""
+
+from __future__ import annotations
+
+import click
+
+from ..geometry import MODES, PAD_ALIASES, PAD_MODES
+
+FORMAT_NAMES = ("txt", "json", "npy", "wav", "flac", "ogg", "aiff", "png", "jpg", "tiff", "bmp",
+                "gif", "webp", "pgm", "ppm")
+
+
+def int_list(counts, minimum=0):
+    """A Click callback turning ``'1,2'`` into ``(1, 2)``, allowing ``counts`` values."""
+
+    def parse(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            numbers = tuple(int(v) for v in value.replace("x", ",").split(","))
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not a list of whole numbers") from None
+        if len(numbers) not in counts:
+            allowed = " or ".join(str(c) for c in counts)
+            raise click.BadParameter(f"{value!r} has {len(numbers)} values; give {allowed}")
+        if any(n < minimum for n in numbers):
+            raise click.BadParameter(f"{value!r}: values must be at least {minimum}")
+        return numbers
+
+    return parse
+
+
+def _float_list(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return tuple(float(v) for v in value.split(","))
+    except ValueError:
+        return value  # a file name
+
+
+kernel = click.option("-k", "--kernel", required=True, metavar="KERNEL",
+                      help="A file, a named kernel (see 'convcli kernels') or numbers: "
+                           "'1,-1,2', '1 2 1; 0 0 0; -1 -2 -1'.")
+output = click.option("-o", "--output", metavar="OUT",
+                      help="Output file, DIR/ for several inputs, or - for standard output.")
+mode = click.option("--mode", type=click.Choice(MODES),
+                    help="Implicit padding, centred as scipy.signal.convolve does.")
+pad_mode = click.option("--pad-mode", type=click.Choice(PAD_MODES + tuple(PAD_ALIASES)),
+                        default="zeros", show_default=True, help="What the padding holds.")
+pad_value = click.option("--pad-value", type=float, default=0.0, show_default=True,
+                         help="The value of --pad-mode constant.")
+correlate = click.option("--correlate", is_flag=True,
+                         help="Slide the kernel unflipped, as CNN frameworks do.")
+method = click.option("--method", type=click.Choice(("auto", "direct", "fft")), default="auto",
+                      show_default=True, help="auto picks direct, FFT or overlap-add by cost.")
+normalize = click.option("--normalize", is_flag=True,
+                         help="Audio: peak to full scale. Images: min-max stretch to the range.")
+to = click.option("--to", "to_format", type=click.Choice(FORMAT_NAMES),
+                  help="Output format, when the extension does not say it.")
+from_ = click.option("--from", "from_format", type=click.Choice(FORMAT_NAMES),
+                     help="Input format, when the extension or content does not say it.")
+precision = click.option("--precision", type=click.IntRange(1, 17),
+                         help="Print numbers as %.Ng instead of their shortest exact form.")
+jobs = click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+                    help="Files processed in parallel.")
+rate = click.option("--rate", type=click.FloatRange(min=0, min_open=True),
+                    help="Sample rate in Hz for FIR kernels when the input is not audio.")
+bias = click.option("--bias", callback=_float_list, metavar="B1,B2,...|FILE",
+                    help="Biases of a filter bank, one per filter.")

@@ -1,0 +1,94 @@
+"""CNN filter banks: im2col + one matrix product, forward and backward.
+
+Layouts, fixed here once: images ``(B, H, W, C)``; filter banks ``(K, C, kh, kw)``
+(PyTorch's OIHW); outputs ``(B, H', W', K)``. The kernels here *correlate* (as CNN
+frameworks do); ``convolve`` flips them before calling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .padding import pad_pairs
+
+
+def im2col(xp: np.ndarray, kshape, stride, dilation) -> np.ndarray:
+    """Patches of padded ``xp`` (B, Hp, Wp, C) as a matrix (B*H'*W', kh*kw*C)."""
+    (kh, kw), (sh, sw), (dh, dw) = kshape, stride, dilation
+    ke = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    win = sliding_window_view(xp, ke, axis=(1, 2))  # (B, H'', W'', C, keh, kew)
+    win = win[:, ::sh, ::sw, :, ::dh, ::dw]  # (B, H', W', C, kh, kw)
+    b, ho, wo, c = win.shape[:4]
+    return win.transpose(0, 1, 2, 4, 5, 3).reshape(b * ho * wo, kh * kw * c)
+
+
+def _matrix(w: np.ndarray) -> np.ndarray:
+    """Filter bank (K, C, kh, kw) as the matrix (kh*kw*C, K) that im2col rows multiply."""
+    k = w.shape[0]
+    return w.transpose(2, 3, 1, 0).reshape(-1, k)  # (kh, kw, C, K) -> (kh*kw*C, K)
+
+
+def bank_forward(x, w, bias=None, stride=(1, 1), pairs=((0, 0), (0, 0)), dilation=(1, 1),
+                 pad_mode="zeros", pad_value=0.0, keep_cols=False):
+    """Correlate a batch of images with a filter bank.
+
+    Parameters
+    ----------
+    x : ndarray of shape (B, H, W, C)
+    w : ndarray of shape (K, C, kh, kw)
+    bias : ndarray of shape (K,), optional
+    stride, dilation : (int, int)
+    pairs : ((top, bottom), (left, right)) padding
+    keep_cols : bool
+        Also return the im2col matrix, which the backward pass needs.
+
+    Returns
+    -------
+    y : ndarray of shape (B, H', W', K)
+    cols : ndarray of shape (B*H'*W', kh*kw*C), only with ``keep_cols``
+    """
+    xp = pad_pairs(x, ((0, 0),) + tuple(pairs), pad_mode, pad_value)
+    b, hp, wp, _ = xp.shape
+    kh, kw = w.shape[2:]
+    ho = (hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    cols = im2col(xp, (kh, kw), stride, dilation)
+    y = cols @ _matrix(w).astype(np.result_type(cols, w), copy=False)  # (B*H'*W', K)
+    if bias is not None:
+        y += bias
+    y = y.reshape(b, ho, wo, -1)  # (B, H', W', K)
+    return (y, cols) if keep_cols else y
+
+
+def bank_backward(dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), dilation=(1, 1)):
+    """Gradients of :func:`bank_forward` (zero padding) with respect to x, w and bias.
+
+    Parameters
+    ----------
+    dy : ndarray of shape (B, H', W', K)
+    cols : ndarray of shape (B*H'*W', kh*kw*C), as the forward pass returned it
+    x_shape : (B, H, W, C)
+    w : ndarray of shape (K, C, kh, kw)
+
+    Returns
+    -------
+    dx : ndarray of shape (B, H, W, C)
+    dw : ndarray of shape (K, C, kh, kw)
+    db : ndarray of shape (K,)
+    """
+    b, h, wd, c = x_shape
+    k, _, kh, kw = w.shape
+    _, ho, wo, _ = dy.shape
+    dy2 = dy.reshape(-1, k)  # (M, K)
+    dw = (cols.T @ dy2).reshape(kh, kw, c, k).transpose(3, 2, 0, 1)  # (K, C, kh, kw)
+    db = dy2.sum(axis=0)
+    dcols = (dy2 @ _matrix(w).T).reshape(b, ho, wo, kh, kw, c)  # (B, H', W', kh, kw, C)
+    (top, bottom), (left, right) = pairs
+    dxp = np.zeros((b, h + top + bottom, wd + left + right, c), dtype=dcols.dtype)
+    (sh, sw), (dh, dwl) = stride, dilation
+    for i in range(kh):  # col2im: scatter each tap's gradient back onto the input
+        for j in range(kw):
+            dxp[:, i * dh : i * dh + sh * (ho - 1) + 1 : sh,
+                j * dwl : j * dwl + sw * (wo - 1) + 1 : sw] += dcols[:, :, :, i, j]
+    return dxp[:, top : top + h, left : left + wd], dw, db

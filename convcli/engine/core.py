@@ -1,0 +1,235 @@
+"""``convolve`` and ``correlate``: argument checks, geometry, and the choice of method."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import DataError, ShapeError
+from ..geometry import axes, check_nonempty
+from .bank import bank_forward
+from .direct import correlate_direct
+from .padding import canonical_mode, is_zero_padding, pad_pairs
+from .spectral import dilate, fft_window, oa_block_size, oa_full
+
+METHODS = ("auto", "direct", "fft")
+
+# Cost model, in nanoseconds, fitted on a 2-core x86_64 machine (bench/fit_cost.py).
+_NS_DOT = 0.12  # one multiply-add of np.correlate (SIMD dot products)
+_NS_SHIFT = 0.9  # one element of a shifted multiply-add pass over an array
+_NS_FFT = 1.6  # per point per log2(points) of a real FFT, forward + inverse together
+_NS_PASS = 4000.0  # fixed cost of one numpy pass or transform call
+
+
+def _as_array(a, what: str) -> np.ndarray:
+    """Numeric ndarray (bool and integer kept exact, others as float64 or float32)."""
+    a = np.asarray(a)
+    if a.dtype == bool:
+        a = a.astype(np.int64)
+    if np.iscomplexobj(a) or not np.issubdtype(a.dtype, np.number):
+        raise DataError(f"the {what} must be real numbers, not {a.dtype}")
+    if np.issubdtype(a.dtype, np.integer):
+        return a.astype(np.int64, copy=False)
+    if a.dtype not in (np.float32, np.float64):
+        a = a.astype(np.float64)
+    if a.size and not np.isfinite(a).all():
+        raise DataError(f"the {what} holds NaN or infinity")
+    return a
+
+
+def _exact_bound(x, w) -> float:
+    """An upper bound on any output magnitude of an integer convolution."""
+    return float(np.abs(x).max(initial=0)) * float(np.abs(w).sum())
+
+
+def _costs(geometry, channels: int, kernel_taps: int, zero_pad: bool) -> dict:
+    """Estimated nanoseconds of each method for this geometry."""
+    out = math.prod(ax.length for ax in geometry)
+    taps = math.prod(ax.k for ax in geometry)
+    nd = len(geometry)
+    if nd == 1 and (geometry[0].stride == 1 or geometry[0].dilation == 1):
+        direct = out * taps * _NS_DOT * channels + _NS_PASS * channels * geometry[0].stride
+    else:
+        direct = (out * _NS_SHIFT * channels + _NS_PASS) * kernel_taps
+    span = [ax.span if not zero_pad else ax.n + ax.ke - 1 for ax in geometry]
+    points = math.prod(span)
+    fft = 3 * points * math.log2(points + 1) * _NS_FFT * channels / 2 + 3 * _NS_PASS
+    costs = {"direct": direct, "fft": fft}
+    if nd == 1 and geometry[0].ke * 16 < geometry[0].span:
+        size = oa_block_size(geometry[0].ke)
+        blocks = geometry[0].span / (size - geometry[0].ke + 1)
+        costs["oa"] = blocks * 2 * size * math.log2(size) * _NS_FFT * channels / 2 + _NS_PASS
+    return costs
+
+
+def choose_method(geometry, channels=1, kernel_taps=None, zero_pad=True) -> str:
+    """Pick 'direct', 'fft' or 'oa' (overlap-add) by the cost model."""
+    taps = kernel_taps if kernel_taps is not None else math.prod(ax.k for ax in geometry)
+    costs = _costs(geometry, channels, taps, zero_pad)
+    return min(costs, key=costs.get)
+
+
+def _resolve_method(method, geometry, x, w, nd, zero_pad) -> str:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    channels = max(1, x.size // max(1, math.prod(x.shape[:nd])))
+    nonzero = int(np.count_nonzero(w.reshape(w.shape[:nd] + (-1,)).any(axis=-1)))
+    chosen = choose_method(geometry, channels, nonzero, zero_pad) if method == "auto" else method
+    if chosen != "direct" and x.dtype.kind == w.dtype.kind == "i":
+        # integer inputs promise exact integer outputs: FFT only where rounding makes it exact
+        points = sum(ax.n + ax.ke for ax in geometry)
+        if _exact_bound(x, w) * 2.0**-52 * 8 * math.log2(points + 2) * (nd + 1) >= 0.25:
+            chosen = "direct"
+    return chosen
+
+
+def _spectral(x, wc, nd, geometry, method, zero_pad, pad_mode, pad_value):
+    """Convolve by FFT or overlap-add; ``wc`` is in convolution orientation."""
+    wd = dilate(wc, nd, [ax.dilation for ax in geometry])
+    if zero_pad:
+        starts = [ax.ke - 1 - ax.before for ax in geometry]
+    else:
+        x = pad_pairs(x, [(ax.before, ax.after) for ax in geometry], pad_mode, pad_value)
+        starts = [ax.ke - 1 for ax in geometry]
+    lengths = [ax.length for ax in geometry]
+    strides = [ax.stride for ax in geometry]
+    if method == "oa":
+        x2 = x.reshape(x.shape[0], -1)  # (frames, channels)
+        full = oa_full(x2, wd.reshape(wd.shape[0], -1))
+        full = np.concatenate([full, np.zeros((1, full.shape[1]), full.dtype)])
+        index = np.clip(starts[0] + strides[0] * np.arange(lengths[0]), -1, len(full) - 1)
+        return full[index].reshape((lengths[0],) + x.shape[1:])
+    return fft_window(x, wd, nd, starts, lengths, strides)
+
+
+def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim, bias, layout):
+    x = _as_array(x, "input")
+    w = _as_array(w, "kernel")
+    if mode is None and pad is None:
+        mode = "full"
+    if w.ndim == 4 and ndim in (None, 2):
+        return _bank(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, bias, layout)
+    if bias is not None:
+        raise ShapeError("a bias needs a 4-D filter bank (K, C, kh, kw)")
+    nd = ndim or w.ndim
+    if w.ndim < nd or x.ndim < nd:
+        raise ShapeError(f"a {nd}-D convolution needs a {nd}-D input and kernel, "
+                         f"got {x.ndim}-D and {w.ndim}-D")
+    if w.ndim > nd and w.shape[nd:] != x.shape[nd:]:
+        raise ShapeError(f"the kernel has {_channels(w, nd)} channel(s) but the input has "
+                         f"{_channels(x, nd)}")
+    geometry = axes(x.shape[:nd], w.shape[:nd], mode, pad=pad, stride=stride, dilation=dilation)
+    check_nonempty(geometry)
+    zero_pad = is_zero_padding(pad_mode, pad_value)
+    chosen = _resolve_method(method, geometry, x, w, nd, zero_pad)
+    spatial = tuple(range(nd))
+    if chosen == "direct":
+        wf = np.flip(w, spatial) if flip else w  # correlation orientation
+        xp = pad_pairs(x, [(ax.before, ax.after) for ax in geometry], pad_mode, pad_value)
+        stride_t = tuple(ax.stride for ax in geometry)
+        return correlate_direct(xp, wf, nd, stride_t, tuple(ax.dilation for ax in geometry))
+    wc = w if flip else np.flip(w, spatial)  # convolution orientation
+    y = _spectral(x, wc, nd, geometry, chosen, zero_pad, pad_mode, pad_value)
+    if x.dtype.kind == w.dtype.kind == "i":
+        return np.rint(y).astype(np.int64)
+    return y
+
+
+def _channels(a, nd) -> int:
+    return math.prod(a.shape[nd:])
+
+
+def _bank(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, bias, layout):
+    """A CNN layer: (H, W[, C]) or (B, H, W, C) input, (K, C, kh, kw) bank -> (..., H', W', K)."""
+    if layout not in ("oihw", "hwio"):
+        raise ValueError(f"unknown layout {layout!r}; expected oihw or hwio")
+    if layout == "hwio":
+        w = w.transpose(3, 2, 0, 1)  # (kh, kw, C, K) -> (K, C, kh, kw)
+    if x.ndim not in (2, 3, 4):
+        raise ShapeError(f"a filter bank needs (H, W, C) or (B, H, W, C) input, got {x.ndim}-D")
+    batch = x.reshape((1,) * (4 - x.ndim) + x.shape) if x.ndim < 4 else x
+    if x.ndim == 2:
+        batch = x[None, :, :, None]  # (1, H, W, 1)
+    k, c = w.shape[:2]
+    if batch.shape[3] != c:
+        raise ShapeError(f"the filter bank expects {c} input channel(s) but the input has "
+                         f"{batch.shape[3]}")
+    if bias is not None:
+        bias = np.asarray(bias, dtype=np.float64).reshape(-1)
+        if bias.size != k:
+            raise ShapeError(f"{bias.size} bias value(s) for {k} filter(s)")
+    geometry = axes(batch.shape[1:3], w.shape[2:], mode, pad=pad, stride=stride, dilation=dilation)
+    check_nonempty(geometry)
+    wf = np.flip(w, (2, 3)) if flip else w
+    if x.dtype.kind != "i" or wf.dtype.kind != "i" or bias is not None:
+        batch = batch.astype(np.result_type(batch, wf, np.float32), copy=False)
+    y = bank_forward(batch, wf, bias,
+                     tuple(ax.stride for ax in geometry),
+                     tuple((ax.before, ax.after) for ax in geometry),
+                     tuple(ax.dilation for ax in geometry), canonical_mode(pad_mode), pad_value)
+    return y if x.ndim == 4 else y[0]
+
+
+def convolve(x, w, mode: str | None = None, *, pad=None, pad_mode: str = "zeros",
+             pad_value: float = 0.0, stride=1, dilation=1, method: str = "auto",
+             ndim: int | None = None, bias=None, layout: str = "oihw") -> np.ndarray:
+    """Convolve ``x`` with ``w`` (the kernel flipped, as in SciPy and NumPy).
+
+    Parameters
+    ----------
+    x : array_like of shape (n_0, ..., n_{ndim-1}, *channels)
+        Signal or image. Axes past ``ndim`` are channels, each filtered alike.
+        With a filter bank: (H, W), (H, W, C) or (B, H, W, C).
+    w : array_like of shape (k_0, ..., k_{ndim-1}[, *channels]) or (K, C, kh, kw)
+        Kernel. Trailing channel axes give each channel its own kernel; a 4-D
+        kernel is a CNN filter bank (``layout='hwio'`` reads (kh, kw, C, K)).
+    mode : {'full', 'same', 'valid'}, optional
+        Implicit padding, centred as ``scipy.signal.convolve`` centres it;
+        default 'full', or 'valid' after explicit ``pad``.
+    pad : int or sequence of int, optional
+        Explicit padding, then a 'valid' convolution: ``P``, ``(before, after)``
+        in 1-D, one value per axis, or ``(b0, a0, b1, a1, ...)``.
+    pad_mode : {'zeros', 'constant', 'replicate', 'symmetric', 'reflect', 'circular'}
+        What implicit or explicit padding holds (aliases ``edge`` and ``wrap``).
+    pad_value : float
+        The value of ``constant`` padding.
+    stride, dilation : int or sequence of int
+    method : {'auto', 'direct', 'fft'}
+    ndim : int, optional
+        Number of convolved axes; default ``w.ndim`` (2 for a filter bank).
+    bias : array_like of shape (K,), optional
+        Added to each output channel of a filter bank.
+
+    Returns
+    -------
+    ndarray of shape (out_0, ..., out_{ndim-1}, *channels) or (H', W', K)
+        int64 (exact) when ``x`` and ``w`` are integers, float32 when both are
+        float32, else float64.
+
+    Examples
+    --------
+    >>> convolve([0, 1, 2, 3, 4], [1, -1, 2]).tolist()
+    [0, 1, 1, 3, 5, 2, 8]
+    >>> convolve([0, 1, 2, 3, 4], [1, -1, 2], 'valid').tolist()
+    [1, 3, 5]
+    """
+    return _run(x, w, True, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim,
+                bias, layout)
+
+
+def correlate(x, w, mode: str | None = None, *, pad=None, pad_mode: str = "zeros",
+              pad_value: float = 0.0, stride=1, dilation=1, method: str = "auto",
+              ndim: int | None = None, bias=None, layout: str = "oihw") -> np.ndarray:
+    """Correlate ``x`` with ``w`` (the kernel unflipped, as CNN frameworks do).
+
+    Same parameters and shapes as :func:`convolve`; ``correlate(x, w)`` equals
+    ``convolve(x, w flipped along its convolved axes)``.
+
+    Examples
+    --------
+    >>> correlate([0, 1, 2, 3, 4], [1, -1, 2], 'valid').tolist()
+    [3, 5, 7]
+    """
+    return _run(x, w, False, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim,
+                bias, layout)

@@ -1,0 +1,91 @@
+"""Direct (spatial-domain) valid correlation with stride and dilation.
+
+Every direct path computes ``y[i] = sum_j xp[i*s + j*d] * wf[j]`` over the leading
+``nd`` axes of an already padded ``xp``; trailing axes are channels, filtered by
+the same kernel or, when ``wf`` has them too, each by its own. Only the kept
+(strided) outputs are computed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def correlate_naive(xp: np.ndarray, wf: np.ndarray, nd: int, stride, dilation) -> np.ndarray:
+    """Reference implementation: one window at a time. For tests only."""
+    k = wf.shape[:nd]
+    ke = [dilation[a] * (k[a] - 1) + 1 for a in range(nd)]
+    out = [(xp.shape[a] - ke[a]) // stride[a] + 1 for a in range(nd)]
+    kernel = wf.reshape(k + (1,) * (xp.ndim - wf.ndim) + wf.shape[nd:])
+    y = np.zeros(tuple(out) + xp.shape[nd:], dtype=np.result_type(xp, wf, np.float64))
+    for i in np.ndindex(*out):
+        window = tuple(
+            slice(i[a] * stride[a], i[a] * stride[a] + ke[a], dilation[a]) for a in range(nd)
+        )
+        y[i] = (xp[window] * kernel).sum(axis=tuple(range(nd)))
+    return y
+
+
+def correlate_direct(xp: np.ndarray, wf: np.ndarray, nd: int, stride, dilation) -> np.ndarray:
+    """Valid correlation of padded ``xp`` with ``wf``, computing only the kept outputs.
+
+    Parameters
+    ----------
+    xp : ndarray of shape (n_0, ..., n_{nd-1}, *channels)
+    wf : ndarray of shape (k_0, ..., k_{nd-1}) or (k_0, ..., k_{nd-1}, *channels)
+    nd : int
+        Number of leading (convolved) axes.
+    stride, dilation : tuple of int, one per axis
+
+    Returns
+    -------
+    ndarray of shape (out_0, ..., out_{nd-1}, *channels)
+        int64 when both inputs are integers (exact), else floating.
+    """
+    if nd == 1 and (stride[0] == 1 or dilation[0] == 1):
+        return _correlate_1d(xp, wf, stride[0], dilation[0])
+    return _shift_add(xp, wf, nd, stride, dilation)
+
+
+def _shift_add(xp, wf, nd, stride, dilation):
+    """Accumulate one shifted, strided view of ``xp`` per nonzero kernel tap."""
+    k = wf.shape[:nd]
+    out = tuple(
+        (xp.shape[a] - dilation[a] * (k[a] - 1) - 1) // stride[a] + 1 for a in range(nd)
+    )
+    y = np.zeros(out + xp.shape[nd:], dtype=np.result_type(xp, wf))
+    tmp = np.empty_like(y)
+    for j in np.ndindex(*k):
+        tap = wf[j]
+        if not np.any(tap):
+            continue  # sparse kernels (echoes, dilated designs) cost only their taps
+        view = tuple(
+            slice(j[a] * dilation[a], j[a] * dilation[a] + stride[a] * (out[a] - 1) + 1, stride[a])
+            for a in range(nd)
+        )
+        np.multiply(xp[view], tap, out=tmp)
+        y += tmp
+    return y
+
+
+def _correlate_1d(xp, wf, s, d):
+    """1-D by ``np.correlate`` (SIMD dot products), split into phases for stride or dilation."""
+    channels = xp.shape[1:]
+    x2 = xp.reshape(xp.shape[0], -1)  # (n, C)
+    w2 = wf.reshape(wf.shape[0], -1)  # (k, C) or (k, 1)
+    k = w2.shape[0]
+    out = (x2.shape[0] - d * (k - 1) - 1) // s + 1
+    y = np.zeros((out, x2.shape[1]), dtype=np.result_type(xp, wf))
+    for c in range(x2.shape[1]):
+        xc = x2[:, c]
+        wc = w2[:, c if w2.shape[1] > 1 else 0]
+        if s > 1:  # polyphase: y[i] = sum_r sum_q x[(i+q)s + r] w[qs + r]
+            for r in range(min(s, k)):
+                taps = wc[r::s]
+                y[:, c] += np.correlate(xc[r::s][: out + len(taps) - 1], taps, "valid")
+        elif d > 1:  # outputs i = m*d + r read only samples of phase r
+            for r in range(min(d, out)):
+                y[r::d, c] = np.correlate(xc[r::d], wc, "valid")[: len(y[r::d])]
+        else:
+            y[:, c] = np.correlate(xc, wc, "valid")
+    return y.reshape((out,) + channels)

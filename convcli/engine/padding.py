@@ -1,0 +1,96 @@
+"""Padding of N-D arrays: MATLAB ``padarray`` semantics with NumPy underneath."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..geometry import PAD_ALIASES as ALIASES
+from ..geometry import PAD_MODES
+
+_NUMPY = {
+    "replicate": "edge",
+    "symmetric": "symmetric",
+    "reflect": "reflect",
+    "circular": "wrap",
+}
+
+
+def canonical_mode(mode: str) -> str:
+    """The canonical name of a pad mode, resolving the aliases ``edge`` and ``wrap``."""
+    name = ALIASES.get(mode, mode)
+    if name not in PAD_MODES:
+        raise ValueError(f"unknown pad mode {mode!r}; expected one of {', '.join(PAD_MODES)}")
+    return name
+
+
+def is_zero_padding(mode: str, value: float = 0.0) -> bool:
+    """True when the padding holds zeros, which FFTs get for free."""
+    name = canonical_mode(mode)
+    return name == "zeros" or (name == "constant" and value == 0)
+
+
+def pad_pairs(x: np.ndarray, pairs, mode: str = "zeros", value: float = 0.0) -> np.ndarray:
+    """Pad the leading axes of ``x`` by ``(before, after)`` pairs; later axes are left alone.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_0, ..., n_m, *channels)
+    pairs : sequence of (int, int), one per leading axis
+    mode : str
+        One of ``PAD_MODES`` or an alias.
+    value : float
+        What ``constant`` padding holds.
+    """
+    name = canonical_mode(mode)
+    widths = [tuple(p) for p in pairs] + [(0, 0)] * (x.ndim - len(pairs))
+    if not any(b or a for b, a in widths):
+        return x
+    if name in ("zeros", "constant"):
+        fill = 0 if name == "zeros" else value
+        if np.issubdtype(x.dtype, np.integer) and float(fill) != int(fill):
+            x = x.astype(np.float64)
+        return np.pad(x, widths, mode="constant", constant_values=fill)
+    for axis, (b, a) in enumerate(widths):
+        if (b or a) and x.shape[axis] == 0:
+            raise ShapeError(f"cannot {name}-pad an empty axis {axis}")
+    return np.pad(x, widths, mode=_NUMPY[name])
+
+
+def pad(x, size, mode: str = "zeros", value: float = 0.0, direction: str = "both") -> np.ndarray:
+    """Pad an array as MATLAB's ``padarray`` does.
+
+    Parameters
+    ----------
+    x : array_like of any shape
+    size : int or sequence of int
+        Padding per axis. An int pads every axis; a sequence pads the first
+        ``len(size)`` axes and leaves the rest alone.
+    mode : {'zeros', 'constant', 'replicate', 'symmetric', 'reflect', 'circular'}
+        Aliases ``edge`` and ``wrap`` are accepted.
+    value : float
+        What ``constant`` padding holds.
+    direction : {'both', 'pre', 'post'}
+
+    Returns
+    -------
+    ndarray
+        ``x`` padded, of the same dtype unless a non-integer value pads integers.
+
+    Examples
+    --------
+    >>> pad([1, 2, 3], 2, mode='symmetric').tolist()
+    [2, 1, 1, 2, 3, 3, 2]
+    """
+    x = np.asarray(x)
+    sizes = (size,) * x.ndim if isinstance(size, int) else tuple(size)
+    if len(sizes) > x.ndim:
+        raise ShapeError(f"padding names {len(sizes)} axes but the data has {x.ndim}")
+    if any(p < 0 for p in sizes):
+        raise ValueError("padding cannot be negative")
+    if direction not in ("both", "pre", "post"):
+        raise ValueError(f"unknown direction {direction!r}; expected both, pre or post")
+    pre = direction in ("both", "pre")
+    post = direction in ("both", "post")
+    pairs = [(p if pre else 0, p if post else 0) for p in sizes]
+    return pad_pairs(x, pairs, mode, value)

@@ -1,0 +1,152 @@
+"""FFT convolution: one big transform, or overlap-add for a long signal and a short kernel.
+
+Both compute the *full* convolution ``y[m] = sum_j x[m-j] * w[j]`` over the leading
+``nd`` axes and return only the requested (strided) window of it, so that the
+caller never materialises zero padding. Trailing axes are channels.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+WORKERS = min(os.cpu_count() or 1, 4)
+
+
+def dilate(w: np.ndarray, nd: int, dilation) -> np.ndarray:
+    """Insert ``d-1`` zeros between kernel taps along each of the leading axes."""
+    if all(d == 1 for d in dilation):
+        return w
+    shape = tuple(dilation[a] * (w.shape[a] - 1) + 1 for a in range(nd)) + w.shape[nd:]
+    out = np.zeros(shape, dtype=w.dtype)
+    out[tuple(slice(None, None, d) for d in dilation)] = w
+    return out
+
+
+def _fft_dtype(x, w):
+    """float32 transforms when both operands are float32, else float64."""
+    single = x.dtype == np.float32 and w.dtype == np.float32
+    return np.float32 if single else np.float64
+
+
+def _window(y, starts, lengths, strides, sizes):
+    """Take indices ``start + i*stride`` (mod the transform size) along each axis."""
+    for a, (st, ln, s, size) in enumerate(zip(starts, lengths, strides, sizes)):
+        stop = st + s * (ln - 1) + 1
+        if st >= 0 and stop <= size:
+            index = slice(st, stop, s)
+        else:
+            index = (st + s * np.arange(ln)) % size
+        y = y[(slice(None),) * a + (index,)]
+    return y
+
+
+def fft_window(x, wd, nd, starts, lengths, strides, workers=None):
+    """Full convolution of ``x`` and (dilated) ``wd`` by FFT, cropped to a strided window.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n_0, ..., n_{nd-1}, *channels)
+    wd : ndarray of shape (ke_0, ..., ke_{nd-1}) or with the same trailing channels
+    starts, lengths, strides : tuple of int per axis
+        Output ``i`` of an axis is index ``starts[a] + i*strides[a]`` of the full result
+        (outside ``[0, n+ke-1)`` it is zero).
+
+    Returns
+    -------
+    ndarray of shape (lengths..., *channels)
+    """
+    import scipy.fft as sfft
+
+    dtype = _fft_dtype(x, wd)
+    axes = tuple(range(nd))
+    sizes = []
+    for a in axes:
+        full = x.shape[a] + wd.shape[a] - 1
+        end = starts[a] + strides[a] * (lengths[a] - 1)
+        # smallest circular size that aliases nothing into the requested window
+        sizes.append(sfft.next_fast_len(max(full - starts[a], end + 1, 1), real=True))
+    w = wd.reshape(wd.shape[:nd] + (1,) * (x.ndim - wd.ndim) + wd.shape[nd:])
+    workers = WORKERS if workers is None else workers
+    spectrum = sfft.rfftn(x.astype(dtype, copy=False), sizes, axes=axes, workers=workers)
+    spectrum *= sfft.rfftn(w.astype(dtype, copy=False), sizes, axes=axes, workers=workers)
+    y = sfft.irfftn(spectrum, sizes, axes=axes, workers=workers)
+    return np.ascontiguousarray(_window(y, starts, lengths, strides, sizes))
+
+
+def oa_block_size(ke: int) -> int:
+    """Transform size for overlap-add with a kernel spanning ``ke`` samples."""
+    import scipy.fft as sfft
+
+    return sfft.next_fast_len(max(8 * ke, 1024), real=True)
+
+
+class OverlapAdd:
+    """Full 1-D convolution with a fixed kernel, fed block by block.
+
+    The kernel's FFT is computed once. ``push`` takes any number of frames and
+    returns as many frames of the full result; ``flush`` returns the last
+    ``ke - 1``. Memory is a few transform blocks, whatever the signal length.
+
+    Parameters
+    ----------
+    wd : ndarray of shape (ke,) or (ke, channels)
+    channels : int
+        Channels of the signal that will be pushed, shape (frames, channels).
+    dtype : float32 or float64
+    """
+
+    def __init__(self, wd, channels: int, dtype=np.float64, size: int | None = None, workers=None):
+        import scipy.fft as sfft
+
+        self._fft = sfft
+        self.ke = wd.shape[0]
+        self.size = size or oa_block_size(self.ke)
+        self.block = self.size - self.ke + 1  # input frames per transform
+        w2 = wd.reshape(self.ke, -1).astype(dtype)  # (ke, 1 or C)
+        self.spectrum = sfft.rfft(w2, self.size, axis=0)  # (size//2+1, 1 or C)
+        self.tail = np.zeros((self.ke - 1, channels), dtype)
+        self.pending = np.zeros((0, channels), dtype)
+        self.dtype = dtype
+        self.workers = WORKERS if workers is None else workers
+
+    def push(self, x: np.ndarray) -> np.ndarray:
+        """Feed frames of shape (frames, channels); return the finished output frames."""
+        x = np.concatenate([self.pending, x.astype(self.dtype, copy=False)])
+        nb = len(x) // self.block
+        self.pending = x[nb * self.block :]
+        if nb == 0:
+            return x[:0]
+        blocks = x[: nb * self.block].reshape(nb, self.block, -1)  # (nb, L, C)
+        y = self._fft.irfft(
+            self._fft.rfft(blocks, self.size, axis=1, workers=self.workers) * self.spectrum,
+            self.size,
+            axis=1,
+            workers=self.workers,
+        )[:, : self.block + self.ke - 1]  # (nb, L + ke - 1, C)
+        L, C = self.block, x.shape[1]
+        out = np.zeros(((nb + 1) * L, C), self.dtype)
+        out[: nb * L] = y[:, :L].reshape(nb * L, C)
+        out[L:].reshape(nb, L, C)[:, : self.ke - 1] += y[:, L:]  # spill into the next block
+        out[: self.ke - 1] += self.tail
+        self.tail = out[nb * L : nb * L + self.ke - 1].copy()
+        return out[: nb * L]
+
+    def flush(self) -> np.ndarray:
+        """Convolve what is still pending and return the rest of the full result."""
+        n = len(self.pending)
+        if n == 0:
+            tail, self.tail = self.tail, self.tail[:0]
+            return tail
+        out = self.push(np.zeros((self.block - n, self.pending.shape[1]), self.dtype))
+        return np.concatenate([out, self.tail])[: n + self.ke - 1]
+
+
+def oa_full(x, wd, workers=None, chunk_frames: int = 1 << 20):
+    """Full 1-D convolution by overlap-add. ``x`` is (frames, channels)."""
+    dtype = _fft_dtype(x, wd)
+    conv = OverlapAdd(wd, x.shape[1], dtype, workers=workers)
+    parts = [conv.push(x[i : i + chunk_frames]) for i in range(0, len(x), chunk_frames)]
+    parts.append(conv.flush())
+    return np.concatenate(parts)

@@ -1,0 +1,193 @@
+"""Layer specs (``conv:k=5,n=6,p=2``) and the shapes they give: read by ``outsize`` and the CNN.
+
+Pure Python, like :mod:`convcli.geometry`, whose functions compute every size here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .errors import ShapeError, SpecError
+from .geometry import axes, check_nonempty, pool_length, transposed_length
+
+# kind -> (allowed keys, required keys)
+KINDS = {
+    "conv": ({"k", "n", "s", "p", "d"}, {"k", "n"}),
+    "convT": ({"k", "n", "s", "p", "op", "d"}, {"k", "n"}),
+    "maxpool": ({"k", "s", "p", "ceil"}, {"k"}),
+    "avgpool": ({"k", "s", "p", "ceil"}, {"k"}),
+    "fc": ({"n"}, {"n"}),
+    "dropout": ({"p"}, set()),
+    "batchnorm": (set(), set()),
+    "relu": (set(), set()),
+    "tanh": (set(), set()),
+    "sigmoid": (set(), set()),
+    "flatten": (set(), set()),
+}
+PRESETS = {
+    "tiny": "conv:k=3,n=8,p=1 relu maxpool:k=2 conv:k=3,n=16,p=1 relu maxpool:k=2 "
+            "conv:k=3,n=32,p=1 relu maxpool:k=2 flatten fc:n=10",
+    "lenet5": "conv:k=5,n=6,p=2 relu maxpool:k=2 conv:k=5,n=16 relu maxpool:k=2 "
+              "fc:n=120 relu fc:n=84 relu fc:n=10",
+}
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    kind: str
+    params: dict = field(default_factory=dict)
+    text: str = ""
+
+    def pair(self, key: str, default=None) -> tuple:
+        """A per-axis value such as ``k=5`` or ``k=5x3`` as a tuple of two ints."""
+        value = self.params.get(key, default)
+        if value is None:
+            return None
+        return value if isinstance(value, tuple) else (value, value)
+
+    def number(self, key: str, default=None):
+        return self.params.get(key, default)
+
+
+def _value(spec: str, key: str, raw: str):
+    try:
+        if key == "p" and spec.startswith("dropout"):
+            return float(raw)
+        parts = tuple(int(v) for v in raw.lower().split("x"))
+    except ValueError:
+        raise SpecError(f"{spec}: {key}={raw} is not a number") from None
+    if any(v < 0 for v in parts) or (key != "p" and key != "op" and any(v < 1 for v in parts)):
+        raise SpecError(f"{spec}: {key}={raw} is out of range")
+    if len(parts) > 2:
+        raise SpecError(f"{spec}: {key}={raw} has more than two axes")
+    return parts[0] if len(parts) == 1 else parts
+
+
+def parse_layer(text: str) -> LayerSpec:
+    """``'maxpool:k=2,ceil'`` -> ``LayerSpec('maxpool', {'k': 2, 'ceil': True})``."""
+    name, _, rest = text.strip().partition(":")
+    kind = {k.lower(): k for k in KINDS}.get(name.lower())
+    if kind is None:
+        raise SpecError(f"unknown layer {name!r}; expected one of {', '.join(KINDS)}")
+    allowed, required = KINDS[kind]
+    params = {}
+    for item in filter(None, (s.strip() for s in rest.split(","))):
+        key, eq, raw = item.partition("=")
+        key = key.strip()
+        if key not in allowed:
+            raise SpecError(f"{text}: unknown key {key!r} (takes {', '.join(sorted(allowed))})")
+        params[key] = _value(text, key, raw.strip()) if eq else True
+    missing = required - set(params)
+    if missing:
+        raise SpecError(f"{text}: missing {', '.join(sorted(k + '=' for k in missing))}")
+    if kind == "dropout" and not 0 <= params.get("p", 0.5) < 1:
+        raise SpecError(f"{text}: p must be in [0, 1)")
+    return LayerSpec(kind, params, text.strip())
+
+
+def parse_network(texts) -> list[LayerSpec]:
+    """Layer specs from words (or one preset name: ``tiny``, ``lenet5``)."""
+    texts = list(texts)
+    if len(texts) == 1 and texts[0] in PRESETS:
+        texts = PRESETS[texts[0]].split()
+    elif len(texts) == 1 and " " in texts[0].strip():
+        texts = texts[0].split()
+    if not texts:
+        raise SpecError("no layers given")
+    return [parse_layer(t) for t in texts]
+
+
+@dataclass
+class LayerInfo:
+    spec: LayerSpec
+    input_shape: tuple  # (H, W, C) or (features,)
+    output_shape: tuple
+    params: int
+    receptive_field: tuple
+    jump: tuple
+
+
+def _conv_shape(spec, spatial, channels):
+    k = spec.pair("k")
+    s, p, d = spec.pair("s", 1), spec.pair("p", 0), spec.pair("d", 1)
+    n_out = spec.number("n")
+    if spec.kind == "convT":
+        op = spec.pair("op", 0)
+        out = tuple(transposed_length(spatial[i], k[i], s[i], p[i], d[i], op[i]) for i in range(2))
+    else:
+        geometry = axes(spatial, k, pad=(p[0], p[1]), stride=s, dilation=d)
+        check_nonempty(geometry)
+        out = tuple(ax.length for ax in geometry)
+    return out + (n_out,), channels * n_out * k[0] * k[1] + n_out
+
+
+def _pool_shape(spec, spatial, channels):
+    k = spec.pair("k")
+    s, p = spec.pair("s", k), spec.pair("p", 0)
+    ceil = bool(spec.number("ceil", False))
+    try:
+        out = tuple(pool_length(spatial[i], k[i], s[i], p[i], 1, ceil) for i in range(2))
+    except ValueError as e:
+        raise SpecError(f"{spec.text}: {e}") from None
+    return out + (channels,), 0
+
+
+def plan(input_shape, specs) -> list[LayerInfo]:
+    """Shapes, parameter counts and receptive fields of a network, layer by layer.
+
+    Parameters
+    ----------
+    input_shape : (H, W) or (H, W, C)
+    specs : list of LayerSpec
+
+    Returns
+    -------
+    list of LayerInfo, one per layer
+    """
+    shape = tuple(input_shape) + (1,) * (3 - len(input_shape))
+    rf, jump = (1, 1), (1, 1)
+    infos = []
+    for spec in specs:
+        flat = len(shape) == 1
+        if spec.kind in ("conv", "convT", "maxpool", "avgpool") and flat:
+            raise ShapeError(f"{spec.text}: needs an image, but the data is flat by now")
+        params = 0
+        if spec.kind in ("conv", "convT"):
+            out, params = _conv_shape(spec, shape[:2], shape[2])
+        elif spec.kind in ("maxpool", "avgpool"):
+            out, params = _pool_shape(spec, shape[:2], shape[2])
+        elif spec.kind == "fc":
+            n = spec.number("n")
+            out, params = (n,), math.prod(shape) * n + n
+        elif spec.kind == "flatten":
+            out = (math.prod(shape),)
+        elif spec.kind == "batchnorm":
+            out, params = shape, 2 * shape[-1]
+        else:
+            out = shape
+        rf, jump = _receptive(spec, rf, jump, shape, input_shape)
+        infos.append(LayerInfo(spec, shape, out, params, rf, jump))
+        shape = out
+    return infos
+
+
+def _receptive(spec, rf, jump, shape, input_shape):
+    """Receptive field and jump (input pixels between neighbouring outputs) after a layer."""
+    if spec.kind in ("conv", "maxpool", "avgpool"):
+        k = spec.pair("k")
+        s = spec.pair("s", 1 if spec.kind == "conv" else k)
+        d = spec.pair("d", 1) if spec.kind == "conv" else (1, 1)
+        rf = tuple(rf[i] + d[i] * (k[i] - 1) * jump[i] for i in range(2))
+        return rf, tuple(jump[i] * s[i] for i in range(2))
+    if spec.kind == "convT":
+        k, s = spec.pair("k"), spec.pair("s", 1)
+        jump = tuple(max(1, jump[i] // s[i]) for i in range(2))
+        return tuple(rf[i] + (k[i] - 1) * jump[i] for i in range(2)), jump
+    if spec.kind == "fc":  # every output sees the whole input
+        return tuple(input_shape[:2]), jump
+    return rf, jump
+
+
+def shape_text(shape) -> str:
+    return "x".join(str(v) for v in shape)

@@ -1,0 +1,109 @@
+"""Every bad input: one 'Error:' line and the right exit code, never a traceback."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+
+@pytest.mark.parametrize("args,stdin,message", [
+    (["conv1d", "missing.txt", "-k", "1"], None, "Error: missing.txt: no such file"),
+    (["conv1d", "-", "-k", "1"], "1 2\n3 abc", "Error: stdin:2:3: 'abc' is not a number"),
+    (["conv1d", "-", "-k", "1"], "# nothing\n", "Error: stdin: no numbers in the input"),
+    (["conv1d", "-", "-k", "1"], "1 nan", "Error: stdin:1:3: nan is not allowed"),
+    (["conv1d", "-", "-k", "1"], "1 2\n3", "a row of 1 numbers where the first row has 2"),
+    (["conv1d", "-", "-k", "1,1,1,1", "--mode", "valid"], "1 2",
+     "Error: empty result: the kernel spans 4 samples but the (padded) input has only 2 "
+     "(input length 2, kernel length 4)"),
+    (["conv1d", "-", "-k", "nosuch:3"], "1 2", "Error: unknown kernel 'nosuch'"),
+    (["conv1d", "-", "-k", "1,2,3;3,4,5"], "1 2\n3 4", "the kernel has 3 channel"),
+    (["conv1d", "-", "-k", "1"], "[[1, 2], [3]]", "ragged"),
+    (["conv1d", "-", "-k", "1", "-o", "/nonexistent/dir/out.txt"], "1",
+     "Error: /nonexistent/dir/out.txt: the folder /nonexistent/dir does not exist"),
+    (["conv2d", "-", "-k", "1", "--to", "png"], "1 2", "write it with -o"),
+])
+def test_bad_data_is_one_line_and_exit_1(cli, args, stdin, message):
+    result = cli(*args, input=stdin)
+    assert result.exit_code in (1, 2)
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert result.output.count("Error:") == 1
+
+
+@pytest.mark.parametrize("args", [
+    ["conv1d", "-", "-k", "1", "--mode", "same", "--pad", "1"],
+    ["conv1d", "-", "-k", "1", "--mode", "middle"],
+    ["conv1d", "-", "-k", "1", "--stride", "0"],
+    ["conv1d", "-", "-k", "1", "--pad", "1,2,3"],
+    ["conv1d", "-", "-k", "1", "--pad-mode", "mirror"],
+    ["conv2d", "-", "-k", "1", "--stride", "1,2,3"],
+    ["conv1d", "-"],
+    ["outsize", "--input", "5"],
+    ["outsize", "--input", "axb", "--kernel", "3"],
+    ["pad", "-", "--size", "x"],
+])
+def test_bad_options_exit_2_with_usage(cli, args):
+    result = cli(*args, input="1 2 3")
+    assert result.exit_code == 2, result.output
+    assert "Error:" in result.output and "Traceback" not in result.output
+
+
+def test_npy_with_pickles_or_complex_is_refused(cli, tmp_path):
+    np.save(tmp_path / "c.npy", np.array([1 + 2j]))
+    result = cli("conv1d", tmp_path / "c.npy", "-k", "1")
+    assert result.exit_code == 1 and "cannot use complex128" in result.output
+    np.save(tmp_path / "o.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    result = cli("conv1d", tmp_path / "o.npy", "-k", "1")
+    assert result.exit_code == 1 and "not a readable .npy" in result.output
+
+
+def test_a_failed_run_leaves_an_existing_output_untouched(cli, tmp_path):
+    out = tmp_path / "out.txt"
+    out.write_text("precious\n")
+    result = cli("conv1d", "-", "-k", "1,1,1", "--mode", "valid", "-o", out, input="1")
+    assert result.exit_code == 1
+    assert out.read_text() == "precious\n"
+    assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_writing_onto_the_input_itself_works(cli, tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text("1 2 3\n")
+    assert cli("conv1d", path, "-k", "1,1", "-o", path).exit_code == 0
+    assert path.read_text() == "1 3 5 3\n"
+
+
+def run(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "convcli", *args], capture_output=True,
+                          text=True, **kw)
+
+
+def test_debug_shows_a_traceback_and_plain_runs_do_not():
+    plain = run("conv1d", "missing.txt", "-k", "1")
+    assert plain.returncode == 1 and plain.stderr == "Error: missing.txt: no such file\n"
+    debug = run("--debug", "conv1d", "missing.txt", "-k", "1")
+    assert "Traceback" in debug.stderr
+
+
+def test_a_closed_pipe_ends_quietly():
+    p = subprocess.run(f"seq 1 200000 | {sys.executable} -m convcli conv1d - -k 1 | head -1",
+                       shell=True, capture_output=True, text=True)
+    assert p.stdout == "1\n"
+    assert p.stderr == ""
+
+
+def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("\n".join(str(i % 7) for i in range(3_000_000)))
+    proc = subprocess.Popen([sys.executable, "-m", "convcli", "conv1d", str(big), "-k", "1,2",
+                             "-o", str(tmp_path / "out.txt")], stderr=subprocess.PIPE)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in err
+    assert sorted(os.listdir(tmp_path)) == ["big.txt"]

@@ -1,0 +1,65 @@
+"""convcli kernels, and help on every command."""
+
+import numpy as np
+import pytest
+
+from convcli.kernels import KERNELS, make
+
+
+def test_listing_names_every_kernel(cli):
+    out = cli("kernels").output
+    for name in KERNELS:
+        assert name in out
+
+
+def test_show_prints_the_2d_form_by_default_and_1d_on_request(cli):
+    assert cli("kernels", "show", "sobel-x").output == "1 0 -1\n2 0 -2\n1 0 -1\n"
+    assert cli("kernels", "show", "box:4", "--dims", "1").output == "0.25 0.25 0.25 0.25\n"
+    out = cli("kernels", "show", "lowpass:cutoff=1000,taps=31", "--rate", "8000").output
+    taps = np.array(out.split(), dtype=float)
+    assert len(taps) == 31 and abs(taps.sum() - 1) < 1e-9
+
+
+@pytest.mark.parametrize("spec", ["gaussian:sigma=1.5", "box:5", "disk:radius=3",
+                                  "motion:length=7,angle=30", "log:sigma=2"])
+def test_smoothing_kernels_sum_to_one_and_derivatives_to_zero(spec):
+    k = make(spec)
+    assert abs(k.sum() - (0 if spec.startswith("log") else 1)) < 1e-9
+
+
+def test_gradient_kernels_respond_positively_to_a_rightward_ramp():
+    from convcli import convolve
+
+    ramp = np.tile(np.arange(8.0), (8, 1))
+    assert convolve(ramp, make("sobel-x"), "valid").min() > 0
+    assert convolve(ramp.T, make("sobel-y"), "valid").min() > 0
+
+
+def test_echo_and_fir_need_a_rate():
+    from convcli.errors import SpecError
+
+    with pytest.raises(SpecError, match="needs a sample rate"):
+        make("echo:delay=0.1")
+    k = make("echo:delay=0.001,decay=0.5", rate=1000)
+    assert k.tolist() == [1, 0.5]
+
+
+def commands(group, prefix=()):
+    import click
+
+    for name, cmd in group.commands.items():
+        yield prefix + (name,)
+        if isinstance(cmd, click.Group):
+            yield from commands(cmd, prefix + (name,))
+
+
+def test_every_command_has_help_with_an_example(cli):
+    from convcli.cli import main
+
+    for path in commands(main):
+        out = cli(*path, "--help").output
+        assert "Usage:" in out and "Example" in out, path
+
+
+def test_version(cli):
+    assert cli("--version").output.startswith("convcli, version")
