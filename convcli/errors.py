@@ -25,5 +25,9 @@ class ResourceError(ConvcliError, MemoryError):
     """A result too large for the memory this machine has."""
 
 
+class UsageProblem(ConvcliError):
+    """A request that needs another option (the CLI exits 2, as for a bad option)."""
+
+
 class FileError(ConvcliError, OSError):
     """A file or folder that cannot be opened, read or written."""

@@ -107,3 +107,11 @@ def test_ctrl_c_exits_130_and_leaves_no_partial_output(tmp_path):
     assert proc.returncode == 130, err
     assert b"Traceback" not in err
     assert sorted(os.listdir(tmp_path)) == ["big.txt"]
+
+
+def test_results_too_large_for_memory_are_refused_before_allocating(cli):
+    result = cli("conv1d", "-", "-k", "1,1", "--dilation", "1000000000000", input="1 2")
+    assert result.exit_code == 1
+    assert "Error: the result would need about" in result.output and "available" in result.output
+    result = cli("pad", "-", "--size", "100000000000", input="1 2")
+    assert result.exit_code == 1 and "would need about" in result.output

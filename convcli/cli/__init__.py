@@ -8,7 +8,7 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import ConvcliError
+from ..errors import ConvcliError, UsageProblem
 
 _DEBUG = {"on": bool(os.environ.get("CONVCLI_DEBUG"))}
 
@@ -17,14 +17,37 @@ def debugging() -> bool:
     return _DEBUG["on"]
 
 
+def _set_debug(ctx, param, value):
+    if value:
+        _DEBUG["on"] = True
+
+
+debug_option = click.option("--debug", is_flag=True, expose_value=False, is_eager=True,
+                            callback=_set_debug, help="Show tracebacks of errors.")
+
+
 class Main(click.Group):
-    """A group that turns library errors into one ``Error:`` line and exit 1."""
+    """A group that turns library errors into one ``Error:`` line and exit 1.
+
+    Every command it makes also takes ``--debug``.
+    """
+
+    def command(self, *args, **kwargs):
+        decorator = super().command(*args, **kwargs)
+        return lambda f: decorator(debug_option(f))
+
+    def group(self, *args, **kwargs):
+        kwargs.setdefault("cls", Main)
+        decorator = super().group(*args, **kwargs)
+        return lambda f: decorator(debug_option(f))
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
+        except UsageProblem as e:
+            raise click.UsageError(str(e), ctx) from None
         except ConvcliError as e:
             if debugging():
                 raise
@@ -45,15 +68,6 @@ class Main(click.Group):
             raise click.ClickException(
                 f"internal error ({type(e).__name__}: {e}); run with --debug for details"
             ) from None
-
-
-def _set_debug(ctx, param, value):
-    if value:
-        _DEBUG["on"] = True
-
-
-debug_option = click.option("--debug", is_flag=True, expose_value=False, is_eager=True,
-                            callback=_set_debug, help="Show tracebacks of errors.")
 
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})

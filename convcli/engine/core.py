@@ -10,7 +10,7 @@ from ..errors import DataError, ShapeError
 from ..geometry import axes, check_nonempty
 from .bank import bank_forward
 from .direct import correlate_direct
-from .padding import canonical_mode, is_zero_padding, pad_pairs
+from .padding import canonical_mode, check_memory, is_zero_padding, pad_pairs
 from .spectral import dilate, fft_window, oa_block_size, oa_full
 
 METHODS = ("auto", "direct", "fft")
@@ -121,6 +121,7 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
                          f"{_channels(x, nd)}")
     geometry = axes(x.shape[:nd], w.shape[:nd], mode, pad=pad, stride=stride, dilation=dilation)
     check_nonempty(geometry)
+    _check_size(geometry, _channels(x, nd))
     zero_pad = is_zero_padding(pad_mode, pad_value)
     chosen = _resolve_method(method, geometry, x, w, nd, zero_pad)
     spatial = tuple(range(nd))
@@ -134,6 +135,13 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
     if x.dtype.kind == w.dtype.kind == "i":
         return np.rint(y).astype(np.int64)
     return y
+
+
+def _check_size(geometry, channels) -> None:
+    """Refuse results (and padded inputs, kernels spans) too large for memory, up front."""
+    out = math.prod(ax.length for ax in geometry)
+    span = math.prod(ax.span for ax in geometry) + math.prod(ax.ke for ax in geometry)
+    check_memory(max(out, span) * channels)
 
 
 def _channels(a, nd) -> int:
@@ -161,6 +169,7 @@ def _bank(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, bias, la
             raise ShapeError(f"{bias.size} bias value(s) for {k} filter(s)")
     geometry = axes(batch.shape[1:3], w.shape[2:], mode, pad=pad, stride=stride, dilation=dilation)
     check_nonempty(geometry)
+    _check_size(geometry, batch.shape[0] * max(k, c * w.shape[2] * w.shape[3]))
     wf = np.flip(w, (2, 3)) if flip else w
     if x.dtype.kind != "i" or wf.dtype.kind != "i" or bias is not None:
         batch = batch.astype(np.result_type(batch, wf, np.float32), copy=False)

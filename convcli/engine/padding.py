@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ResourceError, ShapeError
 from ..geometry import PAD_ALIASES as ALIASES
 from ..geometry import PAD_MODES
 
@@ -14,6 +16,37 @@ _NUMPY = {
     "reflect": "reflect",
     "circular": "wrap",
 }
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation (Linux: MemAvailable)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import os
+
+    return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def check_memory(elements: int, itemsize: int = 8, copies: float = 2.0) -> None:
+    """Refuse, before allocating, a result that would not fit in available memory."""
+    need = elements * itemsize * copies
+    have = available_memory()
+    if need > have:
+        raise ResourceError(f"the result would need about {_size(need)} of memory but only "
+                            f"{_size(have)} is available")
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000:
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} EB"
 
 
 def canonical_mode(mode: str) -> str:
@@ -93,4 +126,6 @@ def pad(x, size, mode: str = "zeros", value: float = 0.0, direction: str = "both
     pre = direction in ("both", "pre")
     post = direction in ("both", "post")
     pairs = [(p if pre else 0, p if post else 0) for p in sizes]
+    shape = [n + b + a for n, (b, a) in zip(x.shape, pairs + [(0, 0)] * x.ndim)]
+    check_memory(math.prod(shape), x.dtype.itemsize, 1.5)
     return pad_pairs(x, pairs, mode, value)

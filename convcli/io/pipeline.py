@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError, FormatError, ShapeError
+from ..errors import DataError, ShapeError, UsageProblem
 from .formats import Data, is_binary, output_format
 
 
-class OutputNeeded(FormatError):
+class OutputNeeded(UsageProblem):
     """A binary result with nowhere to go but a terminal."""
 
 

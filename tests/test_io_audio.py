@@ -1,0 +1,174 @@
+"""Audio files in and out, and the streaming path against the in-memory result."""
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import scipy.signal as ss
+import soundfile as sf
+
+import convcli.io.audio as audio
+
+
+@pytest.fixture
+def wavs(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-0.4, 0.4, size=(30_000, 2))
+    ir = rng.normal(size=(2_000, 2)) * np.exp(-np.arange(2000) / 300)[:, None] * 0.02
+    sf.write(tmp_path / "x.wav", x, 8000, subtype="FLOAT")
+    sf.write(tmp_path / "ir.wav", ir, 8000, subtype="FLOAT")
+    return tmp_path, x.astype(np.float32).astype(float), ir.astype(np.float32).astype(float)
+
+
+def test_stereo_impulse_response_filters_each_channel_with_its_own_column(cli, wavs):
+    path, x, ir = wavs
+    assert cli("conv1d", path / "x.wav", "-k", path / "ir.wav", "-o", path / "y.wav").exit_code == 0
+    y, rate = sf.read(path / "y.wav")
+    assert rate == 8000 and sf.info(path / "y.wav").subtype == "FLOAT"
+    for c in range(2):
+        np.testing.assert_allclose(y[:, c], ss.convolve(x[:, c], ir[:, c]), atol=1e-6)
+
+
+def test_reverb_on_the_shipped_speech_matches_scipy(cli, samples, tmp_path):
+    out = tmp_path / "reverb.wav"
+    result = cli("conv1d", samples / "speech.wav", "-k", samples / "room-ir.wav", "-o", out,
+                 "--normalize")
+    assert result.exit_code == 0
+    assert "resampled the kernel from 44100 Hz to 22050 Hz" in result.output
+    y, rate = sf.read(out)
+    assert rate == 22050 and y.shape[1] == 2 and sf.info(out).subtype == "PCM_16"
+    assert abs(np.abs(y).max() - 1) < 1e-3
+    x, _ = sf.read(samples / "speech.wav")
+    ir, _ = sf.read(samples / "room-ir.wav")
+    ir = ss.resample_poly(ir, 1, 2, axis=0) * 2
+    expected = ss.convolve(x, ir[:, 0])
+    expected /= np.abs(np.stack([expected, ss.convolve(x, ir[:, 1])])).max()
+    np.testing.assert_allclose(y[:, 0], expected, atol=2 / 32768)
+
+
+@pytest.mark.parametrize("ext,subtype", [("flac", "PCM_24"), ("aiff", "PCM_16"),
+                                         ("ogg", "VORBIS"), ("wav", "PCM_U8")])
+def test_formats_keep_the_rate_and_take_subtype(cli, samples, tmp_path, ext, subtype):
+    out = tmp_path / f"y.{ext}"
+    result = cli("conv1d", samples / "melody.flac", "-k", "box:4", "-o", out, "--subtype", subtype)
+    assert result.exit_code == 0, result.output
+    info = sf.info(out)
+    assert info.samplerate == 44100 and info.channels == 2 and info.subtype == subtype
+
+
+def test_subtype_is_kept_by_default(cli, samples, tmp_path):
+    cli("conv1d", samples / "melody.flac", "-k", "box:4", "-o", tmp_path / "y.wav")
+    assert sf.info(tmp_path / "y.wav").subtype == "PCM_16"
+
+
+def test_clipping_is_counted_and_normalize_avoids_it(cli, tmp_path):
+    sf.write(tmp_path / "x.wav", np.full(100, 0.6), 8000, subtype="PCM_16")
+    result = cli("conv1d", tmp_path / "x.wav", "-k", "1,1", "-o", tmp_path / "y.wav")
+    assert "Warning: clipped 99 sample(s) beyond full scale" in result.output
+    y, _ = sf.read(tmp_path / "y.wav")
+    assert y.max() == pytest.approx(32767 / 32768)
+    result = cli("conv1d", tmp_path / "x.wav", "-k", "1,1", "-o", tmp_path / "z.wav",
+                 "--normalize")
+    assert "clipped" not in result.output
+
+
+def test_fir_designs_take_the_files_rate(cli, samples, tmp_path):
+    out = tmp_path / "low.wav"
+    assert cli("conv1d", samples / "speech.wav", "-k", "lowpass:cutoff=500", "--mode", "same",
+               "-o", out).exit_code == 0
+    y, rate = sf.read(out)
+    x, _ = sf.read(samples / "speech.wav")
+    spectrum = np.abs(np.fft.rfft(y)) / (np.abs(np.fft.rfft(x)) + 1e-9)
+    freqs = np.fft.rfftfreq(len(y), 1 / rate)
+    assert np.median(spectrum[freqs > 2000]) < 0.01 < np.median(spectrum[freqs < 300])
+
+
+def test_echo_kernel_delays_by_seconds(cli, tmp_path):
+    sf.write(tmp_path / "click.wav", np.r_[1.0, np.zeros(999)] * 0.5, 1000, subtype="FLOAT")
+    cli("conv1d", tmp_path / "click.wav", "-k", "echo:delay=0.25,decay=0.5", "-o",
+        tmp_path / "e.wav")
+    y, _ = sf.read(tmp_path / "e.wav")
+    assert np.flatnonzero(y).tolist() == [0, 250] and y[250] == 0.25
+
+
+@pytest.mark.parametrize("args", [[], ["--mode", "same"], ["--mode", "valid"],
+                                  ["--pad", "3000,20", "--pad-mode", "reflect", "--stride", "3"],
+                                  ["--stride", "4", "--dilation", "2"],
+                                  ["--pad", "9", "--pad-mode", "circular"],
+                                  ["--correlate", "--mode", "same", "--pad-mode", "replicate"],
+                                  ["--normalize", "--subtype", "PCM_24"]])
+def test_streaming_gives_the_in_memory_result(cli, wavs, monkeypatch, args):
+    path, x, ir = wavs
+    monkeypatch.setattr(audio, "STREAM_MIN_FRAMES", 1 << 40)
+    cli("conv1d", path / "x.wav", "-k", path / "ir.wav", "-o", path / "mem.wav", *args)
+    streamed = []
+    monkeypatch.setattr(audio, "STREAM_MIN_FRAMES", 1000)
+    monkeypatch.setattr(audio, "BLOCK_FRAMES", 4096)
+    original = audio._write_stream
+    monkeypatch.setattr(audio, "_write_stream", lambda *a: streamed.append(1) or original(*a))
+    cli("conv1d", path / "x.wav", "-k", path / "ir.wav", "-o", path / "str.wav", *args)
+    assert streamed
+    a, _ = sf.read(path / "mem.wav")
+    b, _ = sf.read(path / "str.wav")
+    assert a.shape == b.shape
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_kernel_at_another_rate_is_resampled_with_a_notice(cli, tmp_path):
+    sf.write(tmp_path / "x.wav", np.zeros(100), 8000)
+    sf.write(tmp_path / "k.wav", np.r_[1.0, 0, 0, 0], 16000)
+    result = cli("conv1d", tmp_path / "x.wav", "-k", tmp_path / "k.wav", "-o", tmp_path / "y.wav")
+    assert result.exit_code == 0
+    assert "Notice: resampled the kernel from 16000 Hz to 8000 Hz" in result.output
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "no such file"),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt ", "corrupt or unreadable audio"),
+    (b"fLaC" + bytes(100), "corrupt or unreadable audio"),
+])
+def test_broken_audio_is_one_clear_line(cli, tmp_path, content, message):
+    path = tmp_path / "bad.wav"
+    if content:
+        path.write_bytes(content)
+    result = cli("conv1d", path, "-k", "1", "-o", tmp_path / "y.wav")
+    assert result.exit_code == 1 and message in result.output
+    assert not (tmp_path / "y.wav").exists()
+
+
+def test_zero_length_and_truncated_audio(cli, tmp_path):
+    sf.write(tmp_path / "empty.wav", np.zeros((0, 1)), 8000)
+    result = cli("conv1d", tmp_path / "empty.wav", "-k", "1", "-o", tmp_path / "y.wav")
+    assert result.exit_code == 1 and "the audio has no samples" in result.output
+    sf.write(tmp_path / "x.flac", np.random.default_rng(0).uniform(-1, 1, 40000), 8000)
+    data = (tmp_path / "x.flac").read_bytes()
+    (tmp_path / "cut.flac").write_bytes(data[: len(data) // 3])
+    result = cli("conv1d", tmp_path / "cut.flac", "-k", "1", "-o", tmp_path / "y.wav")
+    assert result.exit_code in (0, 1)  # libsndfile reads what is there, or says it is corrupt
+    assert "Traceback" not in result.output
+
+
+def test_channel_mismatch_is_an_error(cli, tmp_path):
+    sf.write(tmp_path / "x.wav", np.zeros((100, 2)), 8000)
+    sf.write(tmp_path / "k.wav", np.zeros((10, 3)), 8000)
+    result = cli("conv1d", tmp_path / "x.wav", "-k", tmp_path / "k.wav", "-o", tmp_path / "y.wav")
+    assert result.exit_code == 1
+    assert "the kernel has 3 channel(s) but the input has 2" in result.output
+
+
+def test_binary_results_need_an_output(cli, samples):
+    result = cli("conv1d", samples / "speech.wav", "-k", "1")
+    assert result.exit_code == 2 and "write it with -o FILE.wav" in result.output
+
+
+@pytest.mark.skipif(not shutil.which("sox"), reason="SoX is not installed")
+def test_a_pipe_with_sox(samples, tmp_path):
+    out = tmp_path / "y.wav"
+    cmd = (f"sox {samples / 'speech.wav'} -t wav - | python -m convcli conv1d - -k box:8 -o - "
+           f"| sox -t wav - {out}")
+    subprocess.run(cmd, shell=True, check=True)
+    y, rate = sf.read(out)
+    x, _ = sf.read(samples / "speech.wav")
+    assert rate == 22050
+    np.testing.assert_allclose(y, ss.convolve(x, np.full(8, 1 / 8)), atol=2 / 32768)

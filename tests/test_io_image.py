@@ -1,0 +1,196 @@
+"""Images in and out: modes, bit depth, alpha, EXIF, rounding, pipes and bad files."""
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.signal as ss
+from PIL import Image
+
+BOX = np.full((3, 3), 1 / 9)
+
+
+def blur_reference(x):
+    """Per-channel 'same' box blur, rounded half to even and clipped to 8 bits."""
+    if x.ndim == 2:
+        return np.clip(np.rint(ss.convolve2d(x, BOX, "same")), 0, 255)
+    return np.dstack([blur_reference(x[..., c]) for c in range(x.shape[2])])
+
+
+def test_gray_photo_blur_matches_scipy_exactly(cli, samples, tmp_path):
+    out = tmp_path / "b.png"
+    assert cli("conv2d", samples / "camera.png", "-k", "box:3", "-o", out).exit_code == 0
+    x = np.asarray(Image.open(samples / "camera.png")).astype(float)
+    im = Image.open(out)
+    assert im.mode == "L" and im.size == (512, 512)
+    np.testing.assert_array_equal(np.asarray(im), blur_reference(x))
+
+
+def test_rgb_photo_filters_each_channel(cli, samples, tmp_path):
+    out = tmp_path / "b.png"
+    cli("conv2d", samples / "chelsea.png", "-k", "box:3", "-o", out)
+    x = np.asarray(Image.open(samples / "chelsea.png")).astype(float)
+    got = np.asarray(Image.open(out)).astype(float)
+    assert np.abs(got - blur_reference(x)).max() <= 1  # float32 may round a tie the other way
+
+
+def test_edges_with_abs_and_gray(cli, samples, tmp_path):
+    out = tmp_path / "e.png"
+    cli("conv2d", samples / "chelsea.png", "-k", "sobel-x", "--abs", "--gray", "-o", out)
+    im = Image.open(out)
+    assert im.mode == "L"
+    gray = np.asarray(Image.open(samples / "chelsea.png").convert("L")).astype(float)
+    expected = np.clip(np.rint(np.abs(ss.convolve2d(gray, [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
+                                                    "same"))), 0, 255)
+    assert np.abs(np.asarray(im) - expected).max() <= 1
+
+
+def test_offset_and_normalize(cli, tmp_path):
+    Image.fromarray(np.array([[10, 20], [30, 40]], np.uint8)).save(tmp_path / "x.png")
+    cli("conv2d", tmp_path / "x.png", "-k", "1", "--normalize", "-o", tmp_path / "n.png")
+    assert np.asarray(Image.open(tmp_path / "n.png")).tolist() == [[0, 85], [170, 255]]
+    cli("conv2d", tmp_path / "x.png", "-k", "-1", "--offset", "128", "-o", tmp_path / "o.png")
+    assert np.asarray(Image.open(tmp_path / "o.png")).tolist() == [[118, 108], [98, 88]]
+
+
+def test_rounding_is_ties_to_even(cli, tmp_path):
+    Image.fromarray(np.array([[1, 3, 5]], np.uint8)).save(tmp_path / "x.png")
+    cli("conv2d", tmp_path / "x.png", "-k", "0.5", "-o", tmp_path / "y.png")
+    assert np.asarray(Image.open(tmp_path / "y.png")).tolist() == [[0, 2, 2]]
+
+
+def test_alpha_passes_through_unfiltered_and_is_resampled_by_stride(cli, tmp_path):
+    rng = np.random.default_rng(0)
+    rgba = rng.integers(0, 256, size=(10, 12, 4), dtype=np.uint8)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "x.png")
+    cli("conv2d", tmp_path / "x.png", "-k", "box:3", "--stride", "2", "-o", tmp_path / "y.png")
+    y = np.asarray(Image.open(tmp_path / "y.png"))
+    assert y.shape == (5, 6, 4)
+    np.testing.assert_array_equal(y[..., 3], rgba[::2, ::2, 3])
+
+
+@pytest.mark.parametrize("mode,dtype", [("I;16", np.uint16), ("L", np.uint8)])
+def test_bit_depth_is_kept(cli, tmp_path, mode, dtype):
+    x = (np.arange(64).reshape(8, 8) * (1000 if mode == "I;16" else 3)).astype(dtype)
+    Image.fromarray(x).save(tmp_path / "x.png")  # uint16 -> I;16, uint8 -> L
+    cli("conv2d", tmp_path / "x.png", "-k", "identity", "-o", tmp_path / "y.png")
+    im = Image.open(tmp_path / "y.png")
+    assert im.mode == mode
+    np.testing.assert_array_equal(np.asarray(im), x)
+
+
+@pytest.mark.parametrize("mode", ["1", "P", "LA", "I", "F", "CMYK"])
+def test_every_pillow_mode_reads(cli, tmp_path, mode):
+    base = Image.fromarray(np.arange(48, dtype=np.uint8).reshape(6, 8) * 5)
+    im = base.convert(mode)
+    name = "x.tiff" if mode in ("I", "F", "CMYK") else "x.png"
+    im.save(tmp_path / name)
+    out = tmp_path / "y.npy"
+    assert cli("conv2d", tmp_path / name, "-k", "identity", "-o", out).exit_code == 0
+    assert np.load(out).shape[:2] == (6, 8)
+
+
+def test_float_results_go_to_npy_and_tiff_unclipped(cli, samples, tmp_path):
+    cli("conv2d", samples / "camera.png", "-k", "sobel-x", "-o", tmp_path / "g.npy")
+    cli("conv2d", samples / "camera.png", "-k", "sobel-x", "-o", tmp_path / "g.tiff")
+    g = np.load(tmp_path / "g.npy")
+    assert g.min() < -100 and g.max() > 300
+    t = Image.open(tmp_path / "g.tiff")
+    assert t.mode == "F"
+    np.testing.assert_allclose(np.asarray(t), g, rtol=1e-6, atol=1e-3)
+
+
+def test_a_channel_count_the_format_cannot_hold_suggests_npy(cli, samples, tmp_path):
+    bank = np.random.default_rng(0).normal(size=(5, 3, 3, 3))
+    np.save(tmp_path / "bank.npy", bank)
+    result = cli("conv2d", samples / "chelsea.png", "-k", tmp_path / "bank.npy", "-o",
+                 tmp_path / "y.png")
+    assert result.exit_code == 1 and "png cannot hold a 5-channel image" in result.output
+    assert ".npy" in result.output and not (tmp_path / "y.png").exists()
+
+
+def test_exif_orientation_is_applied(cli, tmp_path):
+    x = np.zeros((4, 6), np.uint8)
+    x[0, 0] = 255
+    im = Image.fromarray(x)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    im.save(tmp_path / "x.jpg", exif=exif.tobytes(), quality=100)
+    cli("conv2d", tmp_path / "x.jpg", "-k", "identity", "-o", tmp_path / "y.png")
+    assert Image.open(tmp_path / "y.png").size == (4, 6)
+
+
+@pytest.mark.parametrize("fmt", ["jpg", "bmp", "gif", "webp", "tiff", "ppm"])
+def test_output_formats(cli, samples, tmp_path, fmt):
+    out = tmp_path / f"y.{fmt}"
+    assert cli("conv2d", samples / "chelsea.png", "-k", "box:3", "-o", out).exit_code == 0
+    assert Image.open(out).size == (451, 300)
+
+
+def test_pipes_sniff_the_format_and_to_forces_one(samples):
+    data = (samples / "camera.png").read_bytes()
+    p = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3", "-o", "-",
+                        "--to", "jpg"], input=data, capture_output=True)
+    assert p.returncode == 0, p.stderr
+    assert Image.open(io.BytesIO(p.stdout)).format == "JPEG"
+    p = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3", "-o", "-"],
+                       input=data, capture_output=True)
+    assert Image.open(io.BytesIO(p.stdout)).format == "PNG"
+    p = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3"],
+                       input=data, capture_output=True, text=False)
+    assert p.returncode == 2 and b"write it with -o FILE.png" in p.stderr
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"\x89PNG\r\n\x1a\n" + bytes(30), "not an image Pillow can read"),
+    (b"\xff\xd8\xff\xe0garbage", "corrupt or truncated image"),
+])
+def test_corrupt_images_are_one_line(cli, tmp_path, content, message):
+    (tmp_path / "bad.png").write_bytes(content)
+    result = cli("conv2d", tmp_path / "bad.png", "-k", "1", "-o", tmp_path / "y.png")
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_truncated_image(cli, samples, tmp_path):
+    data = (samples / "chelsea.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    result = cli("conv2d", tmp_path / "cut.png", "-k", "1", "-o", tmp_path / "y.png")
+    assert result.exit_code == 1 and "truncated" in result.output
+
+
+def test_decompression_bomb_is_refused(cli, tmp_path, monkeypatch):
+    Image.fromarray(np.zeros((100, 100), np.uint8)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)
+    result = cli("conv2d", tmp_path / "big.png", "-k", "1", "-o", tmp_path / "y.png")
+    assert result.exit_code == 1 and "decompression-bomb limit of 5,000 pixels" in result.output
+
+
+def test_unknown_formats_list_what_is_supported(cli, tmp_path):
+    (tmp_path / "x.bin").write_bytes(b"\x00\x01\x02garbage")
+    result = cli("conv2d", tmp_path / "x.bin", "-k", "1", "-o", tmp_path / "y.png")
+    assert result.exit_code == 1 and "supported: txt, json, npy, wav" in result.output
+    result = cli("conv2d", "-", "-k", "1", "-o", tmp_path / "y.xyz", input="1 2")
+    assert result.exit_code == 1 and "use --to" in result.output
+
+
+def test_an_unwritable_output_folder(cli, samples, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    result = cli("conv2d", samples / "camera.png", "-k", "1", "-o", locked / "y.png")
+    locked.chmod(0o700)
+    import os
+
+    if os.geteuid() != 0:  # root writes anywhere
+        assert result.exit_code == 1 and "cannot be written" in result.output
+
+
+def test_batch_of_photos_into_a_folder(cli, samples, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    result = cli("conv2d", samples / "camera.png", samples / "chelsea.png", "-k", "box:3", "-o",
+                 f"{out}/", "-j", "2", "--to", "jpg")
+    assert result.exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["camera.jpg", "chelsea.jpg"]
