@@ -61,7 +61,8 @@ def bank_forward(x, w, bias=None, stride=(1, 1), pairs=((0, 0), (0, 0)), dilatio
     return (y, cols) if keep_cols else y
 
 
-def bank_backward(dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), dilation=(1, 1)):
+def bank_backward(dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), dilation=(1, 1),
+                  need_dx=True):
     """Gradients of :func:`bank_forward` (zero padding) with respect to x, w and bias.
 
     Parameters
@@ -73,7 +74,7 @@ def bank_backward(dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), d
 
     Returns
     -------
-    dx : ndarray of shape (B, H, W, C)
+    dx : ndarray of shape (B, H, W, C), or None without ``need_dx`` (a first layer)
     dw : ndarray of shape (K, C, kh, kw)
     db : ndarray of shape (K,)
     """
@@ -83,6 +84,8 @@ def bank_backward(dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), d
     dy2 = dy.reshape(-1, k)  # (M, K)
     dw = (cols.T @ dy2).reshape(kh, kw, c, k).transpose(3, 2, 0, 1)  # (K, C, kh, kw)
     db = dy2.sum(axis=0)
+    if not need_dx:
+        return None, dw, db
     dcols = (dy2 @ _matrix(w).T).reshape(b, ho, wo, kh, kw, c)  # (B, H', W', kh, kw, C)
     (top, bottom), (left, right) = pairs
     dxp = np.zeros((b, h + top + bottom, wd + left + right, c), dtype=dcols.dtype)

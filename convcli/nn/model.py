@@ -1,0 +1,159 @@
+"""A network built from layer specs (the ones ``outsize`` reads), and its model file."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from ..errors import DataError
+from ..layers import LayerSpec, parse_network, plan
+from . import layers as L
+
+FORMAT = "convcli-model-1"
+
+
+def _build(info, rng):
+    spec, shape = info.spec, info.input_shape
+    kind = spec.kind
+    if kind == "conv":
+        return L.Conv2D(shape[-1], spec.number("n"), spec.pair("k"), spec.pair("s", 1),
+                        spec.pair("p", 0), spec.pair("d", 1), rng)
+    if kind in ("maxpool", "avgpool"):
+        return L.Pool2D(kind[:3], spec.pair("k"), spec.pair("s"), spec.pair("p", 0),
+                        bool(spec.number("ceil", False)), info.output_shape[:2])
+    if kind == "fc":
+        return L.Dense(math.prod(shape), spec.number("n"), rng)
+    if kind == "dropout":
+        return L.Dropout(spec.number("p", 0.5), rng)
+    if kind == "batchnorm":
+        return L.BatchNorm(shape[-1])
+    simple = {"relu": L.ReLU, "tanh": L.Tanh, "sigmoid": L.Sigmoid, "flatten": L.Flatten}
+    if kind in simple:
+        return simple[kind]()
+    raise DataError(f"{spec.text}: a {kind} layer cannot be trained here")
+
+
+class Network:
+    """A sequential CNN on images (B, H, W, C) giving class scores (B, classes).
+
+    Parameters
+    ----------
+    specs : list of LayerSpec or str
+        As ``convcli outsize`` reads them, or a preset name (``tiny``, ``lenet5``).
+    input_shape : (H, W, C)
+    seed : int
+        Seeds the He initialisation and dropout.
+    """
+
+    def __init__(self, specs, input_shape=(28, 28, 1), seed: int = 0):
+        if isinstance(specs, str):
+            specs = parse_network([specs])
+        self.specs = list(specs)
+        self.input_shape = tuple(input_shape)
+        self.infos = plan(self.input_shape, self.specs)
+        if len(self.infos[-1].output_shape) != 1:
+            raise DataError("the network must end in class scores: finish it with fc:n=10")
+        rng = np.random.default_rng(seed)
+        self.layers = [_build(info, rng) for info in self.infos]
+        first = next((lay for lay in self.layers if isinstance(lay, L.Conv2D)), None)
+        if first is not None and first is self.layers[0]:
+            first.need_dx = False  # nothing upstream needs the input's gradient
+        self.mean, self.std = 0.0, 1.0
+
+    @property
+    def classes(self) -> int:
+        return self.infos[-1].output_shape[0]
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        """Scores (B, classes) of images (B, H, W, C) already normalised."""
+        for layer in self.layers:
+            x = layer.forward(x, train)
+        return x
+
+    def backward(self, dscores: np.ndarray) -> None:
+        for layer in reversed(self.layers):
+            dscores = layer.backward(dscores)
+            if dscores is None:
+                break
+
+    def params(self):
+        return [p for layer in self.layers for p in layer.params]
+
+    def grads(self):
+        return [g for layer in self.layers for g in layer.grads]
+
+    def normalise(self, images: np.ndarray) -> np.ndarray:
+        """uint8 images (B, H, W) or (B, H, W, C) to float32 network input."""
+        x = images.astype(np.float32)
+        if x.ndim == 3:
+            x = x[..., None]  # (B, H, W, 1)
+        return (x - np.float32(self.mean)) / np.float32(self.std)
+
+    def predict(self, images: np.ndarray, batch: int = 500) -> np.ndarray:
+        """Class probabilities (B, classes) of raw images."""
+        from .losses import softmax
+
+        out = [softmax(self.forward(self.normalise(images[i : i + batch])))
+               for i in range(0, len(images), batch)]
+        return np.concatenate(out)
+
+    def state(self) -> dict:
+        """Every array the model file holds (no pickles)."""
+        arrays = {f"param_{i}": p for i, p in enumerate(self.params())}
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, L.BatchNorm):
+                arrays[f"running_{i}_mean"], arrays[f"running_{i}_var"] = layer.running
+        meta = {"format": FORMAT, "layers": [s.text for s in self.specs],
+                "input_shape": list(self.input_shape), "mean": self.mean, "std": self.std}
+        arrays["meta"] = np.array(json.dumps(meta))
+        return arrays
+
+    def save(self, path: str) -> None:
+        from ..io.atomic import atomic_path
+
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **self.state())
+
+    @classmethod
+    def load(cls, path: str) -> Network:
+        """Load and check a model file written by :meth:`save`."""
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except FileNotFoundError:
+            raise DataError(f"{path}: no such model file") from None
+        except (OSError, ValueError, EOFError) as e:
+            raise DataError(f"{path}: not a convcli model file ({e})") from None
+        try:
+            meta = json.loads(str(arrays.pop("meta")))
+            assert meta.get("format") == FORMAT
+        except (KeyError, ValueError, AssertionError):
+            raise DataError(f"{path}: not a convcli model file (no {FORMAT} header)") from None
+        net = cls(parse_network(meta["layers"]), tuple(meta["input_shape"]))
+        net.mean, net.std = float(meta["mean"]), float(meta["std"])
+        net._fill(arrays, path)
+        return net
+
+    def _fill(self, arrays, path):
+        params = self.params()
+        for i, p in enumerate(params):
+            stored = arrays.get(f"param_{i}")
+            if stored is None or stored.shape != p.shape or not np.isfinite(stored).all():
+                raise DataError(f"{path}: parameter {i} is missing, misshapen or not finite")
+            p[...] = stored
+        for i, layer in enumerate(self.layers):
+            if isinstance(layer, L.BatchNorm):
+                layer.running = [arrays[f"running_{i}_mean"].astype(L.DTYPE),
+                                 arrays[f"running_{i}_var"].astype(L.DTYPE)]
+
+
+def with_dropout(specs: list[LayerSpec], p: float) -> list[LayerSpec]:
+    """Set every dropout layer to ``p``, or insert one before the last fc layer."""
+    if any(s.kind == "dropout" for s in specs):
+        return [LayerSpec("dropout", {"p": p}, f"dropout:p={p:g}") if s.kind == "dropout" else s
+                for s in specs]
+    last_fc = max(i for i, s in enumerate(specs) if s.kind == "fc")
+    drop = LayerSpec("dropout", {"p": p}, f"dropout:p={p:g}")
+    return specs[:last_fc] + [drop] + specs[last_fc:]
