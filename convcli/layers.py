@@ -26,8 +26,8 @@ KINDS = {
     "flatten": (set(), set()),
 }
 PRESETS = {
-    "tiny": "conv:k=3,n=8,p=1 relu maxpool:k=2 conv:k=3,n=16,p=1 relu maxpool:k=2 "
-            "conv:k=3,n=32,p=1 relu maxpool:k=2 flatten fc:n=10",
+    "tiny": "conv:k=5,n=12,p=2 relu maxpool:k=2 conv:k=5,n=24,p=2 relu maxpool:k=2 "
+            "flatten dropout:p=0.3 fc:n=10",
     "lenet5": "conv:k=5,n=6,p=2 relu maxpool:k=2 conv:k=5,n=16 relu maxpool:k=2 "
               "fc:n=120 relu fc:n=84 relu fc:n=10",
 }

@@ -30,7 +30,8 @@ def test_a_stride_that_does_not_tile_warns_and_strict_refuses(runner):
     result = runner.invoke(main, ["outsize", "--input", "6", "--kernel", "3", "--stride", "2"])
     assert result.exit_code == 0
     assert result.stdout == "2\n"
-    assert "Warning: stride 2 does not tile the padded input: the last 1 length" in result.stderr
+    assert "Warning: stride 2 does not tile the padded input: the last 1 sample is never" in (
+        result.stderr)
     strict = runner.invoke(main, ["outsize", "--input", "6", "--kernel", "3", "--stride", "2",
                                   "--strict"])
     assert strict.exit_code == 1 and "Error: stride 2 does not tile" in strict.output

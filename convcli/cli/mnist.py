@@ -80,7 +80,7 @@ def _print_confusion(matrix):
 @click.option("--arch", default="tiny", show_default=True, metavar="LAYERS|tiny|lenet5",
               help="Layer specs as outsize reads them, in one quoted argument, or a preset.")
 @click.option("--epochs", type=click.IntRange(1, 1000), default=15, show_default=True)
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=64, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=32, show_default=True)
 @click.option("--optimizer", type=click.Choice(("sgd", "adam")), default="adam",
               show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True),

@@ -11,6 +11,7 @@ from ..geometry import MODES, axes, check_nonempty, transposed_length
 from . import main, options
 
 _NAMES = {1: ("length",), 2: ("rows", "cols")}
+_UNITS = {"length": "sample", "rows": "row", "cols": "column"}
 
 
 def _shape(ctx, param, value):
@@ -145,8 +146,10 @@ def outsize(layers, shape, kernel, stride, pad, mode, dilation, filters, transpo
     uncovered = [ax.uncovered for ax in geometry] if geometry else []
     for name, gap, ax in zip(names, uncovered, geometry or []):
         if gap:
+            unit = _UNITS[name] if gap == 1 else _UNITS[name] + "s"
+            verb = "is" if gap == 1 else "are"
             message = (f"stride {ax.stride} does not tile the padded input: the last {gap} "
-                       f"{name if gap > 1 else name.rstrip('s')} never covered")
+                       f"{unit} {verb} never covered")
             if strict:
                 raise ShapeError(message)
             click.echo(f"Warning: {message}", err=True)

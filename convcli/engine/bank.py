@@ -86,12 +86,13 @@ def bank_backward(dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), d
     db = dy2.sum(axis=0)
     if not need_dx:
         return None, dw, db
-    dcols = (dy2 @ _matrix(w).T).reshape(b, ho, wo, kh, kw, c)  # (B, H', W', kh, kw, C)
+    taps = w.transpose(2, 3, 0, 1).reshape(kh * kw, k, c)  # (kh*kw, K, C)
+    dcols = dy2 @ taps  # (kh*kw, M, C): one contiguous block per tap
     (top, bottom), (left, right) = pairs
     dxp = np.zeros((b, h + top + bottom, wd + left + right, c), dtype=dcols.dtype)
     (sh, sw), (dh, dwl) = stride, dilation
-    for i in range(kh):  # col2im: scatter each tap's gradient back onto the input
-        for j in range(kw):
-            dxp[:, i * dh : i * dh + sh * (ho - 1) + 1 : sh,
-                j * dwl : j * dwl + sw * (wo - 1) + 1 : sw] += dcols[:, :, :, i, j]
+    for t in range(kh * kw):  # col2im: scatter each tap's gradient back onto the input
+        i, j = divmod(t, kw)
+        dxp[:, i * dh : i * dh + sh * (ho - 1) + 1 : sh,
+            j * dwl : j * dwl + sw * (wo - 1) + 1 : sw] += dcols[t].reshape(b, ho, wo, c)
     return dxp[:, top : top + h, left : left + wd], dw, db

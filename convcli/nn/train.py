@@ -40,7 +40,7 @@ def augment(images: np.ndarray, rng, shift: float = 2.0, degrees: float = 10.0) 
 @dataclass
 class Settings:
     epochs: int = 12
-    batch_size: int = 64
+    batch_size: int = 32
     optimizer: str = "adam"
     lr: float | None = None
     momentum: float = 0.9
