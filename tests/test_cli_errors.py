@@ -52,6 +52,14 @@ def test_bad_options_exit_2_with_usage(cli, args):
     assert "Error:" in result.output and "Traceback" not in result.output
 
 
+def test_nan_in_npy_or_json_is_refused_with_its_index(cli, tmp_path):
+    np.save(tmp_path / "n.npy", np.array([[1.0, 2.0], [np.nan, 4.0]]))
+    result = cli("conv1d", tmp_path / "n.npy", "-k", "1")
+    assert result.exit_code == 1 and "nan at index [1, 0] is not allowed" in result.output
+    result = cli("conv1d", "-", "-k", "1", input="[1, NaN]")
+    assert result.exit_code == 1 and "nan at index [1] is not allowed" in result.output
+
+
 def test_npy_with_pickles_or_complex_is_refused(cli, tmp_path):
     np.save(tmp_path / "c.npy", np.array([1 + 2j]))
     result = cli("conv1d", tmp_path / "c.npy", "-k", "1")

@@ -15,27 +15,29 @@ from .spectral import dilate, fft_window, oa_block_size, oa_full
 
 METHODS = ("auto", "direct", "fft")
 
-# Cost model, in nanoseconds, fitted on a 2-core x86_64 machine (bench/fit_cost.py).
-_NS_DOT = 0.12  # one multiply-add of np.correlate (SIMD dot products)
-_NS_SHIFT = 0.9  # one element of a shifted multiply-add pass over an array
-_NS_FFT = 1.6  # per point per log2(points) of a real FFT, forward + inverse together
-_NS_PASS = 4000.0  # fixed cost of one numpy pass or transform call
+# Cost model in nanoseconds, fitted on this project's 2-core x86_64 machines (bench/run.py
+# measures the result against SciPy): np.correlate costs about 0.1 ns per multiply-add plus a
+# per-output overhead that is small for k <= 8; a shifted multiply-add pass about 1 ns per
+# element; a whole FFT convolution (three real transforms) about 2.6 ns per point per log2;
+# an overlap-add block two transforms at 0.31 ns per point per log2, 3 ns per point and 5 us.
+_NS_DOT = 0.1
+_NS_SHIFT = 1.0
+_NS_FFT = 2.6
+_NS_OA = 0.31
+_NS_PASS = 4000.0  # fixed cost of one numpy call
 
 
 def _as_array(a, what: str) -> np.ndarray:
     """Numeric ndarray (bool and integer kept exact, others as float64 or float32)."""
     a = np.asarray(a)
-    if a.dtype == bool:
-        a = a.astype(np.int64)
-    if np.iscomplexobj(a) or not np.issubdtype(a.dtype, np.number):
-        raise DataError(f"the {what} must be real numbers, not {a.dtype}")
-    if np.issubdtype(a.dtype, np.integer):
+    kind = a.dtype.kind
+    if kind in "biu":
         return a.astype(np.int64, copy=False)
+    if kind != "f":
+        raise DataError(f"the {what} must be real numbers, not {a.dtype}")
     if a.dtype not in (np.float32, np.float64):
         a = a.astype(np.float64)
-    if a.size and not np.isfinite(a).all():
-        raise DataError(f"the {what} holds NaN or infinity")
-    return a
+    return a  # NaN propagates, as in NumPy; the readers refuse it in files
 
 
 def _exact_bound(x, w) -> float:
@@ -49,17 +51,19 @@ def _costs(geometry, channels: int, kernel_taps: int, zero_pad: bool) -> dict:
     taps = math.prod(ax.k for ax in geometry)
     nd = len(geometry)
     if nd == 1 and (geometry[0].stride == 1 or geometry[0].dilation == 1):
-        direct = out * taps * _NS_DOT * channels + _NS_PASS * channels * geometry[0].stride
+        per_output = _NS_DOT * taps + (0.5 if taps <= 8 else 8.0)
+        direct = (out * per_output + _NS_PASS * geometry[0].stride) * channels
     else:
         direct = (out * _NS_SHIFT * channels + _NS_PASS) * kernel_taps
     span = [ax.span if not zero_pad else ax.n + ax.ke - 1 for ax in geometry]
     points = math.prod(span)
-    fft = 3 * points * math.log2(points + 1) * _NS_FFT * channels / 2 + 3 * _NS_PASS
+    fft = points * math.log2(points + 1) * _NS_FFT * channels + 3 * _NS_PASS
     costs = {"direct": direct, "fft": fft}
     if nd == 1 and geometry[0].ke * 16 < geometry[0].span:
         size = oa_block_size(geometry[0].ke)
         blocks = geometry[0].span / (size - geometry[0].ke + 1)
-        costs["oa"] = blocks * 2 * size * math.log2(size) * _NS_FFT * channels / 2 + _NS_PASS
+        per_block = size * (2 * math.log2(size) * _NS_OA + 3) + 5000
+        costs["oa"] = (blocks * per_block + 10 * _NS_PASS) * channels
     return costs
 
 
@@ -74,6 +78,8 @@ def _resolve_method(method, geometry, x, w, nd, zero_pad) -> str:
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     channels = max(1, x.size // max(1, math.prod(x.shape[:nd])))
+    if method == "auto" and x.size * w.size < 50_000 * channels:
+        return "direct"  # too small for a transform to pay off
     nonzero = int(np.count_nonzero(w.reshape(w.shape[:nd] + (-1,)).any(axis=-1)))
     chosen = choose_method(geometry, channels, nonzero, zero_pad) if method == "auto" else method
     if chosen != "direct" and x.dtype.kind == w.dtype.kind == "i":
@@ -95,12 +101,34 @@ def _spectral(x, wc, nd, geometry, method, zero_pad, pad_mode, pad_value):
     lengths = [ax.length for ax in geometry]
     strides = [ax.stride for ax in geometry]
     if method == "oa":
-        x2 = x.reshape(x.shape[0], -1)  # (frames, channels)
-        full = oa_full(x2, wd.reshape(wd.shape[0], -1))
-        full = np.concatenate([full, np.zeros((1, full.shape[1]), full.dtype)])
-        index = np.clip(starts[0] + strides[0] * np.arange(lengths[0]), -1, len(full) - 1)
-        return full[index].reshape((lengths[0],) + x.shape[1:])
+        full = oa_full(x.reshape(x.shape[0], -1), wd.reshape(wd.shape[0], -1))  # (frames, C)
+        y = crop(full, starts[0], lengths[0], strides[0])
+        return y.reshape((lengths[0],) + x.shape[1:])
     return fft_window(x, wd, nd, starts, lengths, strides)
+
+
+def crop(full: np.ndarray, start: int, length: int, stride: int = 1) -> np.ndarray:
+    """Rows ``start + i*stride`` of a full convolution, zero where they fall outside it."""
+    stop = start + stride * (length - 1) + 1
+    if start >= 0 and stop <= len(full):
+        return full[start:stop:stride]
+    out = np.zeros((length,) + full.shape[1:], full.dtype)
+    index = start + stride * np.arange(length)
+    inside = (index >= 0) & (index < len(full))
+    out[inside] = full[index[inside]]
+    return out
+
+
+def _convolve_1d(x, wc, ax):
+    """1-D with zero padding, unit stride and dilation: np.convolve, no padded copy."""
+    x2 = x.reshape(len(x), -1)  # (n, C)
+    w2 = wc.reshape(len(wc), -1)
+    mode = "valid" if (ax.before, ax.after) == (0, 0) else "full"
+    start = 0 if mode == "valid" else ax.ke - 1 - ax.before
+    columns = [np.convolve(x2[:, c], w2[:, c if w2.shape[1] > 1 else 0], mode)
+               for c in range(x2.shape[1])]
+    y = columns[0][:, None] if len(columns) == 1 else np.stack(columns, axis=1)
+    return crop(y, start, ax.length).reshape((ax.length,) + x.shape[1:])
 
 
 def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim, bias, layout):
@@ -108,6 +136,10 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
     w = _as_array(w, "kernel")
     if mode is None and pad is None:
         mode = "full"
+    if _plain_1d(x, w, mode, pad, pad_mode, stride, dilation, method, ndim):
+        k = len(w)
+        full = np.convolve(x, w if flip else w[::-1])  # what most calls are: skip the planning
+        return full if mode == "full" else full[(k - 1) // 2 : (k - 1) // 2 + len(x)]
     if w.ndim == 4 and ndim in (None, 2):
         return _bank(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, bias, layout)
     if bias is not None:
@@ -125,6 +157,9 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
     zero_pad = is_zero_padding(pad_mode, pad_value)
     chosen = _resolve_method(method, geometry, x, w, nd, zero_pad)
     spatial = tuple(range(nd))
+    unit = all(ax.stride == ax.dilation == 1 for ax in geometry)
+    if chosen == "direct" and nd == 1 and zero_pad and unit:
+        return _convolve_1d(x, w if flip else w[::-1], geometry[0])
     if chosen == "direct":
         wf = np.flip(w, spatial) if flip else w  # correlation orientation
         xp = pad_pairs(x, [(ax.before, ax.after) for ax in geometry], pad_mode, pad_value)
@@ -137,11 +172,20 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
     return y
 
 
+def _plain_1d(x, w, mode, pad, pad_mode, stride, dilation, method, ndim) -> bool:
+    """A small 1-D full/same convolution with nothing but zero padding."""
+    return (x.ndim == w.ndim == 1 and ndim in (None, 1) and pad is None
+            and mode in ("full", "same") and pad_mode in ("zeros", "zero")
+            and stride in (1, (1,)) and dilation in (1, (1,)) and method in ("auto", "direct")
+            and len(w) > 0 and len(x) > 0 and x.size * w.size < 50_000)
+
+
 def _check_size(geometry, channels) -> None:
-    """Refuse results (and padded inputs, kernels spans) too large for memory, up front."""
+    """Refuse results (and padded inputs, kernel spans) too large for memory, up front."""
     out = math.prod(ax.length for ax in geometry)
     span = math.prod(ax.span for ax in geometry) + math.prod(ax.ke for ax in geometry)
-    check_memory(max(out, span) * channels)
+    if max(out, span) * channels > 1 << 24:  # small jobs skip reading /proc/meminfo
+        check_memory(max(out, span) * channels)
 
 
 def _channels(a, nd) -> int:

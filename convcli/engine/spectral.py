@@ -79,7 +79,7 @@ def oa_block_size(ke: int) -> int:
     """Transform size for overlap-add with a kernel spanning ``ke`` samples."""
     import scipy.fft as sfft
 
-    return sfft.next_fast_len(max(8 * ke, 1024), real=True)
+    return sfft.next_fast_len(max(8 * ke, 512), real=True)
 
 
 class OverlapAdd:

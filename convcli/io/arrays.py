@@ -108,7 +108,15 @@ def parse_json(text: str, where: str = "input") -> np.ndarray:
         raise DataError(f"{where}: the JSON must hold only numbers in nested lists")
     if array.size == 0:
         raise DataError(f"{where}: no numbers in the input")
-    return array.astype(np.int64 if array.dtype.kind in "iu" else np.float64)
+    return _finite(array.astype(np.int64 if array.dtype.kind in "iu" else np.float64), where)
+
+
+def _finite(array: np.ndarray, where: str) -> np.ndarray:
+    """Refuse NaN and infinity, which would spread through any convolution."""
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise DataError(f"{where}: {array[bad]} at index {list(bad)} is not allowed")
+    return array
 
 
 def format_json(array: np.ndarray, precision: int | None = None) -> str:
@@ -138,7 +146,7 @@ def parse_npy(data: bytes, where: str = "input") -> np.ndarray:
         raise DataError(f"{where}: cannot use {array.dtype} data as real numbers")
     if array.size == 0:
         raise DataError(f"{where}: the array is empty")
-    return array.astype(np.float64, copy=False)
+    return _finite(array.astype(np.float64, copy=False), where)
 
 
 def format_npy(array: np.ndarray) -> bytes:
