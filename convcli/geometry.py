@@ -9,7 +9,6 @@ module imports nothing heavier than the standard library so ``outsize`` starts f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from .errors import ShapeError
 
@@ -39,35 +38,28 @@ def mode_padding(k: int, mode: str, d: int = 1) -> tuple[int, int]:
     raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
 
 
-@dataclass(frozen=True)
 class Axis:
-    """The geometry of one axis of a convolution."""
+    """The geometry of one axis of a convolution, computed once.
 
-    n: int
-    k: int
-    stride: int
-    dilation: int
-    before: int
-    after: int
+    ``ke`` is the effective kernel length, ``span`` the padded input's length,
+    ``length`` the number of outputs ``floor((n + before + after - ke)/s) + 1`` and
+    ``uncovered`` the padded samples at the end that no kernel position reaches.
+    """
 
-    @property
-    def ke(self) -> int:
-        return effective_length(self.k, self.dilation)
+    __slots__ = ("n", "k", "stride", "dilation", "before", "after", "ke", "span", "length",
+                 "uncovered")
 
-    @property
-    def span(self) -> int:
-        """Length of the padded input."""
-        return self.n + self.before + self.after
+    def __init__(self, n: int, k: int, stride: int, dilation: int, before: int, after: int):
+        self.n, self.k, self.stride, self.dilation = n, k, stride, dilation
+        self.before, self.after = before, after
+        self.ke = effective_length(k, dilation)
+        self.span = n + before + after
+        self.length = (self.span - self.ke) // stride + 1
+        self.uncovered = (self.span - self.ke) % stride if self.span >= self.ke else 0
 
-    @property
-    def length(self) -> int:
-        """Number of output samples, ``floor((n + before + after - ke)/s) + 1``."""
-        return (self.span - self.ke) // self.stride + 1
-
-    @property
-    def uncovered(self) -> int:
-        """Padded samples at the end that no kernel position reaches."""
-        return max(self.span - self.ke, 0) % self.stride if self.span >= self.ke else 0
+    def __repr__(self) -> str:
+        return (f"Axis(n={self.n}, k={self.k}, stride={self.stride}, dilation={self.dilation}, "
+                f"before={self.before}, after={self.after})")
 
 
 def _per_axis(value, ndim: int, name: str) -> tuple:

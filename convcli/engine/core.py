@@ -57,13 +57,13 @@ def _costs(geometry, channels: int, kernel_taps: int, zero_pad: bool) -> dict:
         direct = (out * _NS_SHIFT * channels + _NS_PASS) * kernel_taps
     span = [ax.span if not zero_pad else ax.n + ax.ke - 1 for ax in geometry]
     points = math.prod(span)
-    fft = points * math.log2(points + 1) * _NS_FFT * channels + 3 * _NS_PASS
+    fft = points * math.log2(points + 1) * _NS_FFT * channels + 10 * _NS_PASS
     costs = {"direct": direct, "fft": fft}
     if nd == 1 and geometry[0].ke * 16 < geometry[0].span:
         size = oa_block_size(geometry[0].ke)
         blocks = geometry[0].span / (size - geometry[0].ke + 1)
         per_block = size * (2 * math.log2(size) * _NS_OA + 3) + 5000
-        costs["oa"] = (blocks * per_block + 10 * _NS_PASS) * channels
+        costs["oa"] = (blocks * per_block + 40 * _NS_PASS) * channels
     return costs
 
 
@@ -173,11 +173,15 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
 
 
 def _plain_1d(x, w, mode, pad, pad_mode, stride, dilation, method, ndim) -> bool:
-    """A small 1-D full/same convolution with nothing but zero padding."""
+    """A 1-D full/same convolution, small or with a short kernel, with only zero padding.
+
+    The cost model picks the direct method for all of these (a short kernel never
+    pays for a transform), so they skip the planning.
+    """
     return (x.ndim == w.ndim == 1 and ndim in (None, 1) and pad is None
             and mode in ("full", "same") and pad_mode in ("zeros", "zero")
             and stride in (1, (1,)) and dilation in (1, (1,)) and method in ("auto", "direct")
-            and len(w) > 0 and len(x) > 0 and x.size * w.size < 50_000)
+            and len(w) > 0 and len(x) > 0 and (x.size * w.size < 50_000 or len(w) <= 32))
 
 
 def _check_size(geometry, channels) -> None:
