@@ -256,5 +256,7 @@ def _t(seconds: float) -> str:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
+    # PyTorch's OpenMP threads spin after each call by default, stealing the cores from
+    # whatever runs next in the same process; passive waiting keeps interleaving fair.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     main()

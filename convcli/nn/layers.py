@@ -92,15 +92,17 @@ class Pool2D(Layer):
                 and x.shape[2] % self.k[1] == 0)
 
     def forward(self, x, train):
-        self.x_shape = x.shape
+        self.x, self.x_shape = x, x.shape
         b, h, w, c = x.shape
         (kh, kw), (sh, sw) = self.k, self.s
-        if self._simple(x):  # non-overlapping windows: a reshape, no copies
-            blocks = x.reshape(b, h // kh, kh, w // kw, kw, c)  # (B, H', kh, W', kw, C)
+        if self._simple(x):  # non-overlapping windows: one strided view per tap, no copies
+            views = [x[:, i::kh, j::kw] for i in range(kh) for j in range(kw)]  # (B, H', W', C)
             if self.kind == "avg":
-                return blocks.mean(axis=(2, 4))
-            y = blocks.max(axis=(2, 4))
-            self.mask = blocks == y[:, :, None, :, None, :]
+                return sum(views[1:], views[0].copy()) / np.float32(kh * kw)
+            y = views[0].copy()
+            for v in views[1:]:
+                np.maximum(y, v, out=y)
+            self.y = y
             return y
         ho, wo = self.out_hw
         fill = -np.inf if self.kind == "max" else 0.0
@@ -123,12 +125,20 @@ class Pool2D(Layer):
         b, h, w, c = self.x_shape
         (kh, kw), (sh, sw) = self.k, self.s
         if self._simple_shape():
-            spread = dy[:, :, None, :, None, :]  # (B, H', 1, W', 1, C)
+            dx = np.zeros(self.x_shape, dtype=dy.dtype)
             if self.kind == "avg":
-                dx = np.broadcast_to(spread / (kh * kw), (b, h // kh, kh, w // kw, kw, c))
-            else:
-                dx = self.mask * spread
-            return np.ascontiguousarray(dx).reshape(self.x_shape)
+                share = dy / np.float32(kh * kw)
+                for i in range(kh):
+                    for j in range(kw):
+                        dx[:, i::kh, j::kw] = share
+                return dx
+            free = np.ones(dy.shape, dtype=bool)  # the first maximum of a window takes it all
+            for i in range(kh):
+                for j in range(kw):
+                    hit = free & (self.x[:, i::kh, j::kw] == self.y)
+                    dx[:, i::kh, j::kw] = dy * hit
+                    free &= ~hit
+            return dx
         _, ho, wo, _ = dy.shape
         dxp = np.zeros((b, (ho - 1) * sh + kh, (wo - 1) * sw + kw, c), dtype=dy.dtype)
         for i in range(kh):

@@ -105,9 +105,9 @@ def train(net: Network, train_images, train_labels, test_images, test_labels, s:
             correct += int((scores.argmax(axis=1) == train_labels[batch]).sum())
             if on_batch:
                 on_batch(min(done + s.batch_size, n), n)
+        seconds = time.perf_counter() - start  # training only, not the evaluation below
         row = {"epoch": epoch, "loss": total / n, "train_accuracy": correct / n,
-               "test_accuracy": accuracy(net, test_images, test_labels),
-               "seconds": time.perf_counter() - start}
+               "test_accuracy": accuracy(net, test_images, test_labels), "seconds": seconds}
         history.add(**row)
         if on_epoch:
             on_epoch(row)
