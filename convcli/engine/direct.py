@@ -44,7 +44,25 @@ def correlate_direct(xp: np.ndarray, wf: np.ndarray, nd: int, stride, dilation) 
     """
     if nd == 1 and (stride[0] == 1 or dilation[0] == 1):
         return _correlate_1d(xp, wf, stride[0], dilation[0])
+    factors = separable(wf) if nd == 2 and xp.dtype.kind == "f" else None
+    if factors is not None:  # rows then columns: kh + kw passes instead of kh * kw
+        u, v = (f.astype(np.result_type(xp, wf)) for f in factors)
+        rows = _shift_add(xp, u[:, None], 2, (stride[0], 1), (dilation[0], 1))
+        return _shift_add(rows, v[None, :], 2, (1, stride[1]), (1, dilation[1]))
     return _shift_add(xp, wf, nd, stride, dilation)
+
+
+def separable(w: np.ndarray, tolerance: float = 1e-9):
+    """``(u, v)`` with ``w == outer(u, v)`` for a rank-one 2-D kernel worth splitting, else None.
+
+    Box, Gaussian and Sobel kernels are rank one; splitting pays from 3x3 up.
+    """
+    if w.ndim != 2 or min(w.shape) < 2 or w.size < 9 or not np.any(w):
+        return None
+    u, s, vt = np.linalg.svd(w.astype(np.float64))
+    if s[1:].sum() > tolerance * s[0]:
+        return None
+    return u[:, 0] * np.sqrt(s[0]), vt[0] * np.sqrt(s[0])
 
 
 def _shift_add(xp, wf, nd, stride, dilation):

@@ -104,8 +104,8 @@ class OverlapAdd:
         self.ke = wd.shape[0]
         self.size = size or oa_block_size(self.ke)
         self.block = self.size - self.ke + 1  # input frames per transform
-        w2 = wd.reshape(self.ke, -1).astype(dtype)  # (ke, 1 or C)
-        self.spectrum = sfft.rfft(w2, self.size, axis=0)  # (size//2+1, 1 or C)
+        w2 = wd.reshape(self.ke, -1).T.astype(dtype)  # (1 or C, ke)
+        self.spectrum = sfft.rfft(w2, self.size, axis=-1)  # (1 or C, size//2+1)
         self.tail = np.zeros((self.ke - 1, channels), dtype)
         self.pending = np.zeros((0, channels), dtype)
         self.dtype = dtype
@@ -118,14 +118,14 @@ class OverlapAdd:
         self.pending = x[nb * self.block :]
         if nb == 0:
             return x[:0]
-        blocks = x[: nb * self.block].reshape(nb, self.block, -1)  # (nb, L, C)
-        y = self._fft.irfft(
-            self._fft.rfft(blocks, self.size, axis=1, workers=self.workers) * self.spectrum,
-            self.size,
-            axis=1,
-            workers=self.workers,
-        )[:, : self.block + self.ke - 1]  # (nb, L + ke - 1, C)
         L, C = self.block, x.shape[1]
+        # channel-first so that every transform runs over contiguous samples
+        blocks = np.zeros((nb, C, self.size), self.dtype)  # zero-padded transform input
+        blocks[:, :, :L] = x[: nb * L].reshape(nb, L, C).transpose(0, 2, 1)  # (nb, C, L)
+        spectrum = self._fft.rfft(blocks, axis=-1, workers=self.workers)
+        spectrum *= self.spectrum
+        y = self._fft.irfft(spectrum, self.size, axis=-1, workers=self.workers)
+        y = y[:, :, : L + self.ke - 1].transpose(0, 2, 1)  # (nb, L + ke - 1, C)
         out = np.zeros(((nb + 1) * L, C), self.dtype)
         out[: nb * L] = y[:, :L].reshape(nb * L, C)
         out[L:].reshape(nb, L, C)[:, : self.ke - 1] += y[:, L:]  # spill into the next block

@@ -17,6 +17,9 @@ from .formats import Data
 
 STREAM_MIN_FRAMES = 1 << 20  # about 24 s at 44.1 kHz: longer files go block by block
 BLOCK_FRAMES = 1 << 16
+# float32 holds these subtypes' samples exactly and keeps FFT rounding far below their LSB
+_SINGLE = {"PCM_S8", "PCM_U8", "PCM_16", "ULAW", "ALAW", "VORBIS", "OPUS", "MPEG_LAYER_III",
+           "FLOAT", "GSM610", "IMA_ADPCM", "MS_ADPCM"}
 _SF_FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "aiff": "AIFF"}
 
 
@@ -145,19 +148,60 @@ def stream_convolve(path: str, out, s) -> bool:
     if ax.before >= info.frames or ax.after >= info.frames:
         return False
     wc = kernel if not s["correlate"] else kernel[::-1]
-    conv = OverlapAdd(dilate(np.asarray(wc, float), 1, (ax.dilation,)), info.channels)
     subtype = _subtype(fmt, s.get("subtype"), info.subtype)
+    single = info.subtype in _SINGLE and subtype in _SINGLE
+    dtype = np.float32 if single else np.float64
+    conv = OverlapAdd(dilate(np.asarray(wc, float), 1, (ax.dilation,)), info.channels, dtype)
     with sf.SoundFile(path) as f:
         prefix, suffix = _edges(f, info.frames, ax.before, ax.after, s["pad_mode"], s["pad_value"])
         f.seek(0)
-        chunks = _chunks(f, prefix, suffix)
-        _write_stream(out, fmt, subtype, info, _select(conv, chunks, ax), s.get("normalize"))
+        chunks = _chunks(f, prefix.astype(dtype), suffix.astype(dtype), conv.block, dtype)
+        blocks = _prefetch(_select(conv, chunks, ax))  # read and convolve while writing
+        _write_stream(out, fmt, subtype, info, blocks, s.get("normalize"))
     return True
 
 
-def _chunks(f, prefix, suffix):
+def _prefetch(blocks, depth: int = 2):
+    """Run a generator in a thread, ``depth`` items ahead (libsndfile and FFTs drop the GIL)."""
+    import queue
+    import threading
+
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def work():
+        try:
+            for item in blocks:
+                while not stop.is_set():
+                    try:
+                        items.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put(done)
+        except BaseException as e:  # handed to the consumer, raised there
+            items.put(e)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        while (item := items.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def _chunks(f, prefix, suffix, block, dtype):
+    """The padded signal in pieces; file reads sized to the convolver's block."""
     yield prefix
-    yield from f.blocks(blocksize=BLOCK_FRAMES, dtype="float64", always_2d=True)
+    size = max(BLOCK_FRAMES, block)
+    yield from f.blocks(blocksize=size, dtype=np.dtype(dtype).name, always_2d=True)
     yield suffix
 
 

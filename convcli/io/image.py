@@ -94,7 +94,9 @@ def _pixels(y, meta, fmt):
     """Round (ties to even) and clip to the input's bit depth."""
     top = meta.get("max") or 255
     dtype = np.uint16 if top == 65535 else np.uint8
-    return np.clip(np.rint(y), 0, top).astype(dtype)
+    y = np.rint(y)  # one temporary, then rounded and clipped in place
+    np.clip(y, 0, top, out=y)
+    return y.astype(dtype)
 
 
 def encode_image(data: Data, fmt: str) -> bytes:
@@ -119,7 +121,9 @@ def encode_image(data: Data, fmt: str) -> bytes:
         if fmt == "jpg" and (alpha is not None or pixels.dtype != np.uint8):
             raise DataError("jpg holds neither alpha nor 16-bit samples; write .png or .tiff")
         im = Image.fromarray(np.ascontiguousarray(pixels))
-    options = {"quality": 95} if fmt in ("jpg", "webp") else {}
+    # PNG at zlib level 1: 2x faster to write than Pillow's default 6, files ~15% larger
+    options = {"quality": 95} if fmt in ("jpg", "webp") else {"compress_level": 1} \
+        if fmt == "png" else {}
     buffer = io.BytesIO()
     try:
         im.save(buffer, format=_PIL_FORMATS[fmt], **options)
