@@ -198,10 +198,6 @@ def parse_spec(spec: str) -> tuple[str, dict]:
     return name, params
 
 
-def is_named(spec: str) -> bool:
-    return spec.partition(":")[0].strip().lower() in KERNELS
-
-
 def make(spec: str, dims: int | None = None, rate: float | None = None) -> np.ndarray:
     """Build a named kernel.
 

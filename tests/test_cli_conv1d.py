@@ -101,3 +101,11 @@ def test_batch_reports_a_failing_file_and_goes_on(cli, tmp_path):
     assert result.exit_code == 1
     assert "bad.txt:1:3: 'x' is not a number" in result.output
     assert (out / "good.txt").exists() and not (out / "bad.txt").exists()
+
+
+def test_from_forces_the_input_format(cli, tmp_path):
+    (tmp_path / "x.dat.unknown").write_text("[1, 2, 3]")
+    result = cli("conv1d", tmp_path / "x.dat.unknown", "-k", "1,1", "--from", "json")
+    assert result.output == "[1, 3, 5, 3]\n"
+    result = cli("conv1d", "-", "-k", "1,1", "--from", "txt", input="[1, 2]")
+    assert result.exit_code == 1 and "'[1' is not a number" in result.output

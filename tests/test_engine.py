@@ -211,3 +211,27 @@ def test_auto_picks_overlap_add_for_long_signals_and_direct_for_short():
     assert choose_method(axes(10_000_000, 3001, "full")) == "oa"
     assert choose_method(axes(100, 3, "full")) == "direct"
     assert choose_method(axes((2000, 2000), (31, 31), "same")) == "fft"
+
+
+@pytest.mark.parametrize("spec", ["box:5", "gaussian:sigma=1.2", "sobel-x"])
+@pytest.mark.parametrize("stride,dilation", [((1, 1), (1, 1)), ((2, 3), (1, 2))])
+def test_separable_kernels_take_two_passes_and_agree(spec, stride, dilation):
+    from convcli.engine.direct import separable
+    from convcli.kernels import make
+
+    w = make(spec)
+    u, v = separable(w)
+    np.testing.assert_allclose(np.outer(u, v), w, atol=1e-12)
+    x = np.random.default_rng(8).normal(size=(23, 19, 3))
+    got = convolve(x, w, "same", stride=stride, dilation=dilation, method="direct", ndim=2)
+    wide = np.zeros(((w.shape[0] - 1) * dilation[0] + 1, (w.shape[1] - 1) * dilation[1] + 1))
+    wide[:: dilation[0], :: dilation[1]] = w
+    for c in range(3):
+        full = ss.convolve(x[..., c], wide, "same")
+        np.testing.assert_allclose(got[..., c], full[:: stride[0], :: stride[1]], atol=1e-9)
+
+
+def test_a_random_kernel_is_not_separable():
+    from convcli.engine.direct import separable
+
+    assert separable(np.random.default_rng(0).normal(size=(3, 3))) is None

@@ -172,3 +172,26 @@ def test_a_pipe_with_sox(samples, tmp_path):
     x, _ = sf.read(samples / "speech.wav")
     assert rate == 22050
     np.testing.assert_allclose(y, ss.convolve(x, np.full(8, 1 / 8)), atol=2 / 32768)
+
+
+def test_a_failure_mid_stream_leaves_no_file(cli, wavs, monkeypatch):
+    from convcli.engine import spectral
+
+    path, _, _ = wavs
+    monkeypatch.setattr(audio, "STREAM_MIN_FRAMES", 1000)
+    monkeypatch.setattr(audio, "BLOCK_FRAMES", 4096)
+    calls = []
+    original = spectral.OverlapAdd.push
+
+    def failing(self, x):
+        calls.append(1)
+        if len(calls) > 2:
+            raise MemoryError("simulated")
+        return original(self, x)
+
+    monkeypatch.setattr(spectral.OverlapAdd, "push", failing)
+    (path / "keep.wav").write_bytes(b"old")
+    result = cli("conv1d", path / "x.wav", "-k", path / "ir.wav", "-o", path / "keep.wav")
+    assert result.exit_code == 1 and "not enough memory" in result.output
+    assert (path / "keep.wav").read_bytes() == b"old"
+    assert sorted(p.name for p in path.iterdir()) == ["ir.wav", "keep.wav", "x.wav"]
