@@ -112,12 +112,13 @@ def sniff(prefix: bytes) -> str:
     return "txt"
 
 
-def _read_bytes(path: str) -> bytes:
+def _read_bytes(path: str, size: int = -1) -> bytes:
+    """The bytes of a file (the first ``size`` of them), or of standard input for ``-``."""
     if path == "-":
         return sys.stdin.buffer.read()
     try:
         with open(path, "rb") as f:
-            return f.read()
+            return f.read(size)
     except FileNotFoundError:
         raise FileError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -135,20 +136,8 @@ def detect(path: str, fmt: str | None = None, prefix: bytes | None = None) -> st
         if found:
             return found
         if prefix is None:
-            prefix = _peek(path)
+            prefix = _read_bytes(path, 64)
     return sniff(prefix or b"")
-
-
-def _peek(path: str) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(64)
-    except FileNotFoundError:
-        raise FileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FileError(f"{path}: is a folder, not a file") from None
-    except OSError as e:
-        raise FileError(f"{path}: cannot read ({e.strerror})") from None
 
 
 def read(path: str, fmt: str | None = None, *, gray: bool = False) -> Data:
