@@ -24,18 +24,14 @@ def _job(ndim, s):
     def job(path, out):
         from ..io import formats
         from ..io.kernelfile import load_kernel
-        from ..io.pipeline import (
-            check_output,
-            convolve_data,
-            finish,
-            pass_alpha,
-            prepare,
-            stream_audio,
-        )
+        from ..io.pipeline import check_output, convolve_data, finish, pass_alpha, prepare
 
-        fmt = formats.detect(path, s["from_format"]) if path != "-" else None
-        if ndim == 1 and fmt in ("wav", "flac", "ogg", "aiff") and stream_audio(path, out, s):
-            return
+        if ndim == 1 and path != "-" and formats.FORMATS[formats.detect(
+                path, s["from_format"])].kind == "audio":
+            from ..io.audio import stream_convolve
+
+            if stream_convolve(path, out, s):  # long files go block by block
+                return
         data = formats.read(path, s["from_format"], gray=s.get("gray", False))
         out_fmt = check_output(data, out, s["to_format"])
         kernel, kernel_rate = load_kernel(s["kernel"], ndim, data.sample_rate or s["rate"])

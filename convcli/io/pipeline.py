@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError, ShapeError, UsageProblem
+from ..errors import DataError, UsageProblem
 from .formats import Data, is_binary, output_format
 
 
@@ -59,13 +59,10 @@ def convolve_data(x, kernel, ndim, s):
     mono = x.ndim == 1 or (ndim == 1 and x.shape[1] == 1)
     if ndim == 1 and kernel.ndim == 2 and kernel.shape[1] > 1 and mono:
         x = np.repeat(x.reshape(len(x), 1), kernel.shape[1], axis=1)  # mono through stereo IR
-    nd = 2 if ndim == 2 and kernel.ndim == 4 else ndim
-    if ndim == 2 and kernel.ndim == 3 and x.ndim == 2:
-        raise ShapeError(f"the kernel has {kernel.shape[2]} channels but the input has 1")
     op = correlate if s["correlate"] else convolve
     return op(x, kernel, s["mode"], pad=s["pad"], pad_mode=s["pad_mode"],
               pad_value=s["pad_value"], stride=s["stride"], dilation=s["dilation"],
-              method=s["method"], ndim=nd, bias=bias, layout=s.get("layout", "oihw"))
+              method=s["method"], ndim=ndim, bias=bias, layout=s.get("layout", "oihw"))
 
 
 def pass_alpha(alpha, kernel, s):
@@ -118,11 +115,4 @@ def finish(data: Data, y, extra, ndim, s) -> Data:
     if not np.all(np.isfinite(y)):
         raise DataError("the result overflowed (infinite values)")
     return data.with_array(y)
-
-
-def stream_audio(path, out, s) -> bool:
-    """Convolve a long audio file block by block; False when it must be done in memory."""
-    from .audio import stream_convolve
-
-    return stream_convolve(path, out, s)
 
