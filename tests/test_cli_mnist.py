@@ -151,3 +151,26 @@ def test_a_checksum_mismatch_leaves_nothing_behind(mirror, tmp_path, monkeypatch
     names = sorted(p.name for p in cache.iterdir())
     assert "train-labels-idx1-ubyte.gz" not in names
     assert not [n for n in names if n.startswith(".")]  # no temporary files either
+
+
+@pytest.mark.parametrize("args", [
+    ["--optimizer", "sgd", "--lr", "0.02", "--momentum", "0.8"],
+    ["--loss", "svm", "--l2", "0.001"],
+    ["--loss", "mse", "--no-augment"],
+    ["--arch", "lenet5", "--dropout", "0.3"],
+    ["--arch", "conv:k=3,n=4,p=1 batchnorm tanh avgpool:k=2 conv:k=3,n=8 sigmoid maxpool:k=3,s=2,"
+               "ceil flatten fc:n=10"],
+])
+def test_training_options_run_and_report(cli, args):
+    result = cli("train-mnist", "--epochs", "2", "--limit", "300", "--json", *args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    losses = [e["loss"] for e in report["epochs"]]
+    assert len(losses) == 2 and np.isfinite(losses).all() and losses[1] < losses[0]
+    if "mse" not in args:  # the Euclidean loss learns classes more slowly
+        assert report["test_accuracy"] > 0.15
+
+
+def test_bad_architectures_are_clear(cli):
+    result = cli("train-mnist", "--arch", "conv:k=3,n=4 relu", "--epochs", "1")
+    assert result.exit_code == 1 and "fc:n=10" in result.output

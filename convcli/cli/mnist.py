@@ -84,7 +84,7 @@ def _print_confusion(matrix):
 @click.option("--optimizer", type=click.Choice(("sgd", "adam")), default="adam",
               show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True),
-              help="Learning rate (default 0.002 for adam, 0.05 for sgd), decayed to a tenth.")
+              help="Learning rate (default 0.002 for adam, 0.02 for sgd), decayed to a tenth.")
 @click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.9,
               show_default=True, help="SGD momentum.")
 @click.option("--l2", type=click.FloatRange(min=0), default=0.0, show_default=True,
@@ -108,26 +108,19 @@ def train_mnist(data, download, mirror, arch, epochs, batch_size, optimizer, lr,
     \b
     Examples:
       convcli train-mnist -o digits.npz --plot curves.png --filters filters.png
-      convcli train-mnist --arch lenet5 --epochs 5 --optimizer sgd --lr 0.05
+      convcli train-mnist --arch lenet5 --epochs 5 --optimizer sgd --lr 0.02
       convcli train-mnist --arch "conv:k=5,n=8,p=2 relu maxpool:k=2 fc:n=10" --json
       convcli train-mnist --download --epochs 3          # the full 60,000 digits
       convcli train-mnist --data /usr/share/fashion-mnist --no-augment
     """
-    from ..layers import parse_network
-    from ..nn import Network, Settings, confusion, train
-    from ..nn.model import with_dropout
+    from ..io.atomic import check_writable_folder
+    from ..nn import Settings, confusion, train
 
-    for path in (output, plot, filters):
-        if path:
-            from ..io.atomic import check_writable_folder
-
-            check_writable_folder(path)
+    for path in filter(None, (output, plot, filters)):
+        check_writable_folder(path)  # before a minute of training, not after
     dataset, where = _dataset(data, download, mirror, as_json)
-    specs = parse_network(arch.split() if " " in arch.strip() else [arch])
-    if dropout is not None:
-        specs = with_dropout(specs, dropout)
-    shape = dataset.train_images.shape[1:] + (1,)
-    net = Network(specs, shape, seed=seed)
+    net = _network(arch, dropout, dataset.train_images.shape[1:] + (1,), seed)
+    specs = net.specs
     images, labels = dataset.train_images[:limit], dataset.train_labels[:limit]
     if not as_json:
         click.echo(f"data: {where}: {len(images):,} training and "
@@ -156,6 +149,18 @@ def train_mnist(data, download, mirror, arch, epochs, batch_size, optimizer, lr,
         return
     click.echo(f"test accuracy {final:.4f} ({matrix.trace()}/{matrix.sum()})")
     _print_confusion(matrix)
+
+
+def _network(arch, dropout, shape, seed):
+    """The network of ``--arch`` (specs or a preset) with ``--dropout`` applied."""
+    from ..layers import parse_network
+    from ..nn import Network
+    from ..nn.model import with_dropout
+
+    specs = parse_network(arch.split())
+    if dropout is not None:
+        specs = with_dropout(specs, dropout)
+    return Network(specs, shape, seed=seed)
 
 
 def _save_outputs(net, history, output, plot, filters):

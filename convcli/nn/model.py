@@ -57,6 +57,8 @@ class Network:
             raise DataError("the network must end in class scores: finish it with fc:n=10")
         rng = np.random.default_rng(seed)
         self.layers = [_build(info, rng) for info in self.infos]
+        if isinstance(self.layers[-1], L.Dense):  # scores start near zero: any loss is stable
+            self.layers[-1].params[0] *= np.float32(0.1)
         first = next((lay for lay in self.layers if isinstance(lay, L.Conv2D)), None)
         if first is not None and first is self.layers[0]:
             first.need_dx = False  # nothing upstream needs the input's gradient

@@ -37,5 +37,5 @@ class Adam:
 
 def make(name: str, lr: float | None, momentum: float):
     if name == "sgd":
-        return SGD(lr if lr is not None else 0.05, momentum)
+        return SGD(lr if lr is not None else 0.02, momentum)
     return Adam(lr if lr is not None else 0.002)
