@@ -162,7 +162,7 @@ def test_a_checksum_mismatch_leaves_nothing_behind(mirror, tmp_path, monkeypatch
                "ceil flatten fc:n=10"],
 ])
 def test_training_options_run_and_report(cli, args):
-    result = cli("train-mnist", "--epochs", "2", "--limit", "300", "--json", *args)
+    result = cli("train-mnist", "--epochs", "2", "--limit", "1000", "--json", *args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     losses = [e["loss"] for e in report["epochs"]]
