@@ -38,6 +38,7 @@ def _job(ndim, s):
         x, kernel, extra = prepare(data, kernel, kernel_rate, ndim)
         y = convolve_data(x, kernel, ndim, s)
         extra = pass_alpha(extra, kernel, s)
+        x = data.array = None  # done with the input: free it before encoding the result
         result = finish(data, y, extra, ndim, s)
         formats.write(result, out or "-", out_fmt, precision=s["precision"],
                       subtype=s.get("subtype"))

@@ -94,7 +94,7 @@ def _pixels(y, meta, fmt):
     """Round (ties to even) and clip to the input's bit depth."""
     top = meta.get("max") or 255
     dtype = np.uint16 if top == 65535 else np.uint8
-    y = np.rint(y)  # one temporary, then rounded and clipped in place
+    y = np.rint(y, out=y if y.dtype.kind == "f" else None)  # the result is ours to round
     np.clip(y, 0, top, out=y)
     return y.astype(dtype)
 

@@ -60,9 +60,25 @@ def convolve_data(x, kernel, ndim, s):
     if ndim == 1 and kernel.ndim == 2 and kernel.shape[1] > 1 and mono:
         x = np.repeat(x.reshape(len(x), 1), kernel.shape[1], axis=1)  # mono through stereo IR
     op = correlate if s["correlate"] else convolve
-    return op(x, kernel, s["mode"], pad=s["pad"], pad_mode=s["pad_mode"],
-              pad_value=s["pad_value"], stride=s["stride"], dilation=s["dilation"],
-              method=s["method"], ndim=ndim, bias=bias, layout=s.get("layout", "oihw"))
+
+    def run(a):
+        return op(a, kernel, s["mode"], pad=s["pad"], pad_mode=s["pad_mode"],
+                  pad_value=s["pad_value"], stride=s["stride"], dilation=s["dilation"],
+                  method=s["method"], ndim=ndim, bias=bias, layout=s.get("layout", "oihw"))
+
+    if ndim == 2 and x.ndim == 3 and kernel.ndim == 2 and x.size > 1 << 22:
+        return _per_channel(run, x)  # big photos: one channel's temporaries at a time
+    return run(x)
+
+
+def _per_channel(run, x):
+    """``run`` on each channel of (rows, cols, C) into one preallocated result."""
+    first = run(x[..., 0])
+    out = np.empty(first.shape + (x.shape[2],), first.dtype)
+    out[..., 0] = first
+    for c in range(1, x.shape[2]):
+        out[..., c] = run(x[..., c])
+    return out
 
 
 def pass_alpha(alpha, kernel, s):
