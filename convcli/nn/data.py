@@ -100,7 +100,7 @@ def default_folder() -> tuple[Path, str]:
     """The full MNIST in the cache if it is complete, else the shipped subset."""
     cache = cache_dir()
     if all(_find(cache, name) for name in FILES):
-        return cache, f"full MNIST from the cache ({cache})"
+        return cache, f"MNIST from the cache ({cache})"
     if all(_find(SHIPPED, name) for name in FILES):
         return SHIPPED, f"the MNIST subset shipped in samples/ ({SHIPPED})"
     raise FileError("no MNIST data: give --data DIR, or --download the full set")
