@@ -52,13 +52,15 @@ def correlate_direct(xp: np.ndarray, wf: np.ndarray, nd: int, stride, dilation) 
     return _shift_add(xp, wf, nd, stride, dilation)
 
 
-def separable(w: np.ndarray, tolerance: float = 1e-9):
+def separable(w: np.ndarray):
     """``(u, v)`` with ``w == outer(u, v)`` for a rank-one 2-D kernel worth splitting, else None.
 
-    Box, Gaussian and Sobel kernels are rank one; splitting pays from 3x3 up.
+    Box, Gaussian and Sobel kernels are rank one (to the rounding of their dtype);
+    splitting pays from 3x3 up.
     """
     if w.ndim != 2 or min(w.shape) < 2 or w.size < 9 or not np.any(w):
         return None
+    tolerance = 100 * np.finfo(w.dtype if w.dtype.kind == "f" else np.float64).eps
     u, s, vt = np.linalg.svd(w.astype(np.float64))
     if s[1:].sum() > tolerance * s[0]:
         return None
