@@ -240,7 +240,7 @@ def table(rows) -> str:
             continue
         mem = (f" ({r['convcli_mb']:.0f} MB)", f" ({r['peer_mb']:.0f} MB)") if "peer_mb" in r \
             else ("", "")
-        note = f" {r['note']}" if r["note"] else ""
+        note = f" ({r['note']})" if r["note"] else ""
         lines.append(f"| {r['work']} | {r['peer']}{note} | {_t(r['convcli_s'])}{mem[0]} | "
                      f"{_t(r['peer_s'])}{mem[1]} | {r['ratio']:.2f} |")
     ratios = [r["ratio"] for r in rows if "ratio" in r and r["work"].startswith("convolve")
