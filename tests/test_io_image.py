@@ -194,3 +194,11 @@ def test_batch_of_photos_into_a_folder(cli, samples, tmp_path):
                  f"{out}/", "-j", "2", "--to", "jpg")
     assert result.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["camera.jpg", "chelsea.jpg"]
+
+
+def test_images_and_audio_do_not_turn_into_each_other(cli, samples, tmp_path):
+    result = cli("conv2d", samples / "camera.png", "-k", "1", "-o", tmp_path / "x.wav")
+    assert result.exit_code == 1 and "is image; it cannot be written as wav" in result.output
+    result = cli("conv1d", samples / "speech.wav", "-k", "1", "-o", tmp_path / "x.png")
+    assert result.exit_code == 1 and "is audio; it cannot be written as png" in result.output
+    assert not list(tmp_path.iterdir())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError, UsageProblem
-from .formats import Data, is_binary, output_format
+from ..errors import DataError, FormatError, UsageProblem
+from .formats import FORMATS, Data, is_binary, output_format
 
 
 class OutputNeeded(UsageProblem):
@@ -15,6 +15,10 @@ class OutputNeeded(UsageProblem):
 def check_output(data: Data, out: str | None, to_format: str | None) -> str:
     """The output format; binary results need ``-o``."""
     fmt = output_format(out, to_format, data)
+    kind = FORMATS[fmt].kind
+    if {data.kind, kind} == {"audio", "image"}:
+        raise FormatError(f"{data.name} is {data.kind}; it cannot be written as {fmt} "
+                          f"({kind}). Write {data.kind}, or npy/json/txt for the numbers")
     if out is None and is_binary(fmt):
         raise OutputNeeded(f"the result is {fmt} data; write it with -o FILE.{fmt} "
                            f"(or -o - for a pipe)")
