@@ -38,19 +38,17 @@ def run_all(job, inputs, outputs, jobs: int) -> None:
         job(inputs[0], outputs[0])
         return
     failed = 0
-    show = sys.stderr.isatty()
-    with ThreadPoolExecutor(max_workers=jobs) as pool, click.progressbar(
-        length=len(inputs), label="convolving", file=sys.stderr if show else open(os.devnull, "w")
-    ) as bar:
+    show = sys.stderr.isatty()  # the bar only on a terminal
+    with ThreadPoolExecutor(max_workers=jobs) as pool, open(os.devnull, "w") as devnull, \
+            click.progressbar(length=len(inputs), label="convolving",
+                              file=sys.stderr if show else devnull) as bar:
         futures = [pool.submit(job, i, o) for i, o in zip(inputs, outputs)]
         for path, future in zip(inputs, futures):
             try:
                 future.result()
             except (ConvcliError, ValueError, OSError, MemoryError) as e:
                 failed += 1
-                message = e.message if isinstance(e, click.ClickException) else str(e)
-                click.echo(f"\nError: {path}: {message}" if show else f"Error: {path}: {message}",
-                           err=True)
+                click.echo(f"{chr(10) if show else ''}Error: {path}: {e}", err=True)
             bar.update(1)
     if failed:
         raise click.ClickException(f"{failed} of {len(inputs)} file(s) failed")
