@@ -48,7 +48,8 @@ def run_all(job, inputs, outputs, jobs: int) -> None:
                 future.result()
             except (ConvcliError, ValueError, OSError, MemoryError) as e:
                 failed += 1
-                click.echo(f"{chr(10) if show else ''}Error: {path}: {e}", err=True)
+                text = str(e) if str(e).startswith(path) else f"{path}: {e}"  # name it once
+                click.echo(f"{chr(10) if show else ''}Error: {text}", err=True)
             bar.update(1)
     if failed:
         raise click.ClickException(f"{failed} of {len(inputs)} file(s) failed")
