@@ -62,7 +62,7 @@ class Axis:
                 f"before={self.before}, after={self.after})")
 
 
-def _per_axis(value, ndim: int, name: str) -> tuple:
+def per_axis(value, ndim: int, name: str) -> tuple:
     """Broadcast an int (or a sequence of length 1) to ``ndim`` axes."""
     if isinstance(value, int):
         return (value,) * ndim
@@ -116,10 +116,10 @@ def axes(n, k, mode: str | None = "valid", *, pad=None, stride=1, dilation=1) ->
     stride, dilation : int or sequence of int
     """
     n = (n,) if isinstance(n, int) else tuple(n)
-    k = _per_axis(k, len(n), "kernel")
+    k = per_axis(k, len(n), "kernel")
     nd = len(n)
-    s = _per_axis(stride, nd, "stride")
-    d = _per_axis(dilation, nd, "dilation")
+    s = per_axis(stride, nd, "stride")
+    d = per_axis(dilation, nd, "dilation")
     if any(v < 1 for v in s + d):
         raise ValueError("stride and dilation must be at least 1")
     if any(v < 1 for v in k):

@@ -10,9 +10,7 @@ from .batch import output_paths, run_all
 
 def _settings(ndim, params, ctx):
     """Check option combinations Click cannot, and fill the command's defaults."""
-    if params["pad"] is not None and params["mode"] in ("same", "full"):
-        raise click.UsageError(f"--pad and --mode {params['mode']} both say how to pad; "
-                               "give one", ctx)
+    options.check_padding(params["pad"], params["mode"])
     if params["pad"] is None and params["mode"] is None:
         params["mode"] = "full" if ndim == 1 else "same"
     return params

@@ -30,6 +30,12 @@ def int_list(counts, minimum=0):
     return parse
 
 
+def check_padding(pad, mode) -> None:
+    """``--pad`` and ``--mode same|full`` both say how to pad: a usage error (exit 2)."""
+    if pad is not None and mode in ("same", "full"):
+        raise click.UsageError(f"--pad and --mode {mode} both say how to pad; give one")
+
+
 def _float_list(ctx, param, value):
     if value is None:
         return None

@@ -7,7 +7,8 @@ import json
 import click
 
 from ..errors import ShapeError
-from ..geometry import MODES, axes, check_nonempty, transposed_length
+from ..geometry import MODES, axes, check_nonempty, per_axis, transposed_length
+from ..layers import shape_text
 from . import main, options
 
 _NAMES = {1: ("length",), 2: ("rows", "cols")}
@@ -49,9 +50,10 @@ def _one_layer(shape, kernel, stride, pad, mode, dilation, filters, transposed, 
     if transposed:
         if mode:
             raise click.UsageError("--transposed takes --pad, not --mode")
-        pads = _sizes(pad or (0,), nd, "--pad")
-        k, s, d = _sizes(kernel, nd), _sizes(stride, nd), _sizes(dilation, nd)
-        op = _sizes(output_padding, nd, "--output-padding")
+        pads = per_axis(pad or (0,), nd, "--pad")
+        k, s, d = (per_axis(v, nd, n) for v, n in
+                   ((kernel, "--kernel"), (stride, "--stride"), (dilation, "--dilation")))
+        op = per_axis(output_padding, nd, "--output-padding")
         out = tuple(transposed_length(spatial[i], k[i], s[i], pads[i], d[i], op[i])
                     for i in range(nd))
         geometry = None
@@ -65,14 +67,8 @@ def _one_layer(shape, kernel, stride, pad, mode, dilation, filters, transposed, 
     return out + tuple(channels), geometry
 
 
-def _sizes(values, nd, hint="--kernel"):
-    if len(values) not in (1, nd):
-        raise click.BadParameter(f"give 1 or {nd} values", param_hint=hint)
-    return values * nd if len(values) == 1 else values
-
-
 def _network(shape, layers, as_json):
-    from ..layers import parse_network, plan, shape_text
+    from ..layers import parse_network, plan
 
     if len(shape) == 1:
         raise click.BadParameter("a network needs an image input, HxW or HxWxC",
@@ -138,8 +134,7 @@ def outsize(layers, shape, kernel, stride, pad, mode, dilation, filters, transpo
         return
     if kernel is None:
         raise click.UsageError("give --kernel (one layer) or LAYER specs (a network)")
-    if pad is not None and mode in ("same", "full"):
-        raise click.UsageError(f"--pad and --mode {mode} both say how to pad; give one")
+    options.check_padding(pad, mode)
     out, geometry = _one_layer(shape, kernel, stride, pad, mode, dilation, filters, transposed,
                                output_padding)
     names = _NAMES[1 if len(shape) == 1 else 2]
@@ -164,4 +159,4 @@ def outsize(layers, shape, kernel, stride, pad, mode, dilation, filters, transpo
     if explain and geometry:
         for name, ax in zip(names, geometry):
             click.echo(_explain(ax, name))
-    click.echo("x".join(str(v) for v in out))
+    click.echo(shape_text(out))

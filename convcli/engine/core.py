@@ -210,9 +210,7 @@ def _bank(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, bias, la
         w = w.transpose(3, 2, 0, 1)  # (kh, kw, C, K) -> (K, C, kh, kw)
     if x.ndim not in (2, 3, 4):
         raise ShapeError(f"a filter bank needs (H, W, C) or (B, H, W, C) input, got {x.ndim}-D")
-    batch = x.reshape((1,) * (4 - x.ndim) + x.shape) if x.ndim < 4 else x
-    if x.ndim == 2:
-        batch = x[None, :, :, None]  # (1, H, W, 1)
+    batch = x[None] if x.ndim == 3 else x[None, :, :, None] if x.ndim == 2 else x  # (B,H,W,C)
     k, c = w.shape[:2]
     if batch.shape[3] != c:
         raise ShapeError(f"the filter bank expects {c} input channel(s) but the input has "

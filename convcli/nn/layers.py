@@ -87,15 +87,16 @@ class Pool2D(Layer):
         self.s = tuple(stride or kernel)
         self.p, self.out_hw = tuple(pad), out_hw
 
-    def _simple(self, x):
-        return (self.k == self.s and self.p == (0, 0) and x.shape[1] % self.k[0] == 0
-                and x.shape[2] % self.k[1] == 0)
+    def _simple(self, shape) -> bool:
+        """Non-overlapping, unpadded windows that tile (B, H, W, C) exactly."""
+        return (self.k == self.s and self.p == (0, 0) and shape[1] % self.k[0] == 0
+                and shape[2] % self.k[1] == 0)
 
     def forward(self, x, train):
         self.x, self.x_shape = x, x.shape
         b, h, w, c = x.shape
         (kh, kw), (sh, sw) = self.k, self.s
-        if self._simple(x):  # non-overlapping windows: one strided view per tap, no copies
+        if self._simple(x.shape):  # non-overlapping windows: one strided view per tap, no copies
             views = [x[:, i::kh, j::kw] for i in range(kh) for j in range(kw)]  # (B, H', W', C)
             if self.kind == "avg":
                 return sum(views[1:], views[0].copy()) / np.float32(kh * kw)
@@ -124,7 +125,7 @@ class Pool2D(Layer):
     def backward(self, dy):
         b, h, w, c = self.x_shape
         (kh, kw), (sh, sw) = self.k, self.s
-        if self._simple_shape():
+        if self._simple(self.x_shape):
             dx = np.zeros(self.x_shape, dtype=dy.dtype)
             if self.kind == "avg":
                 share = dy / np.float32(kh * kw)
@@ -153,11 +154,6 @@ class Pool2D(Layer):
         rows, cols = min(h, dxp.shape[1] - top), min(w, dxp.shape[2] - left)
         dx[:, :rows, :cols] = dxp[:, top : top + rows, left : left + cols]
         return dx
-
-    def _simple_shape(self):
-        _, h, w, _ = self.x_shape
-        return (self.k == self.s and self.p == (0, 0) and h % self.k[0] == 0
-                and w % self.k[1] == 0)
 
 
 class Dropout(Layer):
