@@ -1,0 +1,54 @@
+"""Notices, warnings and progress on stderr, silenced by ``-q`` and widened by ``-v``.
+
+One switch for the whole process: the CLI sets it once from ``-q/--quiet`` and
+``-v/--verbose``; the library calls :func:`notice`, :func:`warning` and
+:func:`verbose` instead of printing.
+"""
+
+from __future__ import annotations
+
+import sys
+
+QUIET, NORMAL, VERBOSE = 0, 1, 2
+_LEVEL = {"level": NORMAL}
+
+
+def set_level(level: int) -> None:
+    _LEVEL["level"] = level
+
+
+def level() -> int:
+    return _LEVEL["level"]
+
+
+def _say(text: str) -> None:
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # stderr closed: nothing to say it on
+        pass
+
+
+def notice(text: str) -> None:
+    """``Notice: ...`` unless quiet."""
+    if level() >= NORMAL:
+        _say(f"Notice: {text}")
+
+
+def warning(text: str) -> None:
+    """``Warning: ...`` unless quiet."""
+    if level() >= NORMAL:
+        _say(f"Warning: {text}")
+
+
+def verbose(text: str) -> None:
+    """What was chosen and how long it took, with ``-v`` only."""
+    if level() >= VERBOSE:
+        _say(f"convcli: {text}")
+
+
+def progress_wanted() -> bool:
+    """Progress bars only on a terminal, and not when quiet."""
+    try:
+        return level() >= NORMAL and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
