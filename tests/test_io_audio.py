@@ -8,7 +8,7 @@ import pytest
 import scipy.signal as ss
 import soundfile as sf
 
-import convcli.io.audio as audio
+import convcli.io.audiostream as audiostream
 
 
 @pytest.fixture
@@ -100,13 +100,13 @@ def test_echo_kernel_delays_by_seconds(cli, tmp_path):
                                   ["--normalize", "--subtype", "PCM_24"]])
 def test_streaming_gives_the_in_memory_result(cli, wavs, monkeypatch, args):
     path, x, ir = wavs
-    monkeypatch.setattr(audio, "STREAM_MIN_FRAMES", 1 << 40)
+    monkeypatch.setattr(audiostream, "STREAM_MIN_FRAMES", 1 << 40)
     cli("conv1d", path / "x.wav", "-k", path / "ir.wav", "-o", path / "mem.wav", *args)
     streamed = []
-    monkeypatch.setattr(audio, "STREAM_MIN_FRAMES", 1000)
-    monkeypatch.setattr(audio, "BLOCK_FRAMES", 4096)
-    original = audio._write_stream
-    monkeypatch.setattr(audio, "_write_stream", lambda *a: streamed.append(1) or original(*a))
+    monkeypatch.setattr(audiostream, "STREAM_MIN_FRAMES", 1000)
+    monkeypatch.setattr(audiostream, "BLOCK_FRAMES", 4096)
+    original = audiostream._write_stream
+    monkeypatch.setattr(audiostream, "_write_stream", lambda *a: streamed.append(1) or original(*a))
     cli("conv1d", path / "x.wav", "-k", path / "ir.wav", "-o", path / "str.wav", *args)
     assert streamed
     a, _ = sf.read(path / "mem.wav")
@@ -178,8 +178,8 @@ def test_a_failure_mid_stream_leaves_no_file(cli, wavs, monkeypatch):
     from convcli.engine import spectral
 
     path, _, _ = wavs
-    monkeypatch.setattr(audio, "STREAM_MIN_FRAMES", 1000)
-    monkeypatch.setattr(audio, "BLOCK_FRAMES", 4096)
+    monkeypatch.setattr(audiostream, "STREAM_MIN_FRAMES", 1000)
+    monkeypatch.setattr(audiostream, "BLOCK_FRAMES", 4096)
     calls = []
     original = spectral.OverlapAdd.push
 

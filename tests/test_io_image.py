@@ -144,8 +144,8 @@ def test_pipes_sniff_the_format_and_to_forces_one(samples):
 
 
 @pytest.mark.parametrize("content,message", [
-    (b"\x89PNG\r\n\x1a\n" + bytes(30), "not an image Pillow can read"),
-    (b"\xff\xd8\xff\xe0garbage", "corrupt or truncated image"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(30), "bad.png: corrupt or unreadable image"),
+    (b"\xff\xd8\xff\xe0garbage", "bad.png: corrupt or unreadable image"),
 ])
 def test_corrupt_images_are_one_line(cli, tmp_path, content, message):
     (tmp_path / "bad.png").write_bytes(content)
@@ -162,7 +162,9 @@ def test_truncated_image(cli, samples, tmp_path):
 
 def test_decompression_bomb_is_refused(cli, tmp_path, monkeypatch):
     Image.fromarray(np.zeros((100, 100), np.uint8)).save(tmp_path / "big.png")
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 5000)
+    import convcli.io.image
+
+    monkeypatch.setattr(convcli.io.image, "MAX_PIXELS", 5000)
     result = cli("conv2d", tmp_path / "big.png", "-k", "1", "-o", tmp_path / "y.png")
     assert result.exit_code == 1 and "decompression-bomb limit of 5,000 pixels" in result.output
 
@@ -170,7 +172,7 @@ def test_decompression_bomb_is_refused(cli, tmp_path, monkeypatch):
 def test_unknown_formats_list_what_is_supported(cli, tmp_path):
     (tmp_path / "x.bin").write_bytes(b"\x00\x01\x02garbage")
     result = cli("conv2d", tmp_path / "x.bin", "-k", "1", "-o", tmp_path / "y.png")
-    assert result.exit_code == 1 and "supported: txt, json, npy, wav" in result.output
+    assert result.exit_code == 1 and "supported: txt, csv, json, npy, wav" in result.output
     result = cli("conv2d", "-", "-k", "1", "-o", tmp_path / "y.xyz", input="1 2")
     assert result.exit_code == 1 and "use --to" in result.output
 

@@ -2,59 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import click
 
+from ..settings import ConvSettings
 from . import main, options
 from .batch import output_paths, run_all
 
-
-def _settings(ndim, params, ctx):
-    """Check option combinations Click cannot, and fill the command's defaults."""
-    options.check_padding(params["pad"], params["mode"])
-    if params["pad"] is None and params["mode"] is None:
-        params["mode"] = "full" if ndim == 1 else "same"
-    return params
+_SETTINGS = {f.name for f in fields(ConvSettings)}
 
 
-def _job(ndim, s):
-    """The work for one input file: read, convolve, post-process, write."""
-
-    def job(path, out):
-        from ..io import formats
-        from ..io.kernelfile import load_kernel
-        from ..io.pipeline import check_output, convolve_data, finish, pass_alpha, prepare
-
-        if ndim == 1 and path != "-" and formats.FORMATS[formats.detect(
-                path, s["from_format"])].kind == "audio":
-            from ..io.audio import stream_convolve
-
-            if stream_convolve(path, out, s):  # long files go block by block
-                return
-        data = formats.read(path, s["from_format"], gray=s.get("gray", False))
-        out_fmt = check_output(data, out, s["to_format"])
-        kernel, kernel_rate = load_kernel(s["kernel"], ndim, data.sample_rate or s["rate"])
-        x, kernel, extra = prepare(data, kernel, kernel_rate, ndim)
-        y = convolve_data(x, kernel, ndim, s)
-        extra = pass_alpha(extra, kernel, s)
-        x = data.array = None  # done with the input: free it before encoding the result
-        result = finish(data, y, extra, ndim, s)
-        formats.write(result, out or "-", out_fmt, precision=s["precision"],
-                      subtype=s.get("subtype"))
-
-    return job
+def _settings(ndim: int, params: dict) -> ConvSettings:
+    """The one typed object of the command's options (defaults are ConvSettings')."""
+    values = {k: v for k, v in params.items() if k in _SETTINGS and v is not None}
+    return ConvSettings(ndim=ndim, **values)
 
 
 def _run(ndim, inputs, params):
-    ctx = click.get_current_context()
-    s = _settings(ndim, params, ctx)
-    outputs = output_paths(inputs, s["output"], s["to_format"])
-    run_all(_job(ndim, s), list(inputs), outputs, s["jobs"])
+    from ..job import convolve_file
+
+    settings = _settings(ndim, params)
+    outputs = output_paths(inputs, params["output"], settings.to_format)
+
+    def job(path, out):
+        convolve_file(path, out, settings, show_steps=lambda text: click.echo(text, nl=False))
+
+    run_all(job, list(inputs), outputs, params["jobs"])
 
 
 def _shared(f):
     for option in reversed([
         click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
-        options.kernel, options.output, options.mode,
+        options.kernel, options.output,
     ]):
         f = option(f)
     return f
@@ -72,6 +52,7 @@ def _common(f):
 
 @main.command()
 @_shared
+@options.mode("full")
 @click.option("--pad", callback=options.int_list((1, 2)), metavar="P|BEFORE,AFTER",
               help="Explicit padding, then a valid convolution (as in a CNN layer).")
 @click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True,
@@ -100,6 +81,7 @@ def conv1d(inputs, **params):
 
 @main.command()
 @_shared
+@options.mode("same")
 @click.option("--pad", callback=options.int_list((1, 2, 4)), metavar="P|R,C|T,B,L,R",
               help="Explicit padding, then a valid convolution (as in a CNN layer).")
 @click.option("--stride", callback=options.int_list((1, 2), minimum=1), default="1",
@@ -110,6 +92,7 @@ def conv1d(inputs, **params):
 @options.bias
 @click.option("--layout", type=click.Choice(("oihw", "hwio")), default="oihw", show_default=True,
               help="Axis order of a 4-D filter bank: (K,C,kh,kw) or TensorFlow's (kh,kw,C,K).")
+@options.quality
 @click.option("--gray", is_flag=True, help="Convert images to grayscale first.")
 @click.option("--abs", "absolute", is_flag=True, help="Take magnitudes (edge detectors).")
 @click.option("--offset", type=float, default=0.0, help="Add V to the result (e.g. 128 for "

@@ -5,9 +5,7 @@ from __future__ import annotations
 import click
 
 from ..geometry import MODES, PAD_ALIASES, PAD_MODES
-
-FORMAT_NAMES = ("txt", "json", "npy", "wav", "flac", "ogg", "aiff", "png", "jpg", "tiff", "bmp",
-                "gif", "webp", "pgm", "ppm")
+from ..io.registry import NAMES as FORMAT_NAMES
 
 
 def int_list(counts, minimum=0):
@@ -30,12 +28,6 @@ def int_list(counts, minimum=0):
     return parse
 
 
-def check_padding(pad, mode) -> None:
-    """``--pad`` and ``--mode same|full`` both say how to pad: a usage error (exit 2)."""
-    if pad is not None and mode in ("same", "full"):
-        raise click.UsageError(f"--pad and --mode {mode} both say how to pad; give one")
-
-
 def _float_list(ctx, param, value):
     if value is None:
         return None
@@ -50,8 +42,13 @@ kernel = click.option("-k", "--kernel", required=True, metavar="KERNEL",
                            "'1,-1,2', '1 2 1; 0 0 0; -1 -2 -1'.")
 output = click.option("-o", "--output", metavar="OUT",
                       help="Output file, DIR/ for several inputs, or - for standard output.")
-mode = click.option("--mode", type=click.Choice(MODES),
-                    help="Implicit padding, centred as scipy.signal.convolve does.")
+def mode(default: str):
+    """``--mode``, whose default differs between conv1d (full) and conv2d (same)."""
+    return click.option(
+        "--mode", type=click.Choice(MODES),
+        help="Implicit padding, centred as scipy.signal.convolve does: full gives n+k-1 "
+             "samples, same n, valid n-k+1 (k: the dilated kernel's span). "
+             f"[default: {default}, or valid after --pad]")
 pad_mode = click.option("--pad-mode", type=click.Choice(PAD_MODES + tuple(PAD_ALIASES)),
                         default="zeros", show_default=True, help="What the padding holds.")
 pad_value = click.option("--pad-value", type=float, default=0.0, show_default=True,
@@ -68,6 +65,8 @@ from_ = click.option("--from", "from_format", type=click.Choice(FORMAT_NAMES),
                      help="Input format, when the extension or content does not say it.")
 precision = click.option("--precision", type=click.IntRange(1, 17),
                          help="Print numbers as %.Ng instead of their shortest exact form.")
+quality = click.option("--quality", type=click.IntRange(1, 100),
+                       help="JPEG/WebP quality [default: the input JPEG's own, else 92].")
 jobs = click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
                     help="Files processed in parallel.")
 rate = click.option("--rate", type=click.FloatRange(min=0, min_open=True),

@@ -9,6 +9,7 @@ import click
 from ..errors import ShapeError
 from ..geometry import MODES, axes, check_nonempty, per_axis, transposed_length
 from ..layers import shape_text
+from ..settings import check_padding
 from . import main, options
 
 _NAMES = {1: ("length",), 2: ("rows", "cols")}
@@ -134,7 +135,7 @@ def outsize(layers, shape, kernel, stride, pad, mode, dilation, filters, transpo
         return
     if kernel is None:
         raise click.UsageError("give --kernel (one layer) or LAYER specs (a network)")
-    options.check_padding(pad, mode)
+    check_padding(pad, mode)
     out, geometry = _one_layer(shape, kernel, stride, pad, mode, dilation, filters, transposed,
                                output_padding)
     names = _NAMES[1 if len(shape) == 1 else 2]

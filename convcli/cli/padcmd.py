@@ -33,16 +33,7 @@ def pad(input, size, pad_mode, value, direction, output, from_format, to_format,
       convcli pad volume.npy --size 1,1 -o padded.npy          # 5x5x3 -> 7x7x3
       convcli pad photo.png --size 20 --mode reflect -o framed.png
     """
-    from ..engine import pad as pad_array
-    from ..io import formats
-    from ..io.pipeline import check_output
+    from ..job import pad_file
 
-    data = formats.read(input, from_format)
-    fmt = check_output(data, output, to_format)
-    array = data.array
-    if data.kind == "image" and len(size) == 1:
-        size = size * 2  # rows and columns, never channels
-    if data.kind == "audio" and len(size) == 1:
-        size = size + (0,)  # frames, never channels
-    padded = pad_array(array, size if len(size) > 1 else size[0], pad_mode, value, direction)
-    formats.write(data.with_array(padded), output or "-", fmt, precision=precision)
+    pad_file(input, output, size, pad_mode, value, direction, from_format=from_format,
+             to_format=to_format, precision=precision)

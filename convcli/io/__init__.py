@@ -1,5 +1,6 @@
 """Reading and writing data: text, JSON, NumPy, audio and images. Never imports Click."""
 
-from .formats import Data, read, write
+from .data import Data
+from .files import read, write
 
 __all__ = ["Data", "read", "write"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
-from .formats import read
+from .files import read
 
 
 def mnist_style(gray: np.ndarray, box: int = 20, size: int = 28) -> np.ndarray:

@@ -1,132 +1,306 @@
-"""Images through Pillow: (rows, cols[, channels]) arrays in the image's own units.
+"""Images through libvips (pyvips): reading, writing, and everything a file holds.
 
-8-bit images hold 0..255 and 16-bit ones 0..65535 (as float32, which holds them
-exactly); 32-bit integer images float64, float images as they are. Alpha is kept
-aside and passes through unfiltered.
+Arrays are (rows, cols[, channels]) in the image's own units: 8-bit images hold
+0..255 and 16-bit ones 0..65535 (as float32, which holds them exactly), 32-bit
+integer images float64, float images as they are. Alpha is the last channel and
+passes through unfiltered. EXIF, ICC profile, XMP and resolution travel with the
+image to the output; multi-page TIFF and animated GIF/WebP load as one tall image
+of ``page_height``-row pages. BMP and PGM/PPM, which the bundled libvips does not
+read or write, go through Pillow.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
+import sys
 
 import numpy as np
 
-from ..errors import DataError
-from .formats import Data
+from ..errors import DataError, FileError, ResourceError
+from .atomic import atomic_path
+from .data import Data
 
-_PIL_FORMATS = {"png": "PNG", "jpg": "JPEG", "tiff": "TIFF", "bmp": "BMP", "gif": "GIF",
-                "webp": "WEBP", "pgm": "PPM", "ppm": "PPM"}
-_TO_RGB = ("CMYK", "YCbCr", "LAB", "HSV", "RGBX")
-_MAX = {"L": 255, "LA": 255, "RGB": 255, "RGBA": 255, "I;16": 65535, "I": None, "F": None}
+MAX_PIXELS = 1 << 34  # 17 gigapixels: a header claiming more is refused as a bomb
+PILLOW_ONLY = ("bmp", "pgm", "ppm")
+_SAVERS = {"png": "pngsave", "jpg": "jpegsave", "tiff": "tiffsave", "gif": "gifsave",
+           "webp": "webpsave"}
+_MULTIPAGE = ("tiff", "gif", "webp")
+_META = ("exif-data", "icc-profile-data", "xmp-data", "xres", "yres", "resolution-unit")
+_TOP = {"uchar": 255, "ushort": 65535}
+DEFAULT_QUALITY = 92
 
 
-def _open(source, name: str):
-    from PIL import Image, UnidentifiedImageError
+def vips_error(e) -> str:
+    """libvips's own words for an error, without its 'unable to call' lines."""
+    lines = [ln.strip() for ln in str(e).splitlines()
+             if ln.strip() and not ln.strip().startswith("unable to")]
+    return lines[-1].rstrip(".") if lines else "not a format libvips knows"
+
+
+def _vips_open(source, name: str, access: str, **options):
+    import pyvips
+
+    try:
+        if isinstance(source, bytes):
+            return pyvips.Image.new_from_buffer(source, "", access=access, fail_on="truncated",
+                                                **options)
+        return pyvips.Image.new_from_file(source, access=access, fail_on="truncated", **options)
+    except pyvips.Error as e:
+        raise DataError(f"{name}: corrupt or unreadable image ({vips_error(e)})") \
+            from None
+
+
+def _pillow_open(source, name: str):
+    """BMP and PGM/PPM: decoded by Pillow, then handed to libvips."""
+    import io
+    import warnings
+
+    import pyvips
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.simplefilter("ignore")
         try:
             im = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+            _check_bomb(im.width, im.height, name)
+            im = ImageOps.exif_transpose(im)
             im.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            limit = Image.MAX_IMAGE_PIXELS
-            raise DataError(f"{name}: over the decompression-bomb limit of {limit:,} pixels "
-                            "(a huge or hostile image)") from None
         except UnidentifiedImageError:
-            raise DataError(f"{name}: not an image Pillow can read (corrupt?)") from None
-        except (OSError, SyntaxError, ValueError) as e:
+            raise DataError(f"{name}: corrupt or unreadable image") from None
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
             raise DataError(f"{name}: corrupt or truncated image ({e})") from None
-    return im
-
-
-def _normal_mode(im, gray: bool):
-    """Convert to one of L, LA, RGB, RGBA, I;16, I, F."""
-    mode = im.mode
-    if mode == "1":
-        im = im.convert("L")
-    elif mode in ("P", "PA"):
-        alpha = mode == "PA" or "transparency" in im.info
-        im = im.convert("RGBA" if alpha else "RGB")
-    elif mode in _TO_RGB:
-        im = im.convert("RGB")
-    elif mode in ("RGBa", "La"):
-        im = im.convert(mode.upper())
-    elif mode.startswith("I;16"):
-        im = im if mode == "I;16" else im.convert("I").convert("I;16")
-    if gray and im.mode in ("RGB", "RGBA"):
-        im = im.convert("L" if im.mode == "RGB" else "LA")
-    return im
-
-
-def read_image(source, fmt: str, name: str, gray: bool = False) -> Data:
-    """Read an image (a path or bytes), EXIF orientation applied."""
-    from PIL import ImageOps
-
-    im = _normal_mode(ImageOps.exif_transpose(_open(source, name)), gray)
+    if im.mode in ("1", "P", "PA", "CMYK", "YCbCr", "HSV", "LAB"):
+        im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info
+                        else "L" if im.mode == "1" else "RGB")
     array = np.asarray(im)
-    if im.mode == "I;16" and array.dtype != np.uint16:
+    if im.mode.startswith("I;16"):
         array = array.astype(np.uint16)
-    array = array.astype(np.float64 if im.mode == "I" else np.float32)
-    meta = {"mode": im.mode, "max": _MAX.get(im.mode), "alpha": im.mode in ("LA", "RGBA")}
+    return pyvips.Image.new_from_array(np.ascontiguousarray(array))
+
+
+def _check_bomb(width: int, height: int, name: str) -> None:
+    if width * height > MAX_PIXELS:
+        raise DataError(f"{name}: over the decompression-bomb limit of {MAX_PIXELS:,} pixels "
+                        f"({width}x{height}: a huge or hostile image)")
+
+
+def load(source, name: str, fmt: str, access: str = "sequential"):
+    """A pyvips image of every page, EXIF orientation applied, or one clear error."""
+    if fmt in PILLOW_ONLY:
+        return _pillow_open(source, name)
+    im = _vips_open(source, name, access)
+    _check_bomb(im.width, im.height, name)
+    if fmt in _MULTIPAGE and _get(im, "n-pages", 1) > 1:
+        im = _vips_open(source, name, access, n=-1)
+    if _get(im, "orientation", 1) > 1:
+        im = _vips_open(source, name, "random", n=-1) if _get(im, "n-pages", 1) > 1 \
+            else _vips_open(source, name, "random")
+        im = im.autorot()
+    return im
+
+
+def _get(im, field: str, default):
+    return im.get(field) if im.get_typeof(field) else default
+
+
+def describe(im, fmt: str) -> dict:
+    """What writing back needs to know: bit depth, alpha, pages, metadata, quality."""
+    page = _get(im, "page-height", im.height)
+    return {"format": im.format, "max": _TOP.get(im.format), "alpha": bool(im.hasalpha()),
+            "interpretation": im.interpretation, "bands": im.bands,
+            "page_height": page if 0 < page < im.height and im.height % page == 0 else None,
+            "meta": {f: im.get(f) for f in _META if im.get_typeof(f)},
+            "input_format": fmt}
+
+
+def prepare(im, gray: bool):
+    """Unusual sample formats made usual; ``gray``: luminance as Pillow computes it."""
+    if im.format in ("char", "short", "int", "uint"):
+        im = im.cast("double")
+    elif im.format in ("complex", "dpcomplex"):
+        raise DataError("complex images are not supported")
+    if gray and im.interpretation == "cmyk":
+        im = im.colourspace("srgb")
+    if gray and im.bands - im.hasalpha() == 3:
+        alpha = im[3:] if im.hasalpha() else None
+        y = im[:3].recomb([[0.299, 0.587, 0.114]])  # ITU-R 601-2, as Pillow's convert('L')
+        y = y.rint().cast(im.format) if im.format in _TOP else y.cast(im.format)
+        y = y.copy(interpretation="grey16" if im.format == "ushort" else "b-w")
+        im = y.bandjoin(alpha) if alpha is not None else y
+    return im
+
+
+def jpeg_quality(source) -> int | None:
+    """The quality a JPEG was saved at, estimated from its luminance table (IJG scaling)."""
+    if isinstance(source, bytes):
+        head = source[: 1 << 16]
+    else:
+        with open(source, "rb") as f:
+            head = f.read(1 << 16)
+    at = head.find(b"\xff\xdb")
+    if at < 0 or len(head) < at + 69:
+        return None
+    precision, table = head[at + 4] >> 4, head[at + 5 : at + 69]
+    if precision:
+        return None
+    scale = sum(table) * 100.0 / sum(_IJG_LUMA)
+    quality = (200 - scale) / 2 if scale <= 100 else 5000 / scale
+    return int(min(100, max(1, round(quality))))
+
+
+_IJG_LUMA = (16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40,
+             57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35,
+             55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112,
+             100, 103, 99)
+
+
+def read_image(source, name: str, fmt: str = "png", gray: bool = False, **_) -> Data:
+    """Read a whole image into memory as (rows, cols[, channels])."""
+    import pyvips
+
+    im = prepare(load(source, name, fmt), gray)
+    meta = describe(im, fmt)
+    if fmt == "jpg":
+        meta["quality"] = jpeg_quality(source)
+    from ..engine.padding import check_memory
+
+    check_memory(im.width * im.height * im.bands * 2)
+    try:
+        array = im.numpy()
+    except pyvips.Error as e:
+        raise DataError(f"{name}: corrupt or truncated image ({vips_error(e)})") from None
+    array = array.astype(np.float32 if im.format in ("uchar", "ushort", "float") else np.float64)
     return Data(array, fmt, name, image=meta)
 
 
-def split_alpha(array: np.ndarray, meta: dict):
-    """(colour channels, alpha or None); a single colour channel comes out 2-D."""
-    if not meta.get("alpha"):
-        return array, None
-    colour = array[..., :-1]
-    return (colour[..., 0] if colour.shape[-1] == 1 else colour), array[..., -1]
+def output_quality(meta: dict, quality: int | None) -> int:
+    return quality or meta.get("quality") or DEFAULT_QUALITY
 
 
-def finish_image(data: Data, y: np.ndarray, alpha, s) -> Data:
-    """Apply --abs/--offset/--normalize; rounding waits for the output format."""
-    from .pipeline import postprocess
-
-    full = data.image.get("max") or 1.0
-    y = postprocess(y.astype(np.float64 if data.image.get("mode") == "I" else np.float32),
-                    2, s, full_scale=full)
-    return Data(y, data.format, data.name, image={**data.image, "alpha_array": alpha})
-
-
-def _pixels(y, meta, fmt):
-    """Round (ties to even) and clip to the input's bit depth."""
-    top = meta.get("max") or 255
-    dtype = np.uint16 if top == 65535 else np.uint8
-    y = np.rint(y, out=y if y.dtype.kind == "f" else None)  # the result is ours to round
-    np.clip(y, 0, top, out=y)
-    return y.astype(dtype)
+def check_writable(fmt: str, bands: int, alpha: bool, sample: str, meta: dict) -> None:
+    """Refuse, with what to write instead, results a format cannot hold."""
+    colour = bands - alpha
+    cmyk = meta.get("interpretation") == "cmyk" and colour == 4
+    if colour not in (1, 3) and not cmyk or (fmt == "pgm" and bands != 1):
+        raise DataError(f"{fmt} cannot hold a {colour}-channel image; "
+                        "write it to .npy (-o out.npy)")
+    if fmt in ("jpg", "gif", "bmp", "ppm", "pgm") and sample == "ushort":
+        raise DataError(f"{fmt} holds no 16-bit samples; write .png or .tiff")
+    if fmt == "jpg" and alpha:
+        raise DataError("jpg holds no alpha channel; write .png, .tiff or .webp")
 
 
-def encode_image(data: Data, fmt: str) -> bytes:
-    """The bytes of an image file holding ``data``; floats go to TIFF as mode F unclipped."""
+def pixels(y, meta: dict):
+    """A float pyvips image rounded (ties to even) and clipped to the input's bit depth."""
+    sample = meta.get("format") if meta.get("format") in _TOP else "uchar"
+    return y.rint().cast(sample)
+
+
+def to_vips(array: np.ndarray):
+    import pyvips
+
+    return pyvips.Image.new_from_array(np.ascontiguousarray(array))
+
+
+def write_image(data: Data, path: str, fmt: str, quality: int | None = None, **_) -> None:
+    """Write an in-memory result (rows, cols[, channels]); alpha rides in ``image``."""
+    meta = data.image
+    y = data.array
+    alpha = meta.get("alpha_array")
+    if y.ndim == 3 and y.shape[2] == 1:
+        y = y[:, :, 0]
+    channels = 1 if y.ndim == 2 else y.shape[2]
+    if channels > 4 or (channels not in (1, 3) and meta.get("interpretation") != "cmyk"):
+        raise DataError(f"{fmt} cannot hold a {channels}-channel image; "
+                        "write it to .npy (-o out.npy)")
+    im = to_vips(y.astype(np.float64, copy=False))
+    if fmt == "tiff" and channels == 1 and alpha is None:
+        im = im.cast("float")  # a float result, unclipped
+    else:
+        im = pixels(im, meta)
+        if alpha is not None:
+            im = im.bandjoin(pixels(to_vips(alpha.astype(np.float64)), meta))
+    save(im, path, fmt, meta, quality, pages=data.image.get("out_page_height"))
+
+
+def _tagged(im, meta: dict, pages):
+    """Metadata and interpretation put back on a result."""
+    from pyvips import GValue
+
+    im = im.copy()
+    for key, value in meta.get("meta", {}).items():
+        im.set_type(getattr(GValue, _GTYPES[key]), key, value)
+    if pages:
+        im.set_type(GValue.gint_type, "page-height", pages)
+    colour = im.bands - im.hasalpha()
+    if meta.get("interpretation") == "cmyk" and colour == 4:
+        return im.copy(interpretation="cmyk")
+    wide = im.format == "ushort"
+    kind = ("grey16" if wide else "b-w") if colour == 1 else ("rgb16" if wide else "srgb")
+    return im.copy(interpretation=kind) if im.format in _TOP else im
+
+
+_GTYPES = {"exif-data": "blob_type", "icc-profile-data": "blob_type", "xmp-data": "blob_type",
+           "xres": "gdouble_type", "yres": "gdouble_type", "resolution-unit": "gstr_type",
+           "page-height": "gint_type"}
+
+
+def save(im, path: str, fmt: str, meta: dict, quality: int | None = None, pages=None) -> None:
+    """Encode ``im`` (already in its output sample format) atomically, or to stdout."""
+    import pyvips
+
+    check_writable(fmt, im.bands, bool(im.hasalpha()) and meta.get("alpha", False),
+                   im.format, meta)
+    if meta.get("interpretation") == "cmyk" and im.bands == 4 and fmt not in ("jpg", "tiff"):
+        im = im.copy(interpretation="cmyk").colourspace("srgb")  # the format holds no CMYK
+    im = _tagged(im, meta, pages)
+    options = _options(fmt, meta, quality)
+    try:
+        if fmt in PILLOW_ONLY:
+            return _pillow_save(im, path, fmt)
+        if path == "-":
+            sys.stdout.buffer.write(im.write_to_buffer(f".{_suffix(fmt)}", **options))
+            sys.stdout.buffer.flush()
+            return
+        with atomic_path(path) as tmp:
+            getattr(im, _SAVERS[fmt])(tmp, **options)
+    except pyvips.Error as e:
+        text = vips_error(e)
+        if "out of order" in text or "read error" in text or "truncat" in text:
+            raise DataError(f"{meta.get('name', 'input')}: corrupt or truncated image "
+                            f"({text})") from None
+        if "No space" in text or "space left" in text:
+            raise FileError(f"{path}: no space left on the device") from None
+        raise DataError(f"cannot write the image as {fmt} ({text})") from None
+    except MemoryError:
+        raise ResourceError("not enough memory for this image") from None
+
+
+def _suffix(fmt: str) -> str:
+    return {"jpg": "jpg", "tiff": "tif"}.get(fmt, fmt)
+
+
+def _options(fmt: str, meta: dict, quality: int | None) -> dict:
+    if fmt == "png":  # zlib level 1: twice as fast as the usual 6, files ~15% larger
+        return {"compression": 1}
+    if fmt in ("jpg", "webp"):
+        return {"Q": output_quality(meta, quality)}
+    return {}
+
+
+def _pillow_save(im, path: str, fmt: str) -> None:
+    import io
+
     from PIL import Image
 
-    y = data.array
-    alpha = data.image.get("alpha_array")
-    channels = 1 if y.ndim == 2 else y.shape[2]
-    if y.ndim == 3 and channels == 1:
-        y, channels = y[:, :, 0], 1
-    if fmt == "tiff" and channels == 1 and alpha is None:
-        im = Image.fromarray(np.ascontiguousarray(y, dtype=np.float32), mode="F")
-    else:
-        if channels not in (1, 3) or (fmt == "pgm" and channels != 1):
-            raise DataError(f"{fmt} cannot hold a {channels}-channel image; "
-                            "write it to .npy (-o out.npy)")
-        pixels = _pixels(y, data.image, fmt)
-        if alpha is not None:
-            a = _pixels(alpha, data.image, fmt)
-            pixels = np.dstack([pixels, a])
-        if fmt == "jpg" and (alpha is not None or pixels.dtype != np.uint8):
-            raise DataError("jpg holds neither alpha nor 16-bit samples; write .png or .tiff")
-        im = Image.fromarray(np.ascontiguousarray(pixels))
-    # PNG at zlib level 1: 2x faster to write than Pillow's default 6, files ~15% larger
-    options = {"quality": 95} if fmt in ("jpg", "webp") else {"compress_level": 1} \
-        if fmt == "png" else {}
+    array = im.numpy()
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
     buffer = io.BytesIO()
-    try:
-        im.save(buffer, format=_PIL_FORMATS[fmt], **options)
-    except (OSError, ValueError, KeyError) as e:
-        raise DataError(f"cannot write a {im.mode} image as {fmt} ({e})") from None
-    return buffer.getvalue()
+    Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="BMP" if fmt == "bmp"
+                                                      else "PPM")
+    if path == "-":
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.buffer.flush()
+        return
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(buffer.getvalue())

@@ -9,7 +9,7 @@ import numpy as np
 from .. import kernels
 from ..errors import DataError, SpecError
 from . import arrays
-from .formats import read
+from .files import read
 
 
 def load_kernel(spec: str, ndim: int, rate: float | None = None):

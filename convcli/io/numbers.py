@@ -1,0 +1,83 @@
+"""Readers and writers of plain numbers (text, CSV, JSON, ``.npy``) for the format table."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from . import arrays
+from .atomic import atomic_path
+from .data import Data
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$", re.I)
+
+
+def _bytes(source) -> bytes:
+    """The bytes of a source: already bytes, or a regular file's path."""
+    if isinstance(source, bytes):
+        return source
+    with open(source, "rb") as f:
+        return f.read()
+
+
+def _text(source, name: str) -> str:
+    from ..errors import DataError
+
+    raw = _bytes(source)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(f"{name}: not text (and not a format convcli knows)") from None
+
+
+def read_text(source, name: str, fmt: str = "txt", **_) -> Data:
+    array, orientation = arrays.parse_text(_text(source, name), name)
+    return Data(array, fmt, name, orientation=orientation)
+
+
+def read_csv(source, name: str, fmt: str = "csv", **_) -> Data:
+    """Comma-separated numbers; a first line holding a non-number is a header, kept aside."""
+    text = _text(source, name)
+    first, _, rest = text.partition("\n")
+    tokens = [t.strip().strip('"') for t in first.split(",") if t.strip()]
+    header = None
+    if tokens and not all(_NUMBER.match(t) for t in tokens):
+        header, text = first.rstrip("\r"), rest
+    array, orientation = arrays.parse_text(text, name)
+    return Data(array, fmt, name, orientation=orientation, header=header)
+
+
+def read_json(source, name: str, fmt: str = "json", **_) -> Data:
+    return Data(arrays.parse_json(_text(source, name), name), fmt, name)
+
+
+def read_npy(source, name: str, fmt: str = "npy", **_) -> Data:
+    return Data(arrays.parse_npy(_bytes(source), name), fmt, name)
+
+
+def _emit(payload: bytes, path: str) -> None:
+    """Bytes to standard output (``-``) or atomically to a file."""
+    if path == "-":
+        sys.stdout.buffer.write(payload)
+        sys.stdout.buffer.flush()
+        return
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(payload)
+
+
+def write_text(data: Data, path: str, fmt: str = "txt", precision=None, **_) -> None:
+    _emit(arrays.format_text(data.array, data.orientation, precision).encode(), path)
+
+
+def write_csv(data: Data, path: str, fmt: str = "csv", precision=None, **_) -> None:
+    text = arrays.format_text(data.array, data.orientation, precision).replace(" ", ",")
+    header = f"{data.header}\n" if data.header and data.format == "csv" else ""
+    _emit((header + text).encode(), path)
+
+
+def write_json(data: Data, path: str, fmt: str = "json", precision=None, **_) -> None:
+    _emit(arrays.format_json(data.array, precision).encode(), path)
+
+
+def write_npy(data: Data, path: str, fmt: str = "npy", **_) -> None:
+    _emit(arrays.format_npy(data.array), path)

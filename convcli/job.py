@@ -1,0 +1,292 @@
+"""Whole-file jobs: the library entry points that the commands call.
+
+:func:`convolve_file` reads an input, convolves it and writes the result, choosing
+how: long audio block by block, images in strips through libvips, everything else
+in memory through the engine. Each route takes the kernel and the geometry
+computed here once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import DataError, FormatError, ShapeError
+from .io import files, registry
+from .io.data import Data
+from .settings import ConvSettings
+
+_COMMAND = {1: "conv1d", 2: "conv2d"}
+
+
+def _check_kind(kind: str, name: str, ndim: int) -> None:
+    """An input of the wrong kind for the command says which command fits."""
+    if kind == "image" and ndim == 1:
+        raise FormatError(f"{name} is an image: use conv2d")
+    if kind == "audio" and ndim == 2:
+        raise FormatError(f"{name} is audio: use conv1d")
+
+
+def convolve_file(path: str, out: str | None, settings: ConvSettings, show_steps=None) -> None:
+    """Convolve one file (or ``-``) into ``out`` (a path, ``-`` or None for stdout).
+
+    With ``settings.steps``, ``show_steps(text)`` receives the worked computation
+    before the result is written.
+    """
+    source = files.source_of(path)
+    name = "stdin" if path == "-" else path
+    fmt = files.detect(path, settings.from_format, source)
+    kind = registry.kind_of(fmt)
+    _check_kind(kind, name, settings.ndim)
+    if out not in (None, "-") and not settings.steps:  # the streaming routes
+        out_fmt = files.check_output(fmt, name, out, settings.to_format)
+        if kind == "audio" and not isinstance(source, bytes) and _stream_audio(
+                source, out, out_fmt, settings):
+            return
+        if kind == "image" and registry.kind_of(out_fmt) == "image" and _stream_image(
+                source, name, fmt, out, out_fmt, settings):
+            return
+    data = registry.reader(fmt)(source, name, fmt=fmt, gray=settings.gray)
+    out_fmt = files.check_output(fmt, name, out, settings.to_format)
+    kernel = load_kernel(settings, data.sample_rate)
+    if settings.steps and show_steps is not None:
+        show_steps(_steps(data, kernel, settings))
+    result = convolve_data(data, kernel, settings)
+    files.write(result, out, out_fmt, precision=settings.precision, subtype=settings.subtype,
+                quality=settings.quality)
+
+
+def load_kernel(settings: ConvSettings, sample_rate=None) -> np.ndarray:
+    """The kernel array, at the input's sample rate where both are audio."""
+    from .io.kernelfile import load_kernel as load
+
+    kernel, kernel_rate = load(settings.kernel, settings.ndim, sample_rate or settings.rate)
+    if kernel_rate and sample_rate:
+        from .io.audio import match_rate
+
+        kernel = match_rate(kernel, kernel_rate, sample_rate)
+    return kernel
+
+
+def _stream_audio(path: str, out, out_fmt: str, settings: ConvSettings) -> bool:
+    """Long audio block by block; False when the job is better done in memory."""
+    import soundfile as sf
+
+    from .geometry import axes, check_nonempty
+    from .io.audio import SF_FORMATS
+    from .io.audiostream import STREAM_MIN_FRAMES, stream_convolve, streamable
+
+    try:
+        info = sf.info(path)
+    except (sf.LibsndfileError, RuntimeError):
+        return False  # the in-memory route reports the error
+    if out_fmt not in SF_FORMATS or info.frames < STREAM_MIN_FRAMES or out in (None, "-"):
+        return False
+    kernel = load_kernel(settings, info.samplerate)
+    if kernel.ndim == 2 and kernel.shape[1] != 1 and kernel.shape[1] != info.channels:
+        if info.channels != 1:
+            _check_channels(kernel, info.channels)
+        return False  # mono through a multichannel response: in memory
+    (ax,) = axes(info.frames, kernel.shape[0], settings.mode, pad=settings.pad,
+                 stride=settings.stride, dilation=settings.dilation)
+    check_nonempty((ax,))
+    if not streamable(info, out, ax):
+        return False
+    wc = kernel if not settings.correlate else kernel[::-1]
+    stream_convolve(path, out, out_fmt, wc, ax, settings)
+    return True
+
+
+def _stream_image(source, name: str, fmt: str, out, out_fmt: str, settings) -> bool:
+    """Images in strips through libvips; False for what the engine must do in memory."""
+    from .geometry import axes, check_nonempty
+    from .io import image, imagestream
+
+    if fmt in image.PILLOW_ONLY or out_fmt in image.PILLOW_ONLY or settings.method == "fft" \
+            or settings.bias is not None:
+        return False
+    kernel = load_kernel(settings)
+    if kernel.ndim != 2:
+        return False
+    header = image.load(source, name, fmt)
+    rows = image.describe(header, fmt)["page_height"] or header.height
+    geometry = axes((rows, header.width), kernel.shape, settings.mode, pad=settings.pad,
+                    stride=settings.stride, dilation=settings.dilation)
+    check_nonempty(geometry)
+    wf = np.asarray(kernel, dtype=np.float64)
+    wf = wf if settings.correlate else wf[::-1, ::-1]  # correlation orientation
+    if not imagestream.convolvable(wf, geometry, _pad_mode(settings.pad_mode)):
+        return False
+    imagestream.convolve_image(source, name, fmt, out, out_fmt, wf, geometry,
+                               _canonical(settings))
+    return True
+
+
+def _pad_mode(name: str) -> str:
+    from .engine.padding import canonical_mode
+
+    return canonical_mode(name)
+
+
+def _canonical(settings: ConvSettings) -> ConvSettings:
+    from dataclasses import replace
+
+    return replace(settings, pad_mode=_pad_mode(settings.pad_mode))
+
+
+def _check_channels(kernel: np.ndarray, channels: int) -> None:
+    if kernel.ndim == 2 and kernel.shape[1] not in (1, channels):
+        raise ShapeError(f"the kernel has {kernel.shape[1]} channel(s) but the input has "
+                         f"{channels}")
+
+
+def _steps(data: Data, kernel, settings) -> str:
+    from .steps import conv_steps
+
+    x, kernel, _ = prepare(data, kernel, settings.ndim)
+    return conv_steps(x, kernel, ndim=settings.ndim, mode=settings.mode, pad=settings.pad,
+                      pad_mode=settings.pad_mode, pad_value=settings.pad_value,
+                      stride=settings.stride, dilation=settings.dilation,
+                      correlate=settings.correlate)
+
+
+def prepare(data: Data, kernel: np.ndarray, ndim: int):
+    """The arrays the engine convolves, and the alpha channel that passes through.
+
+    Returns
+    -------
+    x : ndarray
+    kernel : ndarray
+    alpha : ndarray or None
+    """
+    if data.kind == "image":
+        if not data.image.get("alpha"):
+            return data.array, kernel, None
+        colour = data.array[..., :-1]
+        x = colour[..., 0] if colour.shape[-1] == 1 else colour
+        return x, kernel, data.array[..., -1]
+    if ndim == 2 and data.array.ndim == 1:  # one row (or column) of text is a 1xN image
+        shape = (1, -1) if data.orientation != "column" else (-1, 1)
+        return data.array.reshape(shape), kernel, None
+    return data.array, kernel, None
+
+
+def convolve_data(data: Data, kernel: np.ndarray, settings: ConvSettings) -> Data:
+    """Convolve an input in memory: the result wrapped as the input's kind of data."""
+    x, kernel, alpha = prepare(data, kernel, settings.ndim)
+    pages = data.image.get("page_height")
+    if pages:  # every page or frame on its own
+        ys = [_convolve(x[top : top + pages], kernel, settings)
+              for top in range(0, len(x), pages)]
+        alphas = None if alpha is None else [_alpha(alpha[top : top + pages], kernel, settings)
+                                             for top in range(0, len(x), pages)]
+        y = np.concatenate(ys)
+        alpha = None if alphas is None else np.concatenate(alphas)
+        data.image["out_page_height"] = ys[0].shape[0]
+    else:
+        y = _convolve(x, kernel, settings)
+        alpha = _alpha(alpha, kernel, settings)
+    x = data.array = None  # done with the input: free it before post-processing
+    return _finish(data, y, alpha, settings)
+
+
+def _bias(settings: ConvSettings):
+    if isinstance(settings.bias, str):
+        return files.read(settings.bias).array.reshape(-1)
+    return settings.bias
+
+
+def _convolve(x, kernel, settings: ConvSettings):
+    """The engine on the command's options (mono through a C-column kernel gives C channels)."""
+    from .engine import convolve, correlate
+
+    ndim = settings.ndim
+    mono = x.ndim == 1 or (ndim == 1 and x.shape[1] == 1)
+    if ndim == 1 and kernel.ndim == 2 and kernel.shape[1] > 1 and mono:
+        x = np.repeat(x.reshape(len(x), 1), kernel.shape[1], axis=1)  # (n, C)
+    if ndim == 1 and x.ndim == 2:
+        _check_channels(kernel, x.shape[1])
+    op = correlate if settings.correlate else convolve
+    options = {**settings.engine_options(), "bias": _bias(settings)}
+    if ndim == 2 and x.ndim == 3 and kernel.ndim == 2 and x.size > 1 << 22:
+        return _per_channel(lambda a: op(a, kernel, **options), x)
+    return op(x, kernel, **options)
+
+
+def _per_channel(run, x):
+    """``run`` on each channel of (rows, cols, C) into one preallocated result."""
+    first = run(x[..., 0])
+    out = np.empty(first.shape + (x.shape[2],), first.dtype)
+    out[..., 0] = first
+    for c in range(1, x.shape[2]):
+        out[..., c] = run(x[..., c])
+    return out
+
+
+def _alpha(alpha, kernel, settings: ConvSettings):
+    """Alpha through the colour's padding and stride geometry, unfiltered.
+
+    A delta kernel spanning the (dilated) kernel's extent, placed where 'same'
+    mode is the identity, resamples alpha exactly as the colour is resampled.
+    """
+    if alpha is None:
+        return None
+    from dataclasses import replace
+
+    from .geometry import effective_length
+
+    if kernel.ndim == 4:
+        kernel = kernel[0, 0] if settings.layout == "oihw" else kernel[:, :, 0, 0]
+    ke = [effective_length(kernel.shape[i], settings.dilation[i]) for i in range(2)]
+    delta = np.zeros(ke, dtype=alpha.dtype)
+    delta[tuple((k - 1) // 2 for k in ke)] = 1
+    plain = replace(settings, dilation=(1, 1), method="direct", bias=None, correlate=False)
+    return _convolve(alpha, delta, plain)
+
+
+def postprocess(y, ndim: int, settings: ConvSettings, full_scale=1.0, floor=0.0):
+    """``--abs``, ``--offset`` and ``--normalize`` on a float result."""
+    if settings.absolute:
+        y = np.abs(y)
+    if settings.offset:
+        y = y + settings.offset
+    if settings.normalize:
+        if ndim == 1:  # peak to full scale, as SoX's gain -n
+            peak = np.abs(y).max()
+            y = y * (full_scale / peak) if peak else y
+        else:  # min-max stretch, as ImageMagick's -normalize
+            lo, hi = y.min(), y.max()
+            y = (y - lo) * ((full_scale - floor) / (hi - lo)) + floor if hi > lo else y * 0 + floor
+    return y
+
+
+def _finish(data: Data, y, alpha, settings: ConvSettings) -> Data:
+    """Post-process and wrap the result in a Data of the input's kind."""
+    if data.kind == "image":
+        full = data.image.get("max") or 1.0
+        y = postprocess(y.astype(np.float64), 2, settings, full_scale=full)
+        return Data(y, data.format, data.name, image={**data.image, "alpha_array": alpha})
+    if data.kind == "audio":
+        return data.with_array(postprocess(y.astype(float), 1, settings))
+    if settings.post:
+        y = postprocess(y.astype(float), settings.ndim, settings)
+    if y.ndim == 3 and y.shape[2] == 1 and data.kind == "text":
+        y = y[:, :, 0]
+    if not np.all(np.isfinite(y)):
+        raise DataError("the result overflowed (infinite values)")
+    return data.with_array(y)
+
+
+def pad_file(path: str, out: str | None, size: tuple[int, ...], pad_mode: str = "zeros",
+             value: float = 0.0, direction: str = "both", *, from_format=None, to_format=None,
+             precision=None) -> None:
+    """MATLAB's ``padarray`` on a file: images pad rows and columns, audio only frames."""
+    from .engine import pad as pad_array
+
+    data = files.read(path, from_format)
+    fmt = files.check_output(data.format, data.name, out, to_format)
+    if data.kind == "image" and len(size) == 1:
+        size = size * 2  # rows and columns, never channels
+    if data.kind == "audio" and len(size) == 1:
+        size = size + (0,)  # frames, never channels
+    padded = pad_array(data.array, size if len(size) > 1 else size[0], pad_mode, value, direction)
+    files.write(data.with_array(padded), out, fmt, precision=precision)

@@ -1,0 +1,73 @@
+"""The options of a convolution job as one typed, frozen object, built once.
+
+The CLI builds a :class:`ConvSettings` from Click's values; the library
+(:func:`convcli.job.convolve_file`) reads nothing else. Defaults live here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import UsageProblem
+from .geometry import per_axis
+
+
+def check_padding(pad, mode) -> None:
+    """``--pad`` and ``--mode same|full`` both say how to pad: a usage error (exit 2)."""
+    if pad is not None and mode in ("same", "full"):
+        raise UsageProblem(f"--pad and --mode {mode} both say how to pad; give one")
+
+
+@dataclass(frozen=True)
+class ConvSettings:
+    """How to convolve a file: the kernel, the geometry and what to do with the result.
+
+    ``ndim`` is the number of convolved axes (1 for signals, 2 for images and
+    matrices); ``stride`` and ``dilation`` hold one value per axis. ``mode`` is
+    filled in when neither it nor ``pad`` is given: ``full`` in 1-D, ``same`` in
+    2-D (an image filter keeps its size).
+    """
+
+    kernel: str
+    ndim: int = 1
+    mode: str | None = None
+    pad: tuple[int, ...] | None = None
+    pad_mode: str = "zeros"
+    pad_value: float = 0.0
+    stride: tuple[int, ...] = (1,)
+    dilation: tuple[int, ...] = (1,)
+    correlate: bool = False
+    method: str = "auto"
+    bias: tuple[float, ...] | str | None = None
+    layout: str = "oihw"
+    gray: bool = False
+    absolute: bool = False
+    offset: float = 0.0
+    normalize: bool = False
+    precision: int | None = None
+    subtype: str | None = None
+    quality: int | None = None
+    from_format: str | None = None
+    to_format: str | None = None
+    rate: float | None = None
+    steps: bool = False
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self):
+        check_padding(self.pad, self.mode)
+        if self.mode is None and self.pad is None:
+            object.__setattr__(self, "mode", "full" if self.ndim == 1 else "same")
+        for name in ("stride", "dilation"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, per_axis(value, self.ndim, name))
+
+    def engine_options(self) -> dict:
+        """Keyword arguments of :func:`convcli.engine.convolve` for this job."""
+        return {"mode": self.mode, "pad": self.pad, "pad_mode": self.pad_mode,
+                "pad_value": self.pad_value, "stride": self.stride, "dilation": self.dilation,
+                "method": self.method, "ndim": self.ndim, "layout": self.layout}
+
+    @property
+    def post(self) -> bool:
+        """Whether the result is post-processed (``--abs``, ``--offset``, ``--normalize``)."""
+        return bool(self.absolute or self.offset or self.normalize)
