@@ -53,8 +53,6 @@ def _pad_axis(im, before: int, after: int, horizontal: bool, pad_mode: str, valu
 
 def _reflect(im, before: int, after: int, horizontal: bool):
     """Mirror excluding the edge sample: strips cropped beside the edge, flipped, joined."""
-    import pyvips
-
     n = im.width if horizontal else im.height
     direction = "horizontal" if horizontal else "vertical"
 
@@ -62,9 +60,11 @@ def _reflect(im, before: int, after: int, horizontal: bool):
         box = (start, 0, length, im.height) if horizontal else (0, start, im.width, length)
         return im.crop(*box).flip(direction)
 
-    parts = ([strip(1, before)] if before else []) + [im] + \
-        ([strip(n - 1 - after, after)] if after else [])
-    return pyvips.Image.arrayjoin(parts, across=len(parts) if horizontal else 1)
+    left = strip(1, before) if before else None
+    right = strip(n - 1 - after, after) if after else None
+    if left is not None:
+        im = left.join(im, direction)
+    return im.join(right, direction) if right is not None else im
 
 
 def pad(im, geometry, pad_mode: str, value: float):
