@@ -204,3 +204,105 @@ def test_images_and_audio_do_not_turn_into_each_other(cli, samples, tmp_path):
     result = cli("conv1d", samples / "speech.wav", "-k", "1", "-o", tmp_path / "x.png")
     assert result.exit_code == 1 and "is audio; it cannot be written as png" in result.output
     assert not list(tmp_path.iterdir())
+
+
+# --- what the file holds comes through (libvips route and in-memory route alike)
+
+def _vips(path):
+    import pyvips
+
+    return pyvips.Image.new_from_file(str(path))
+
+
+def _tagged_photo(samples, path, **save):
+    import pyvips
+    from PIL import ImageCms
+
+    im = pyvips.Image.new_from_file(str(samples / "chelsea.png")).copy(xres=300 / 25.4,
+                                                                       yres=300 / 25.4)
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    im.set_type(pyvips.GValue.blob_type, "icc-profile-data", icc)
+    im.set_type(pyvips.GValue.blob_type, "xmp-data", b'<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+                b"<rdf:RDF/></x:xmpmeta>")
+    im.set_type(pyvips.GValue.gstr_type, "exif-ifd0-Make", "convcli test camera")
+    im.write_to_file(str(path), **save)
+    return icc
+
+
+@pytest.mark.parametrize("ext", ["jpg", "png", "tiff", "webp"])
+@pytest.mark.parametrize("route", [[], ["--method", "fft"]], ids=["strips", "in-memory"])
+def test_exif_icc_xmp_and_resolution_are_carried(cli, samples, tmp_path, ext, route):
+    icc = _tagged_photo(samples, tmp_path / f"in.{ext}")
+    result = cli("conv2d", tmp_path / f"in.{ext}", "-k", "box:3", "-o", tmp_path / f"y.{ext}",
+                 *route)
+    assert result.exit_code == 0, result.output
+    out = _vips(tmp_path / f"y.{ext}")
+    assert out.get("icc-profile-data") == icc
+    assert b"xmpmeta" in out.get("xmp-data")
+    if ext != "tiff":  # libvips keeps a TIFF's own tags, not an EXIF block
+        assert "convcli test camera" in out.get("exif-ifd0-Make")
+    if ext != "webp":  # WebP stores no resolution
+        assert out.get("xres") == pytest.approx(300 / 25.4, rel=1e-3)
+
+
+def test_jpeg_quality_is_the_inputs_own_unless_given(cli, samples, tmp_path):
+    from convcli.io.image import jpeg_quality
+
+    _tagged_photo(samples, tmp_path / "in.jpg", Q=87)
+    assert jpeg_quality(str(tmp_path / "in.jpg")) == 87
+    cli("conv2d", tmp_path / "in.jpg", "-k", "box:3", "-o", tmp_path / "same.jpg")
+    assert jpeg_quality(str(tmp_path / "same.jpg")) == 87
+    cli("conv2d", tmp_path / "in.jpg", "-k", "box:3", "-o", tmp_path / "q60.jpg", "--quality", "60")
+    assert jpeg_quality(str(tmp_path / "q60.jpg")) == 60
+    assert cli("conv2d", tmp_path / "in.jpg", "-k", "1", "--quality", "0", "-o",
+               tmp_path / "x.jpg").exit_code == 2
+
+
+@pytest.mark.parametrize("ext", ["png", "tiff"])
+@pytest.mark.parametrize("route", [[], ["--method", "fft"]], ids=["strips", "in-memory"])
+def test_sixteen_bit_rgb_stays_sixteen_bit(cli, tmp_path, ext, route):
+    import pyvips
+
+    x = (np.random.default_rng(3).random((20, 30, 3)) * 65535).astype(np.uint16)
+    pyvips.Image.new_from_array(x).copy(interpretation="rgb16").write_to_file(
+        str(tmp_path / f"in.{ext}"))
+    assert cli("conv2d", tmp_path / f"in.{ext}", "-k", "box:3", "-o", tmp_path / f"y.{ext}",
+               *route).exit_code == 0
+    out = _vips(tmp_path / f"y.{ext}")
+    assert (out.format, out.bands) == ("ushort", 3)
+    expected = np.stack([ss.convolve2d(x[..., c].astype(float), np.ones((3, 3)) / 9, "same")
+                         for c in range(3)], axis=2)
+    np.testing.assert_allclose(out.numpy(), np.rint(expected), atol=1)
+
+
+@pytest.mark.parametrize("ext", ["tiff", "gif"])
+def test_every_page_or_frame_is_filtered_on_its_own(cli, tmp_path, ext):
+    import pyvips
+
+    rng = np.random.default_rng(4)
+    pages = [(rng.random((24, 32)) * 255).astype(np.uint8) for _ in range(3)]
+    pages = [np.dstack([p, p, p]) for p in pages] if ext == "gif" else pages
+    tall = pyvips.Image.new_from_array(np.concatenate(pages)).copy()
+    tall = tall.copy(interpretation="srgb") if ext == "gif" else tall
+    tall.set_type(pyvips.GValue.gint_type, "page-height", 24)
+    tall.write_to_file(str(tmp_path / f"in.{ext}"))
+    assert cli("conv2d", tmp_path / f"in.{ext}", "-k", "box:3", "--mode", "valid", "-o",
+               tmp_path / f"y.{ext}").exit_code == 0
+    out = pyvips.Image.new_from_file(str(tmp_path / f"y.{ext}"), n=-1)
+    assert (out.get("n-pages"), out.get("page-height"), out.width) == (3, 22, 30)
+    if ext == "tiff":  # one grey channel: a float TIFF; each page from its own page only
+        got = out.numpy().reshape(3, 22, 30)
+        for page, y in zip(pages, got):
+            expected = ss.convolve2d(page.astype(float), np.ones((3, 3)) / 9, "valid")
+            np.testing.assert_allclose(y, expected, rtol=1e-6)
+
+
+def test_cmyk_stays_cmyk_where_the_format_holds_it(cli, samples, tmp_path):
+    Image.open(samples / "chelsea.png").convert("CMYK").save(tmp_path / "c.jpg", quality=95)
+    assert cli("conv2d", tmp_path / "c.jpg", "-k", "box:3", "-o", tmp_path / "y.jpg"
+               ).exit_code == 0
+    assert _vips(tmp_path / "y.jpg").interpretation == "cmyk"
+    assert cli("conv2d", tmp_path / "c.jpg", "-k", "box:3", "-o", tmp_path / "y.png"
+               ).exit_code == 0
+    out = _vips(tmp_path / "y.png")
+    assert (out.interpretation, out.bands) == ("srgb", 3)
