@@ -226,9 +226,11 @@ def _tagged(im, meta: dict, pages):
     """Metadata and interpretation put back on a result."""
     from pyvips import GValue
 
-    im = im.copy()
-    for key, value in meta.get("meta", {}).items():
-        im.set_type(getattr(GValue, _GTYPES[key]), key, value)
+    tags = meta.get("meta", {})
+    im = im.copy(**{k: tags[k] for k in ("xres", "yres") if k in tags})
+    for key, value in tags.items():
+        if key not in ("xres", "yres"):
+            im.set_type(getattr(GValue, _GTYPES[key]), key, value)
     if pages:
         im.set_type(GValue.gint_type, "page-height", pages)
     colour = im.bands - im.hasalpha()
@@ -240,7 +242,7 @@ def _tagged(im, meta: dict, pages):
 
 
 _GTYPES = {"exif-data": "blob_type", "icc-profile-data": "blob_type", "xmp-data": "blob_type",
-           "xres": "gdouble_type", "yres": "gdouble_type", "resolution-unit": "gstr_type",
+           "resolution-unit": "gstr_type",
            "page-height": "gint_type"}
 
 
