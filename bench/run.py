@@ -153,28 +153,6 @@ def bench_audio(quick, folder):
                str(folder / "sp.wav")], rounds)
 
 
-def bench_image(quick, folder):
-    from PIL import Image
-
-    h, w = (1500, 2000) if quick else (3000, 4000)
-    rng = np.random.default_rng(2)
-    base = rng.integers(0, 256, size=(h // 8, w // 8, 3), dtype=np.uint8)
-    Image.fromarray(base).resize((w, h), Image.Resampling.BICUBIC).save(folder / "photo.png")
-    if not shutil.which("convert") or b"ImageMagick" not in subprocess.run(
-            ["convert", "-version"], capture_output=True).stdout:
-        skip("image", "ImageMagick", "ImageMagick is not installed (apt-get install imagemagick)")
-        return
-    box = "5x5:" + ",".join(["0.04"] * 25)
-    for name, ours_k, theirs_k in [("5x5 box", "box:5", box),
-                                   ("31x31 Gaussian", "gaussian:sigma=5", "Gaussian:0x5")]:
-        work = f"{w}x{h} RGB PNG, {name}"
-        convcli = [sys.executable, "-m", "convcli", "conv2d", str(folder / "photo.png"), "-k",
-                   ours_k, "--pad-mode", "replicate", "-o", str(folder / "out.png")]
-        magick = ["convert", str(folder / "photo.png"), "-morphology", "Convolve", theirs_k,
-                  str(folder / "im.png")]
-        processes(work, "convert -morphology Convolve", convcli, magick, 1 if not quick else 1)
-
-
 def bench_cnn(quick):
     try:
         import torch
@@ -214,7 +192,7 @@ def main():
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = parser.parse_args()
     chosen = set(args.only or ["engine", "audio", "image", "cnn", "epoch", "startup"])
-    from bench import epoch, startup
+    from bench import epoch, images, startup
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -222,7 +200,8 @@ def main():
                           ("cnn", lambda: bench_cnn(args.quick)),
                           ("startup", lambda: startup.bench(args.quick, row)),
                           ("audio", lambda: bench_audio(args.quick, folder)),
-                          ("image", lambda: bench_image(args.quick, folder)),
+                          ("image", lambda: images.bench(args.quick, folder, row, skip,
+                                                         processes, timed_process)),
                           ("epoch", lambda: epoch.bench(args.quick, row, skip))]:
             if name in chosen:
                 print(f"{name}...", file=sys.stderr, flush=True)
