@@ -95,8 +95,8 @@ def conv1d(inputs, **params):
 @options.quality
 @click.option("--gray", is_flag=True, help="Convert images to grayscale first.")
 @click.option("--abs", "absolute", is_flag=True, help="Take magnitudes (edge detectors).")
-@click.option("--offset", type=float, default=0.0, help="Add V to the result (e.g. 128 for "
-              "signed filters on 8-bit images).")
+@click.option("--offset", type=options.FINITE, default=0.0,
+              help="Add V to the result (e.g. 128 for signed filters on 8-bit images).")
 def conv2d(inputs, **params):
     """Convolve images and matrices (an image filter keeps its size: --mode same).
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from ..geometry import MODES, PAD_ALIASES, PAD_MODES
@@ -28,13 +30,34 @@ def int_list(counts, minimum=0):
     return parse
 
 
+class FiniteFloat(click.ParamType):
+    """A float that is neither infinite nor NaN (which would spread through every sample)."""
+
+    name = "float"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+FINITE = FiniteFloat()
+
+
 def _float_list(ctx, param, value):
     if value is None:
         return None
     try:
-        return tuple(float(v) for v in value.split(","))
+        numbers = tuple(float(v) for v in value.split(","))
     except ValueError:
         return value  # a file name
+    if not all(math.isfinite(n) for n in numbers):
+        raise click.BadParameter(f"{value!r}: biases must be finite numbers")
+    return numbers
 
 
 kernel = click.option("-k", "--kernel", required=True, metavar="KERNEL",
@@ -51,7 +74,7 @@ def mode(default: str):
              f"[default: {default}, or valid after --pad]")
 pad_mode = click.option("--pad-mode", type=click.Choice(PAD_MODES + tuple(PAD_ALIASES)),
                         default="zeros", show_default=True, help="What the padding holds.")
-pad_value = click.option("--pad-value", type=float, default=0.0, show_default=True,
+pad_value = click.option("--pad-value", type=FINITE, default=0.0, show_default=True,
                          help="The value of --pad-mode constant.")
 correlate = click.option("--correlate", is_flag=True,
                          help="Slide the kernel unflipped, as CNN frameworks do.")

@@ -15,7 +15,7 @@ from . import main, options
               help="Padding per axis; one value pads every axis (an image's rows and columns).")
 @click.option("--mode", "pad_mode", type=click.Choice(PAD_MODES + tuple(PAD_ALIASES)),
               default="zeros", show_default=True, help="What the padding holds.")
-@click.option("--value", type=float, default=0.0, show_default=True,
+@click.option("--value", type=options.FINITE, default=0.0, show_default=True,
               help="The value of --mode constant.")
 @click.option("--direction", type=click.Choice(("both", "pre", "post")), default="both",
               show_default=True, help="Pad before, after, or on both sides.")
