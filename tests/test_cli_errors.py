@@ -123,3 +123,20 @@ def test_results_too_large_for_memory_are_refused_before_allocating(cli):
     assert "Error: the result would need about" in result.output and "available" in result.output
     result = cli("pad", "-", "--size", "100000000000", input="1 2")
     assert result.exit_code == 1 and "would need about" in result.output
+
+
+@pytest.mark.parametrize("args", [["--pad-value", "inf"], ["--offset", "nan"],
+                                  ["--bias", "1,nan"], ["--pad-value", "-inf"]])
+def test_non_finite_option_values_are_usage_errors(cli, args):
+    result = cli("conv2d", "-", "-k", "1", *args, input="1 2 3")
+    assert result.exit_code == 2 and "finite" in result.output
+
+
+def test_integer_text_written_as_audio(cli, tmp_path):
+    result = cli("conv1d", "-", "-k", "1", "-o", tmp_path / "y.wav", "--rate", "8000",
+                 input="0 1 0 -1")
+    assert result.exit_code == 0, result.output
+    import soundfile as sf
+
+    y, rate = sf.read(tmp_path / "y.wav")
+    assert len(y) == 4 and y[1] == pytest.approx(1, abs=1e-4)
