@@ -6,11 +6,32 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convcli import convolve, correlate
-from convcli.engine.bank import bank_backward, bank_forward
+from convcli.engine.bank import bank_backward, bank_forward, bank_naive
 from convcli.errors import ShapeError
 
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
+try:
+    import torch
+
+    F = torch.nn.functional
+except ImportError:  # the naive twin still holds the fast bank without PyTorch
+    torch = F = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is the oracle here")
+
+
+@given(b=st.integers(1, 2), h=st.integers(3, 8), wd=st.integers(3, 8), c=st.integers(1, 3),
+       k=st.integers(1, 3), kh=st.integers(1, 3), kw=st.integers(1, 3), s=st.integers(1, 3),
+       d=st.integers(1, 2), p=st.integers(0, 2), seed=st.integers(0, 99))
+def test_the_fast_bank_equals_its_naive_twin(b, h, wd, c, k, kh, kw, s, d, p, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(b, h, wd, c))
+    w = rng.normal(size=(k, c, kh, kw))
+    bias = rng.normal(size=k)
+    pairs = ((p, p), (p, p))
+    xp = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
+    if xp.shape[1] < d * (kh - 1) + 1 or xp.shape[2] < d * (kw - 1) + 1:
+        return
+    fast = bank_forward(x, w, bias, (s, s), pairs, (d, d))
+    np.testing.assert_allclose(fast, bank_naive(xp, w, bias, (s, s), (d, d)), atol=1e-10)
 
 
 def torch_conv(x, w, b, stride, padding, dilation):
@@ -21,6 +42,7 @@ def torch_conv(x, w, b, stride, padding, dilation):
     return t[0].permute(1, 2, 0).numpy()
 
 
+@needs_torch
 def test_the_seed_layer_5x5x3_two_filters_stride_2_pad_1_gives_3x3x2():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 3, size=(5, 5, 3)).astype(float)
@@ -30,6 +52,7 @@ def test_the_seed_layer_5x5x3_two_filters_stride_2_pad_1_gives_3x3x2():
     np.testing.assert_allclose(y, torch_conv(x, w, np.array([1.0, 0.0]), 2, 1, 1))
 
 
+@needs_torch
 @given(st.integers(3, 12), st.integers(3, 12), st.integers(1, 4), st.integers(1, 5),
        st.integers(1, 3), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2),
        st.booleans())
@@ -45,6 +68,7 @@ def test_banks_match_torch_conv2d(h, w_, c, k, kh, kw, pad, stride, dilate):
     np.testing.assert_allclose(got, torch_conv(x, w, b, stride, pad, d), atol=1e-9)
 
 
+@needs_torch
 def test_convolve_flips_each_filter_and_hwio_layout_reads_keras_order():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(8, 8, 3))
@@ -63,6 +87,7 @@ def test_bank_channel_mismatch_and_bias_count_are_errors():
         correlate(np.ones((5, 5, 3)), np.ones((2, 3, 3, 3)), bias=[1, 2, 3])
 
 
+@needs_torch
 def test_backward_matches_torch_autograd():
     rng = np.random.default_rng(2)
     x = rng.normal(size=(2, 7, 6, 3))

@@ -102,3 +102,20 @@ def bank_backward(dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), d
         dxp[:, i * dh : i * dh + sh * (ho - 1) + 1 : sh,
             j * dwl : j * dwl + sw * (wo - 1) + 1 : sw] += dcols[t].reshape(b, ho, wo, c)
     return dxp[:, top : top + h, left : left + wd], dw, db
+
+
+def bank_naive(xp: np.ndarray, w: np.ndarray, bias=None, stride=(1, 1), dilation=(1, 1)):
+    """Reference for :func:`bank_forward`: one output pixel and filter at a time. Tests only.
+
+    ``xp`` is (B, Hp, Wp, C), already padded; returns (B, H', W', K) in float64.
+    """
+    b, hp, wp, c = xp.shape
+    k, _, kh, kw = w.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    y = np.zeros((b, ho, wo, k))
+    for n, i, j, f in np.ndindex(b, ho, wo, k):
+        window = xp[n, i * sh : i * sh + dh * (kh - 1) + 1 : dh,
+                    j * sw : j * sw + dw * (kw - 1) + 1 : dw]  # (kh, kw, C)
+        y[n, i, j, f] = np.sum(window * w[f].transpose(1, 2, 0))
+    return y + (0 if bias is None else np.asarray(bias, dtype=float))
