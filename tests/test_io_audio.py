@@ -195,3 +195,32 @@ def test_a_failure_mid_stream_leaves_no_file(cli, wavs, monkeypatch):
     assert result.exit_code == 1 and "not enough memory" in result.output
     assert (path / "keep.wav").read_bytes() == b"old"
     assert sorted(p.name for p in path.iterdir()) == ["ir.wav", "keep.wav", "x.wav"]
+
+
+@pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg makes the MP3 and M4A files")
+def test_mp3_reads_through_libsndfile_and_m4a_says_how_to_convert(cli, samples, tmp_path):
+    for ext in ("mp3", "m4a"):
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(samples / "speech.wav"),
+                        str(tmp_path / f"s.{ext}")], check=True)
+    result = cli("conv1d", tmp_path / "s.mp3", "-k", "box:3", "-o", tmp_path / "y.wav")
+    assert result.exit_code == 0, result.output
+    info = sf.info(tmp_path / "y.wav")
+    assert (info.samplerate, info.subtype) == (22050, "PCM_16")
+    result = cli("conv1d", tmp_path / "s.m4a", "-k", "box:3", "-o", tmp_path / "z.wav")
+    assert result.exit_code == 1
+    assert "s.m4a: M4A/AAC audio is not a format convcli reads" in result.output
+    assert "ffmpeg -i" in result.output
+
+
+def test_nan_in_a_float_wav_is_refused(cli, tmp_path):
+    sf.write(tmp_path / "n.wav", np.array([0.1, np.nan, 0.2]), 8000, subtype="FLOAT")
+    result = cli("conv1d", tmp_path / "n.wav", "-k", "1", "-o", tmp_path / "y.wav")
+    assert result.exit_code == 1 and "NaN or infinite sample at frame 1" in result.output
+
+
+def test_a_truncated_wav_warns_that_it_ends_early(cli, samples, tmp_path):
+    data = (samples / "speech.wav").read_bytes()
+    (tmp_path / "half.wav").write_bytes(data[: len(data) // 2])
+    result = cli("conv1d", tmp_path / "half.wav", "-k", "1", "-o", tmp_path / "y.wav")
+    assert result.exit_code == 0 and "Warning: " in result.output
+    assert "the file ends early" in result.output

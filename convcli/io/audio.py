@@ -40,17 +40,38 @@ def read_audio(source, name: str, fmt: str = "wav", **_) -> Data:
             array = f.read(dtype="float64", always_2d=True)
         except (sf.LibsndfileError, RuntimeError) as e:
             raise DataError(f"{name}: corrupt or unreadable audio ({reason(e)})") from None
-        rate, subtype, declared = f.samplerate, f.subtype, f.frames
+        rate, subtype = f.samplerate, f.subtype
         fmt = _FROM_SF.get(f.format, fmt)
+        declared = _declared_frames(source, f) if fmt == "wav" else None
     if len(array) == 0:
         raise DataError(f"{name}: the audio has no samples")
-    if 0 < len(array) < declared and declared < 1 << 62:
+    if declared and len(array) < declared:
         messages.warning(f"{name}: the file ends early: read {len(array)} of the "
                          f"{declared} frames its header declares (truncated?)")
     if not np.isfinite(array).all():
         frame = int(np.argwhere(~np.isfinite(array))[0][0])
         raise DataError(f"{name}: NaN or infinite sample at frame {frame}")
     return Data(array, fmt, name, sample_rate=rate, subtype=subtype)
+
+
+def _declared_frames(source, f) -> int | None:
+    """The frames a WAV header's data chunk declares (libsndfile reports what is there)."""
+    import struct
+
+    if isinstance(source, bytes):
+        head = source[: 1 << 16]
+    else:
+        with open(source, "rb") as g:
+            head = g.read(1 << 16)
+    at = 12
+    while at + 8 <= len(head):
+        chunk, size = head[at : at + 4], struct.unpack("<I", head[at + 4 : at + 8])[0]
+        if chunk == b"data":
+            width = {"PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4,
+                     "DOUBLE": 8}.get(f.subtype)
+            return size // (width * f.channels) if width and size < 0xFFFFFFF0 else None
+        at += 8 + size + (size & 1)
+    return None
 
 
 def match_rate(kernel: np.ndarray, kernel_rate, rate) -> np.ndarray:
@@ -73,6 +94,8 @@ def match_rate(kernel: np.ndarray, kernel_rate, rate) -> np.ndarray:
 def subtype_for(fmt: str, wanted: str | None, fallback: str | None) -> str:
     """The subtype to write: ``--subtype``, else the input's, else the format's default."""
     sf_format = SF_FORMATS[fmt]
+    if fallback and not fallback.startswith(("PCM_", "FLOAT", "DOUBLE", "ULAW", "ALAW")):
+        fallback = None  # a codec (MP3, Vorbis, Opus, ADPCM): the format's own default
     for candidate in (wanted, fallback):
         if candidate and sf.check_format(sf_format, candidate):
             return candidate
