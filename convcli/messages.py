@@ -7,6 +7,7 @@ One switch for the whole process: the CLI sets it once from ``-q/--quiet`` and
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 QUIET, NORMAL, VERBOSE = 0, 1, 2
@@ -22,10 +23,8 @@ def level() -> int:
 
 
 def _say(text: str) -> None:
-    try:
+    with contextlib.suppress(OSError, ValueError):  # stderr closed: nothing to say it on
         print(text, file=sys.stderr, flush=True)
-    except (OSError, ValueError):  # stderr closed: nothing to say it on
-        pass
 
 
 def notice(text: str) -> None:
