@@ -67,7 +67,7 @@ def _sources(inputs, recursive, output):
     for path in inputs:
         if path != "-" and os.path.isdir(path):
             if not recursive:
-                raise click.UsageError(f"{path} is a folder: give -r to convert what it holds")
+                raise FileError(f"{path} is a folder: give -r to convert what it holds")
             sources += _walk(path, output)
         else:
             sources.append((path, os.path.basename(path)))
@@ -116,7 +116,7 @@ def _check_distinct(pairs):
     for path, out in pairs:
         other = seen.setdefault(_key(out), path)
         if other != path:
-            raise click.UsageError(f"{other} and {path} would both write {out}; "
+            raise FileError(f"{other} and {path} would both write {out}; "
                                    "give them different names or separate runs")
 
 
@@ -124,7 +124,7 @@ def _check_not_inputs(pairs, inputs):
     keys = {_key(p) for p in inputs}
     for _, out in pairs:
         if _key(out) in keys:
-            raise click.UsageError(f"{out} is one of this batch's inputs: choose another -o "
+            raise FileError(f"{out} is one of this batch's inputs: choose another -o "
                                    "folder, or give --in-place to replace inputs")
 
 
