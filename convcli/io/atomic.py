@@ -137,7 +137,7 @@ def _naming(path: str, tmp: str):
     try:
         yield
     except OSError as e:
-        if not isinstance(e, FileError) and e.filename in (None, tmp):
+        if e.errno is not None and e.filename in (None, tmp):  # a system error, not a message
             e.filename = path
         raise
 
