@@ -153,3 +153,29 @@ def test_a_read_only_disk_is_one_clear_line(small_disk):
     assert p.returncode == 1
     assert p.stderr.startswith("Error: ") and "internal error" not in p.stderr
     assert p.stderr.count("\n") == 1
+
+
+def test_predict_ends_quietly_on_a_closed_or_broken_stdout(tmp_path):
+    from convcli.layers import parse_network
+    from convcli.nn import Network
+
+    Network(parse_network(["fc:n=10"]), (28, 28, 1)).save(str(tmp_path / "m.npz"))
+    digits = " ".join([str(ROOT / "samples" / "seven.jpg")] * 50)
+    command = f"{sys.executable} -m convcli predict -m {tmp_path / 'm.npz'} {digits}"
+    broken = shell(f"{command} | head -c 1 >/dev/null; exit ${{PIPESTATUS[0]}}")
+    assert (broken.returncode, broken.stderr) == (0, "")
+    closed = shell(f"{command} >&-")
+    assert (closed.returncode, closed.stderr) == (0, "")
+
+
+def test_sigkill_leaves_at_most_one_hidden_temporary_that_says_it_is_convclis(tmp_path):
+    import soundfile as sf
+
+    noise = np.random.default_rng(0).standard_normal((44100 * 300, 1)) * 0.1
+    sf.write(tmp_path / "in.wav", noise, 44100, subtype="PCM_16")
+    proc = start("conv1d", tmp_path / "in.wav", "-k", "echo:delay=0.3", "-o", tmp_path / "o.wav")
+    wait_for_new_file(tmp_path, {"in.wav"})
+    proc.kill()
+    proc.communicate(timeout=30)
+    left = sorted(set(os.listdir(tmp_path)) - {"in.wav"})
+    assert len(left) <= 1 and all(n.startswith(".o.wav.convcli-") for n in left), left

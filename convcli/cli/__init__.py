@@ -126,6 +126,8 @@ def run(argv=None) -> None:
             _exit(0)
         raise
     except OSError as e:  # a broken pipe outside a command (errors are mapped inside)
+        if isinstance(e.__context__, KeyboardInterrupt):  # stderr broke while saying so
+            _interrupted(e.__context__)
         if e.errno != errno.EPIPE:
             raise
         _quiet_pipe()
