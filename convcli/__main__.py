@@ -6,17 +6,22 @@ with 130 (143), quietly, since nothing has been written yet. ``run`` then turns
 them into exceptions that unwind (temporaries removed) for the rest of the run.
 """
 
-import os
-import signal
-import sys
+import os  # already loaded by the interpreter: instant
+
+try:  # the C module: `import signal` builds enums and takes milliseconds
+    import _signal as _sig
+except ImportError:  # not CPython
+    import signal as _sig
 
 
 def _leave_now(signum, frame):  # nothing started yet: nothing to clean up
     os._exit(128 + signum)
 
 
-signal.signal(signal.SIGINT, _leave_now)
-signal.signal(signal.SIGTERM, _leave_now)
+_sig.signal(_sig.SIGINT, _leave_now)
+_sig.signal(_sig.SIGTERM, _leave_now)
+
+import sys  # noqa: E402
 
 
 def _repair_stdio() -> None:
@@ -36,9 +41,12 @@ def _repair_stdio() -> None:
 def entry() -> None:
     """Console entry point (``convcli = convcli.__main__:entry``)."""
     _repair_stdio()
-    from .cli import run
+    try:
+        from .cli import run
 
-    run()
+        run()
+    except KeyboardInterrupt as e:  # a signal in the last instants, after run's own handling
+        os._exit(143 if type(e).__name__ == "Terminated" else 130)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import click
 
 from .. import __version__, messages
 from ..errors import ConvcliError, UsageProblem
+from ..io.atomic import deferring
 from .failures import Terminated, describe_os_error, interrupt_status
 
 _DEBUG = {"on": bool(os.environ.get("CONVCLI_DEBUG"))}
@@ -106,9 +107,9 @@ def run(argv=None) -> None:
     and atomic write unwinds and no temporary file is left; a second signal during
     that unwinding is ignored.
     """
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
     try:
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         code = main.main(args=argv, prog_name="convcli", standalone_mode=False)
     except click.Abort as e:  # Click wraps KeyboardInterrupt (and our Terminated) in Abort
         _interrupted(e.__cause__ or e.__context__)
@@ -138,7 +139,9 @@ def run(argv=None) -> None:
 def _interrupt(signum, frame):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # unwind once, undisturbed
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    e = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    if not deferring(e):  # a temporary being created is raised on once it is registered
+        raise e
 
 
 def _interrupted(e) -> None:

@@ -18,6 +18,7 @@ from ..errors import FileError
 _LOCK = threading.Lock()
 _LIVE: set[str] = set()
 _CANCELLED = threading.Event()
+_HERE = threading.local()  # the main thread's critical section, where signal handlers run
 
 
 class Cancelled(Exception):
@@ -59,14 +60,18 @@ def atomic_path(path: str):
             yield path
         return
     check_writable_folder(path)
-    tmp = _create(path)
+    made = []
     try:
+        with _critical():  # a signal now is raised once the temporary is known
+            made.append(_create(path))
+        tmp = made[0]
         with _naming(path, tmp):
             yield tmp
             os.chmod(tmp, _mode_for(path))
             _put_in_place(tmp, path)
     except BaseException:
-        _discard(tmp)
+        for tmp in made:
+            _discard(tmp)
         raise
 
 
@@ -77,12 +82,36 @@ def scratch_path(near: str, suffix: str = ".wav"):
 
 @contextlib.contextmanager
 def _scratch(near, suffix):
-    tmp = _create(near, f".scratch{suffix}")
+    made = []
     try:
-        with _naming(near, tmp):
-            yield tmp
+        with _critical():
+            made.append(_create(near, f".scratch{suffix}"))
+        with _naming(near, made[0]):
+            yield made[0]
     finally:
-        _discard(tmp)
+        for tmp in made:
+            _discard(tmp)
+
+
+def deferring(exc: BaseException) -> bool:
+    """Called by a signal handler: while this thread creates a temporary, keep ``exc`` to
+    be raised as soon as the temporary is registered (and so removed); True if kept."""
+    if getattr(_HERE, "depth", 0):
+        _HERE.pending = exc
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def _critical():
+    _HERE.depth = getattr(_HERE, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _HERE.depth -= 1
+        pending, _HERE.pending = getattr(_HERE, "pending", None), None
+        if pending is not None and not _HERE.depth:
+            raise pending
 
 
 def cancel() -> None:
