@@ -179,3 +179,18 @@ def test_sigkill_leaves_at_most_one_hidden_temporary_that_says_it_is_convclis(tm
     proc.communicate(timeout=30)
     left = sorted(set(os.listdir(tmp_path)) - {"in.wav"})
     assert len(left) <= 1 and all(n.startswith(".o.wav.convcli-") for n in left), left
+
+
+def test_a_full_disk_in_a_batch_names_each_file_once_and_leaves_no_temporary(small_disk,
+                                                                             tmp_path):
+    inputs = []
+    for name in ("a.txt", "b.txt"):
+        inputs.append(tmp_path / name)
+        inputs[-1].write_text("\n".join(map(str, range(20000))))
+    p = shell(f"{sys.executable} -m convcli conv1d {inputs[0]} {inputs[1]} -k 1,1 "
+              f"-o {small_disk}/out/ -j 2")
+    assert p.returncode == 1
+    for path in inputs:
+        assert p.stderr.count(str(path)) == 1
+    assert "no space left on the device" in p.stderr and "internal error" not in p.stderr
+    assert not [n for n in os.listdir(small_disk / "out") if n.startswith(".")]
