@@ -5,16 +5,19 @@
 [1, 3, 5]
 """
 
-from .geometry import output_size
-
 __version__ = "0.1.0"
 __all__ = ["convolve", "correlate", "output_size", "pad", "__version__"]
 
 
 def __getattr__(name):
-    # the engine imports NumPy; keep `import convcli` (and `convcli outsize`) light
+    # the engine imports NumPy; keep `import convcli` (and `convcli outsize`) light, and
+    # empty, so the command's signal handlers are in place before anything is imported
     if name in ("convolve", "correlate", "pad"):
         from . import engine
 
         return getattr(engine, name)
+    if name == "output_size":
+        from .geometry import output_size
+
+        return output_size
     raise AttributeError(f"module 'convcli' has no attribute {name!r}")

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import SpecError
+from .errors import ResourceError, SpecError
+
+MAX_TAPS_2D = 1 << 24  # a 4096x4096 kernel: 134 MB, far beyond any useful image filter
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,13 @@ def _normalized(a):
     return a / a.sum()
 
 
+def _gauss_size(p) -> int:
+    return _count(p, "size") if "size" in p else 2 * math.ceil(3 * _positive(p, "sigma")) + 1
+
+
 def _gauss1(p, rate=None):
     sigma = _positive(p, "sigma")
-    size = int(p.get("size", 2 * math.ceil(3 * sigma) + 1))
+    size = _gauss_size(p)
     t = np.arange(size) - (size - 1) / 2
     return _normalized(np.exp(-(t**2) / (2 * sigma**2)))
 
@@ -228,7 +234,40 @@ def make(spec: str, dims: int | None = None, rate: float | None = None) -> np.nd
     unknown = set(params) - known
     if unknown:
         raise SpecError(f"{name}: unknown parameter {sorted(unknown)[0]}= (takes {entry.params})")
+    _check_size(spec, _length(name, params, rate), builder is entry.two)
     return np.asarray(builder(params, rate), dtype=float)
+
+
+def _length(name: str, p: dict, rate) -> int | None:
+    """The kernel's length (its side in 2-D) from its parameters alone; None if small."""
+    if name in ("gaussian", "log"):
+        return _gauss_size(p)
+    if name == "motion":
+        return int(math.ceil(_positive(p, "length"))) | 1
+    if name == "disk":
+        return 2 * math.ceil(_positive(p, "radius")) + 1
+    if name == "echo":
+        return round(_positive(p, "delay") * _need_rate(rate, "echo")) * _count(p, "count") + 1
+    key = {"box": "n", "hann": "n", "hamming": "n", "blackman": "n"}.get(name, "taps")
+    return _count(p, key) if key in p else None
+
+
+def _check_size(spec: str, length: int | None, two: bool) -> None:
+    """Refuse, before building it, a kernel too large to use or to fit in memory."""
+    if length is None:
+        return
+    from .engine.padding import _size, available_memory
+
+    taps = length**2 if two else length
+    n = f"{length:,}" if length < 10**15 else f"{float(length):.3g}"
+    if two and taps > MAX_TAPS_2D:
+        raise SpecError(f"{spec}: a {n}x{n} kernel is too large (at most {MAX_TAPS_2D:,} "
+                        "taps, 4096x4096)")
+    need, have = 3 * 8 * taps, available_memory()  # float64, and two temporaries to build it
+    if need > have:
+        raise ResourceError(f"{spec}: the kernel ({n} taps{' a side' if two else ''}) "
+                            f"would need about {_size(need)} of memory but only {_size(have)} "
+                            "is available")
 
 
 def _keys(params: str) -> set:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import signal
 import sys
+import threading
 
 import click
 
-from .. import __version__
+from .. import __version__, messages
 from ..errors import ConvcliError, UsageProblem
+from ..io.atomic import deferring
+from .failures import Terminated, describe_os_error, interrupt_status
 
 _DEBUG = {"on": bool(os.environ.get("CONVCLI_DEBUG"))}
 
@@ -26,20 +32,31 @@ debug_option = click.option("--debug", is_flag=True, expose_value=False, is_eage
                             callback=_set_debug, help="Show tracebacks of errors.")
 
 
+def _everywhere(f):
+    """The options every command takes: -q/--quiet, -v/--verbose, --debug."""
+    from .batchopts import quiet, verbose
+
+    return debug_option(quiet(verbose(f)))
+
+
 class Main(click.Group):
     """A group that turns library errors into one ``Error:`` line and exit 1.
 
-    Every command it makes also takes ``--debug``.
+    Every command it makes also takes ``-q``, ``-v`` and ``--debug``.
     """
 
     def command(self, *args, **kwargs):
         decorator = super().command(*args, **kwargs)
-        return lambda f: decorator(debug_option(f))
+        return lambda f: decorator(_everywhere(f))
 
     def group(self, *args, **kwargs):
         kwargs.setdefault("cls", Main)
         decorator = super().group(*args, **kwargs)
         return lambda f: decorator(debug_option(f))
+
+    def main(self, *args, **kwargs):
+        messages.set_level(messages.NORMAL)  # -q/-v of an earlier run in this process is gone
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx):
         try:
@@ -60,8 +77,13 @@ class Main(click.Group):
             if debugging():
                 raise
             raise click.ClickException("not enough memory for this result") from None
-        except BrokenPipeError:
-            raise
+        except OSError as e:  # the system refused: one line naming the path, as for our own errors
+            if debugging():
+                raise
+            if e.errno == errno.EPIPE and e.filename is None:  # our stdout's reader went away
+                _quiet_pipe()
+                raise click.exceptions.Exit(0) from None
+            raise click.ClickException(describe_os_error(e)) from None
         except Exception as e:  # a bug: still one line, the traceback behind --debug
             if debugging():
                 raise
@@ -86,31 +108,93 @@ def main():
 
 
 def run(argv=None) -> None:
-    """Console entry point: exit 130 on Ctrl-C and quietly on a closed pipe."""
+    """Run the command line: exit 130 on Ctrl-C, 143 on SIGTERM, 0 quietly on a closed pipe.
+
+    Both signals raise (``KeyboardInterrupt``, ``Terminated``), so every ``finally``
+    and atomic write unwinds and no temporary file is left; a second signal during
+    that unwinding is ignored.
+    """
     try:
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         code = main.main(args=argv, prog_name="convcli", standalone_mode=False)
-    except (click.Abort, KeyboardInterrupt):
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
+    except click.Abort as e:  # Click wraps KeyboardInterrupt (and our Terminated) in Abort
+        _interrupted(e.__cause__ or e.__context__)
+    except KeyboardInterrupt as e:
+        _interrupted(e)
     except click.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
+        _say(e.show)
+        _exit(e.exit_code)
     except click.exceptions.Exit as e:
-        sys.exit(e.exit_code)
-    except BrokenPipeError:
+        _exit(e.exit_code)
+    except SystemExit as e:  # Click's own exit(1) on a broken pipe (help into `| head`)
+        from click.utils import PacifyFlushWrapper
+
+        if e.code == 1 and isinstance(sys.stdout, PacifyFlushWrapper):
+            _exit(0)
+        raise
+    except OSError as e:  # a broken pipe outside a command (errors are mapped inside)
+        if isinstance(e.__context__, KeyboardInterrupt):  # stderr broke while saying so
+            _interrupted(e.__context__)
+        if e.errno != errno.EPIPE:
+            raise
         _quiet_pipe()
-        sys.exit(0)
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _quiet_pipe()
-    sys.exit(code if isinstance(code, int) else 0)
+        _exit(0)
+    _exit(code if isinstance(code, int) else 0)
+
+
+def _interrupt(signum, frame):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # unwind once, undisturbed
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    e = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    if not deferring(e):  # a temporary being created is raised on once it is registered
+        raise e
+
+
+def _interrupted(e) -> None:
+    _say(lambda: click.echo("Interrupted.", err=True))
+    code = interrupt_status(e)
+    if threading.active_count() > 1:  # workers of a cancelled batch: do not wait for them
+        _flush()
+        os._exit(code)
+    _exit(code)
+
+
+def _say(show) -> None:
+    """Print on stderr, or nothing if stderr is closed or broken."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        show()
+
+
+def _flush() -> bool:
+    """Flush stdout and stderr; False if stdout's reader went away."""
+    ok = True
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except OSError:
+            if stream is sys.stdout:
+                ok = False
+                _quiet_pipe()
+        except ValueError:  # closed
+            pass
+    return ok
+
+
+def _exit(code: int) -> None:
+    _flush()
+    sys.exit(code)
 
 
 def _quiet_pipe():
     """Point stdout at /dev/null so Python's exit flush does not complain."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 from . import conv, kernels, mnist, outsize, padcmd  # noqa: E402,F401  (commands register on main)

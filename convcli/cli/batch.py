@@ -1,29 +1,103 @@
-"""Running one job per input: output names, parallel jobs, a progress bar, errors per file."""
+"""Running one job per input: output names, parallel jobs, a progress bar, errors per file.
+
+Everything that can be refused is refused before the first job starts: a missing
+``-o DIR/`` for several inputs, two inputs writing one output, an output that is
+one of the batch's own inputs (without ``--in-place``).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import click
 
+from .. import messages
 from ..errors import ConvcliError, FileError
+from ..io import atomic
+from .failures import describe_os_error
 
 
-def output_paths(inputs, output, to_format):
-    """One output path (or None for standard output) per input."""
-    several = len(inputs) > 1
-    folder = output is not None and (output.endswith(os.sep) or os.path.isdir(output))
-    if several and not folder:
-        raise click.UsageError("several inputs need -o DIR/ (an existing folder)")
-    if folder:
-        if not os.path.isdir(output):
-            raise FileError(f"{output}: the folder does not exist")
-        if "-" in inputs:
+def output_paths(inputs, output, to_format, *, recursive=False, in_place=False,
+                 no_clobber=False):
+    """The (input, output) pairs to run; output None means standard output.
+
+    Parameters
+    ----------
+    inputs : sequence of str
+        Paths or ``-``; folders with ``recursive`` (walked, formats convcli reads only).
+    output : str or None
+        A file, ``-``, or ``DIR/`` (created) for a batch.
+    to_format : str or None
+        Replaces each output's extension in a folder.
+    recursive, in_place, no_clobber : bool
+        ``-r``, ``--in-place`` (outputs may be their own inputs; without ``-o`` each
+        input is rewritten) and ``--no-clobber`` (existing outputs are skipped).
+    """
+    sources = _sources(inputs, recursive, output)
+    folder = output is not None and (output.endswith(("/", os.sep)) or os.path.isdir(output))
+    batch = folder or len(sources) > 1 or (in_place and output is None)
+    if not batch:
+        pairs = [(sources[0][0], output)]
+    else:
+        if any(path == "-" for path, _ in sources):
             raise click.UsageError("standard input (-) cannot be part of a batch")
-        return [os.path.join(output, _renamed(os.path.basename(p), to_format)) for p in inputs]
-    return [output]
+        if output is None and not in_place:
+            raise click.UsageError("several inputs need -o DIR/ (a folder, created if missing)"
+                                   " or --in-place")
+        if output is not None and not folder:
+            raise click.UsageError(f"several inputs need -o DIR/: end {output} with / "
+                                   "to make it a folder")
+        pairs = [(path, _target(path, rel, output, to_format)) for path, rel in sources]
+        _check_distinct(pairs)
+        if not in_place:
+            _check_not_inputs(pairs, {path for path, _ in sources})
+    if no_clobber:
+        pairs = _unclobbered(pairs)
+    if batch and output is not None:
+        _make_folders(pairs)
+    return pairs
+
+
+def _sources(inputs, recursive, output):
+    """(path, path relative to the output folder) for each input file."""
+    sources = []
+    for path in inputs:
+        if path != "-" and os.path.isdir(path):
+            if not recursive:
+                raise FileError(f"{path} is a folder: give -r to convert what it holds")
+            sources += _walk(path, output)
+        else:
+            sources.append((path, os.path.basename(path)))
+    if not sources:
+        raise FileError("no files of a format convcli reads in " + ", ".join(inputs))
+    return sources
+
+
+def _walk(root, output):
+    """Files of formats convcli reads under ``root`` (by extension), hidden ones and the
+    output folder left out, in a stable order."""
+    from ..io.registry import FORMATS
+
+    readable = {ext for f in FORMATS.values() for ext in f.extensions}
+    skip = os.path.realpath(output) if output else None
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".")
+                               and os.path.realpath(os.path.join(folder, d)) != skip)
+        for name in sorted(files):
+            if not name.startswith(".") and os.path.splitext(name)[1].lower() in readable:
+                path = os.path.join(folder, name)
+                found.append((path, os.path.relpath(path, root)))
+    return found
+
+
+def _target(path, rel, output, to_format):
+    if output is None:  # --in-place: beside (onto) the input
+        return _renamed(path, to_format)
+    return os.path.join(output, _renamed(rel, to_format))
 
 
 def _renamed(name, to_format):
@@ -32,24 +106,96 @@ def _renamed(name, to_format):
     return os.path.splitext(name)[0] + "." + to_format
 
 
-def run_all(job, inputs, outputs, jobs: int) -> None:
-    """Run ``job(input, output)`` for each pair; report failures and exit 1 if any failed."""
-    if len(inputs) == 1:
-        job(inputs[0], outputs[0])
+def _key(path):
+    """One key per file, however it is spelt (``a/../x``, symbolic links)."""
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _check_distinct(pairs):
+    seen = {}
+    for path, out in pairs:
+        other = seen.setdefault(_key(out), path)
+        if other != path:
+            raise FileError(f"{other} and {path} would both write {out}; "
+                                   "give them different names or separate runs")
+
+
+def _check_not_inputs(pairs, inputs):
+    keys = {_key(p) for p in inputs}
+    for _, out in pairs:
+        if _key(out) in keys:
+            raise FileError(f"{out} is one of this batch's inputs: choose another -o "
+                                   "folder, or give --in-place to replace inputs")
+
+
+def _unclobbered(pairs):
+    kept = []
+    for path, out in pairs:
+        if out not in (None, "-") and os.path.lexists(out):
+            messages.notice(f"{out} exists; skipped (--no-clobber)")
+        else:
+            kept.append((path, out))
+    return kept
+
+
+def _make_folders(pairs):
+    for folder in sorted({os.path.dirname(out) for _, out in pairs}):
+        try:
+            os.makedirs(folder or ".", exist_ok=True)
+        except OSError as e:
+            raise FileError(f"{folder}: cannot create the folder "
+                            f"({describe_os_error(e).rpartition(': ')[2]})") from None
+
+
+def run_all(job, pairs, jobs: int = 1) -> None:
+    """Run ``job(input, output)`` for each pair, ``jobs`` at a time.
+
+    A failing file is reported once, with its path, and the rest go on; the batch
+    then exits 1. Ctrl-C or SIGTERM cancels queued files at once and removes the
+    temporaries of those being written.
+    """
+    pairs = list(pairs)
+    if len(pairs) <= 1:
+        for path, out in pairs:
+            job(path, out)
         return
-    failed = 0
-    show = sys.stderr.isatty()  # the bar only on a terminal
-    with ThreadPoolExecutor(max_workers=jobs) as pool, open(os.devnull, "w") as devnull, \
-            click.progressbar(length=len(inputs), label="convolving",
-                              file=sys.stderr if show else devnull) as bar:
-        futures = [pool.submit(job, i, o) for i, o in zip(inputs, outputs)]
-        for path, future in zip(inputs, futures):
-            try:
-                future.result()
-            except (ConvcliError, ValueError, OSError, MemoryError) as e:
-                failed += 1
-                text = str(e) if str(e).startswith(path) else f"{path}: {e}"  # name it once
-                click.echo(f"{chr(10) if show else ''}Error: {text}", err=True)
-            bar.update(1)
+    messages.verbose(f"{len(pairs)} files, {jobs} at a time")
+    atomic.resume()
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        failed = _collect(pool, job, pairs)
+    except BaseException:
+        atomic.cancel()  # running jobs lose their temporaries and may not rename
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     if failed:
-        raise click.ClickException(f"{failed} of {len(inputs)} file(s) failed")
+        raise click.ClickException(f"{failed} of {len(pairs)} file(s) failed")
+
+
+def _collect(pool, job, pairs) -> int:
+    futures = [pool.submit(job, path, out) for path, out in pairs]
+    show = messages.progress_wanted()
+    bar = click.progressbar(length=len(pairs), label="convolving", file=sys.stderr) \
+        if show else None
+    failed = 0
+    for (path, _), future in zip(pairs, futures):
+        try:
+            future.result()
+        except (ConvcliError, ValueError, OSError, MemoryError) as e:
+            failed += 1
+            _report(path, e, newline=show)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.render_finish()
+    return failed
+
+
+def _report(path, e, newline):
+    text = str(e) if isinstance(e, ConvcliError) or not isinstance(e, OSError) \
+        else describe_os_error(e)
+    if not text.startswith(path):  # name the file once
+        text = f"{path}: {text}"
+    with contextlib.suppress(OSError):  # stderr gone: the exit status still tells
+        click.echo(f"{chr(10) if newline else ''}Error: {text}", err=True)

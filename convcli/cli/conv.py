@@ -7,7 +7,7 @@ from dataclasses import fields
 import click
 
 from ..settings import ConvSettings
-from . import main, options
+from . import batchopts, main, options
 from .batch import output_paths, run_all
 
 _SETTINGS = {f.name for f in fields(ConvSettings)}
@@ -23,12 +23,14 @@ def _run(ndim, inputs, params):
     from ..job import convolve_file
 
     settings = _settings(ndim, params)
-    outputs = output_paths(inputs, params["output"], settings.to_format)
+    pairs = output_paths(inputs, params["output"], settings.to_format,
+                         recursive=params["recursive"], in_place=params["in_place"],
+                         no_clobber=params["no_clobber"])
 
     def job(path, out):
         convolve_file(path, out, settings, show_steps=lambda text: click.echo(text, nl=False))
 
-    run_all(job, list(inputs), outputs, params["jobs"])
+    run_all(job, pairs, params["jobs"])
 
 
 def _shared(f):
@@ -44,7 +46,7 @@ def _common(f):
     for option in reversed([
         options.pad_mode, options.pad_value, options.correlate, options.method,
         options.normalize, options.from_, options.to, options.precision, options.rate,
-        options.jobs,
+        options.jobs, batchopts.recursive, batchopts.no_clobber, batchopts.in_place,
     ]):
         f = option(f)
     return f

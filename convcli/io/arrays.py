@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from tokenize import TokenError
 
 import numpy as np
 
@@ -136,7 +137,7 @@ def parse_npy(data: bytes, where: str = "input") -> np.ndarray:
     """A ``.npy`` file's array (no pickles), as int64 or float64."""
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
+    except (ValueError, OSError, EOFError, SyntaxError, TokenError) as e:
         raise DataError(f"{where}: not a readable .npy file ({e})") from None
     if not isinstance(array, np.ndarray):
         raise DataError(f"{where}: expected one array, got an archive")

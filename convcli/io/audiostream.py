@@ -7,16 +7,12 @@ the geometry once, as for the in-memory route; this module only moves blocks.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
-
 import numpy as np
 import soundfile as sf
 
 from .. import messages
 from ..errors import FileError
-from .atomic import atomic_path
+from .atomic import atomic_path, scratch_path
 from .audio import SF_FORMATS, clip, reason, subtype_for, warn_clipped
 
 STREAM_MIN_FRAMES = 1 << 20  # about 24 s at 44.1 kHz: longer files go block by block
@@ -150,7 +146,7 @@ def _write_stream(out, fmt, subtype, info, blocks, normalize):
     """Write blocks atomically; with --normalize, through a float scratch file first."""
     with atomic_path(out) as tmp:
         if normalize:
-            with _scratch(out) as raw:
+            with scratch_path(out) as raw:
                 peak = 0.0
                 with sf.SoundFile(raw, "w", info.samplerate, info.channels, "DOUBLE",
                                   format="WAV") as g:
@@ -163,18 +159,6 @@ def _write_stream(out, fmt, subtype, info, blocks, normalize):
         else:
             clipped = _copy(tmp, fmt, subtype, info, blocks)
     warn_clipped(clipped)
-
-
-@contextlib.contextmanager
-def _scratch(near: str):
-    """A temporary file beside ``near``, always removed."""
-    fd, path = tempfile.mkstemp(suffix=".wav", dir=os.path.dirname(os.path.abspath(near)))
-    os.close(fd)
-    try:
-        yield path
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
 
 
 def _copy(tmp, fmt, subtype, info, blocks) -> int:

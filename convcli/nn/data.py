@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import http.client
 import os
 import struct
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -26,7 +29,8 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
 )
-SHIPPED = Path(__file__).resolve().parents[2] / "samples" / "mnist"
+SHIPPED = Path(__file__).resolve().parents[1] / "data" / "mnist"  # package data (samples/mnist)
+DEADLINE = 600  # seconds for one file, however slowly a mirror trickles it
 _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -97,13 +101,28 @@ def cache_dir() -> Path:
 
 
 def default_folder() -> tuple[Path, str]:
-    """The full MNIST in the cache if it is complete, else the shipped subset."""
+    """The full MNIST in the cache if it is complete and sound, else the shipped subset."""
     cache = cache_dir()
     if all(_find(cache, name) for name in FILES):
-        return cache, f"MNIST from the cache ({cache})"
+        damaged = [name for name in FILES if not _sound(cache, name)]
+        if not damaged:
+            return cache, f"MNIST from the cache ({cache})"
+        from ..messages import notice
+
+        notice(f"the cached {damaged[0]} is damaged (checksum mismatch); using the shipped "
+               "subset (--download fetches it again)")
     if all(_find(SHIPPED, name) for name in FILES):
         return SHIPPED, f"the MNIST subset shipped in samples/ ({SHIPPED})"
     raise FileError("no MNIST data: give --data DIR, or --download the full set")
+
+
+def _sound(folder: Path, name: str) -> bool:
+    """A cached .gz must have its published checksum; an unpacked file is taken as it is."""
+    path = folder / name
+    try:
+        return not path.exists() or _md5(path) == FILES[name]
+    except OSError:
+        return False
 
 
 def _md5(path) -> str:
@@ -114,11 +133,15 @@ def _md5(path) -> str:
     return digest.hexdigest()
 
 
-def download(folder=None, mirrors=(), checksums=None, progress=None, timeout=30) -> Path:
+def download(folder=None, mirrors=(), checksums=None, progress=None, timeout=30,
+             deadline=None) -> Path:
     """Fetch the four files into ``folder``, verified, each written atomically.
 
     Mirrors are tried in order (``mirrors`` before the usual ones) for each file;
     a file whose checksum does not match is deleted and the next mirror tried.
+    ``timeout`` bounds each read, ``deadline`` (default ``DEADLINE``) each file's
+    whole transfer. A file no mirror delivers leaves no file of that name behind
+    (a damaged one already there is removed), so the shipped subset stays in use.
     """
     from ..io.atomic import atomic_path
 
@@ -134,22 +157,31 @@ def download(folder=None, mirrors=(), checksums=None, progress=None, timeout=30)
             url = mirror.rstrip("/") + "/" + name
             try:
                 with atomic_path(str(target)) as tmp:
-                    _fetch(url, tmp, timeout, progress)
+                    _fetch(url, tmp, timeout, progress, deadline)
                     got = _md5(tmp)
                     if got != md5:
                         raise DataError(f"checksum mismatch (md5 {got}, expected {md5})")
                 break
-            except (OSError, urllib.error.URLError, DataError, ValueError) as e:
-                problems.append(f"{url}: {getattr(e, 'reason', e)}")
+            except (OSError, urllib.error.URLError, http.client.HTTPException, DataError,
+                    ValueError) as e:
+                problems.append(f"{url}: {getattr(e, 'reason', e) or type(e).__name__}")
         else:
+            with contextlib.suppress(OSError):
+                target.unlink()  # an unverified file would be taken for the full set
             raise FileError(f"could not download {name}: " + "; ".join(problems))
     return folder
 
 
-def _fetch(url, path, timeout, progress):
-    with urllib.request.urlopen(url, timeout=timeout) as response, open(path, "wb") as out:
+def _fetch(url, path, timeout, progress, deadline=None):
+    """``url`` into ``path``, each read within ``timeout`` s, the whole within ``deadline`` s."""
+    deadline = DEADLINE if deadline is None else deadline
+    end = time.monotonic() + deadline
+    with urllib.request.urlopen(url, timeout=min(timeout, deadline)) as response, \
+            open(path, "wb") as out:
         total = int(response.headers.get("Content-Length") or 0)
-        while block := response.read(1 << 16):
+        while block := response.read1(1 << 16):  # what has arrived, not a full 64 KiB
             out.write(block)
             if progress:
                 progress(url, len(block), total)
+            if time.monotonic() > end:
+                raise TimeoutError(f"too slow: not complete after {deadline:g} s")

@@ -120,35 +120,35 @@ class Network:
 
     @classmethod
     def load(cls, path: str) -> Network:
-        """Load and check a model file written by :meth:`save`."""
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
-        except FileNotFoundError:
-            raise DataError(f"{path}: no such model file") from None
-        except (OSError, ValueError, EOFError) as e:
-            raise DataError(f"{path}: not a convcli model file ({e})") from None
-        try:
-            meta = json.loads(str(arrays.pop("meta")))
-            assert meta.get("format") == FORMAT
-        except (KeyError, ValueError, AssertionError):
-            raise DataError(f"{path}: not a convcli model file (no {FORMAT} header)") from None
-        net = cls(parse_network(meta["layers"]), tuple(meta["input_shape"]))
-        net.mean, net.std = float(meta["mean"]), float(meta["std"])
-        net._fill(arrays, path)
+        """Load and check a model file written by :meth:`save`.
+
+        The metadata's types, the network's size and every array's header are
+        checked before the network is built or an array is read.
+        """
+        from .modelfile import ModelFile, checked_plan
+
+        with ModelFile(path) as f:
+            meta = f.meta(FORMAT)
+            specs = checked_plan(meta, path)
+            try:
+                net = cls(specs, tuple(meta["input_shape"]))
+            except DataError as e:
+                raise DataError(f"{path}: {e}") from None
+            net.mean, net.std = float(meta["mean"]), float(meta["std"])
+            net._fill(f, path)
         return net
 
-    def _fill(self, arrays, path):
-        params = self.params()
-        for i, p in enumerate(params):
-            stored = arrays.get(f"param_{i}")
-            if stored is None or stored.shape != p.shape or not np.isfinite(stored).all():
-                raise DataError(f"{path}: parameter {i} is missing, misshapen or not finite")
+    def _fill(self, f, path):
+        """Copy each stored array in, after its header says it has the parameter's shape."""
+        for i, p in enumerate(self.params()):
+            stored = f.array(f"param_{i}", p.shape)
+            if not np.isfinite(stored).all():
+                raise DataError(f"{path}: parameter {i} is not finite")
             p[...] = stored
         for i, layer in enumerate(self.layers):
             if isinstance(layer, L.BatchNorm):
-                layer.running = [arrays[f"running_{i}_mean"].astype(L.DTYPE),
-                                 arrays[f"running_{i}_var"].astype(L.DTYPE)]
+                layer.running = [f.array(f"running_{i}_{k}", layer.running[0].shape)
+                                 .astype(L.DTYPE) for k in ("mean", "var")]
 
 
 def with_dropout(specs: list[LayerSpec], p: float) -> list[LayerSpec]:
