@@ -8,8 +8,12 @@ computed here once.
 
 from __future__ import annotations
 
+import contextlib
+import time
+
 import numpy as np
 
+from . import messages
 from .errors import DataError, FormatError, ShapeError
 from .io import files, registry
 from .io.data import Data
@@ -45,14 +49,42 @@ def convolve_file(path: str, out: str | None, settings: ConvSettings, show_steps
         if kind == "image" and registry.kind_of(out_fmt) == "image" and _stream_image(
                 source, name, fmt, out, out_fmt, settings):
             return
-    data = registry.reader(fmt)(source, name, fmt=fmt, gray=settings.gray)
+    with _stage(f"read {name} ({fmt})"):
+        data = registry.reader(fmt)(source, name, fmt=fmt, gray=settings.gray)
     out_fmt = files.check_output(fmt, name, out, settings.to_format)
     kernel = load_kernel(settings, data.sample_rate)
     if settings.steps and show_steps is not None:
         show_steps(_steps(data, kernel, settings))
-    result = convolve_data(data, kernel, settings)
-    files.write(result, out, out_fmt, precision=settings.precision, subtype=settings.subtype,
-                quality=settings.quality)
+    with _stage(f"convolved {data.array.shape} with {kernel.shape} in memory "
+                f"(method {settings.method}, {_method(data, kernel, settings)})"):
+        result = convolve_data(data, kernel, settings)
+    with _stage(f"wrote {out or 'standard output'} ({out_fmt})"):
+        files.write(result, out, out_fmt, precision=settings.precision,
+                    subtype=settings.subtype, quality=settings.quality)
+
+
+@contextlib.contextmanager
+def _stage(what: str):
+    """With -v: what a stage did and how long it took."""
+    start = time.perf_counter()
+    yield
+    messages.verbose(f"{what}: {time.perf_counter() - start:.3f} s")
+
+
+def _method(data: Data, kernel, settings: ConvSettings) -> str:
+    """The method the engine's cost model picks for this job, for -v."""
+    if messages.level() < messages.VERBOSE or kernel.ndim == 4:
+        return "filter bank" if kernel.ndim == 4 else "auto"
+    from .engine.core import choose_method
+    from .geometry import axes
+
+    try:
+        geometry = axes(data.array.shape[: settings.ndim], kernel.shape[: settings.ndim],
+                        settings.mode, pad=settings.pad, stride=settings.stride,
+                        dilation=settings.dilation)
+        return {"oa": "overlap-add"}.get(m := choose_method(geometry), m) + " by the cost model"
+    except (ValueError, ArithmeticError):
+        return "auto"
 
 
 def load_kernel(settings: ConvSettings, sample_rate=None) -> np.ndarray:
@@ -92,7 +124,8 @@ def _stream_audio(path: str, out, out_fmt: str, settings: ConvSettings) -> bool:
     if not streamable(info, out, ax):
         return False
     wc = kernel if not settings.correlate else kernel[::-1]
-    stream_convolve(path, out, out_fmt, wc, ax, settings)
+    with _stage(f"streamed {info.frames} frames x {info.channels} channel(s) to {out}"):
+        stream_convolve(path, out, out_fmt, wc, ax, settings)
     return True
 
 
@@ -116,8 +149,10 @@ def _stream_image(source, name: str, fmt: str, out, out_fmt: str, settings) -> b
     wf = wf if settings.correlate else wf[::-1, ::-1]  # correlation orientation
     if not imagestream.convolvable(wf, geometry, _pad_mode(settings.pad_mode)):
         return False
-    imagestream.convolve_image(source, name, fmt, out, out_fmt, wf, geometry,
-                               _canonical(settings))
+    with _stage(f"{name} -> {out} in libvips strips ({header.width}x{header.height}x"
+                f"{header.bands}, {wf.shape[0]}x{wf.shape[1]} kernel)"):
+        imagestream.convolve_image(source, name, fmt, out, out_fmt, wf, geometry,
+                                   _canonical(settings))
     return True
 
 

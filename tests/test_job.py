@@ -68,3 +68,14 @@ def test_csv_keeps_its_header_and_commas(cli, tmp_path):
     assert (tmp_path / "y.csv").read_text() == "left,right\n1,2\n4,6\n8,10\n5,6\n"
     np.testing.assert_array_equal(np.loadtxt(tmp_path / "y.csv", delimiter=",", skiprows=1)[1],
                                   [4, 6])
+
+
+def test_verbose_says_the_route_and_the_time_of_each_stage(cli, samples, tmp_path):
+    result = cli("conv1d", "-", "-k", "1,2", "-v", input="1 2 3 4 5")
+    assert "convcli: read stdin (txt):" in result.output
+    assert "direct by the cost model" in result.output
+    result = cli("conv2d", samples / "chelsea.png", "-k", "box:5", "-o", tmp_path / "y.png",
+                 "-v")
+    assert "in libvips strips (451x300x3, 5x5 kernel):" in result.output
+    quiet = cli("conv2d", samples / "chelsea.png", "-k", "box:5", "-o", tmp_path / "y.png", "-q")
+    assert quiet.exit_code == 0 and quiet.output == ""
