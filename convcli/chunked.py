@@ -431,7 +431,7 @@ def _run_cluster(p: Plan, tmp: str, scheduler, progress) -> None:
 
     from .cluster import connect
 
-    with connect(scheduler) as client:
+    with connect(scheduler) as client, client.as_current():
         [shared] = client.scatter([p], broadcast=True, hash=False)  # the plan travels once
         futures = [client.submit(write_block, shared, tmp, i, pure=False) for i in p.blocks()]
         try:

@@ -101,7 +101,7 @@ def run_batch(job, inputs, outputs, address=None, *, progress=None,
     if len(inputs) != len(outputs):
         raise ValueError(f"{len(inputs)} inputs but {len(outputs)} outputs")
     failed = {}
-    with connect(address, timeout) as client:
+    with connect(address, timeout) as client, client.as_current():
         futures = client.map(job, list(inputs), list(outputs), pure=False)
         path_of = {future.key: path for future, path in zip(futures, inputs)}
         try:
