@@ -1,94 +1,15 @@
-"""Chunked convolution: the pieced result equals the whole one, and outputs appear atomically."""
+"""Chunked arrays: zarr and npy round trips through Dask, and outputs that appear atomically."""
 
 import os
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from convcli import chunked
-from convcli.chunked import convolve_chunked, plan, read_window, source_index, to_dask
-from convcli.engine import convolve, correlate
-from convcli.engine.padding import pad_pairs
-from convcli.errors import FormatError, ShapeError
-
-PAD_MODES = ["zeros", "constant", "replicate", "symmetric", "reflect", "circular"]
-
-
-def _pieced(x, w, **settings):
-    """The chunked result computed in memory through dask (no files)."""
-    return to_dask(plan(x, w, **settings)).compute(scheduler="sync")
-
-
-@st.composite
-def cases(draw):
-    nd = draw(st.integers(1, 2))
-    n = tuple(draw(st.integers(1, 9)) for _ in range(nd))
-    k = tuple(draw(st.integers(1, 4)) for _ in range(nd))
-    channels = draw(st.sampled_from([(), (2,)]))
-    settings = dict(
-        ndim=nd,
-        pad_mode=draw(st.sampled_from(PAD_MODES)),
-        pad_value=draw(st.sampled_from([0.0, 1.5])),
-        stride=draw(st.integers(1, 3)),
-        dilation=draw(st.integers(1, 2)),
-        chunks=tuple(draw(st.integers(1, 4)) for _ in range(nd)),
-    )
-    if draw(st.booleans()):
-        settings["mode"] = draw(st.sampled_from(["full", "same", "valid"]))
-    else:
-        settings["pad"] = tuple(draw(st.integers(0, 5)) for _ in range(2 * nd))
-    return n + channels, k, settings
-
-
-@given(cases(), st.booleans(), st.booleans())
-def test_pieced_result_equals_the_whole_one(case, flip, integers):
-    shape, k, settings = case
-    rng = np.random.default_rng(sum(shape) + sum(k))
-    x = rng.integers(-9, 9, shape) if integers else rng.standard_normal(shape)
-    w = rng.integers(-3, 4, k) if integers else rng.standard_normal(k)
-    engine = correlate if flip else convolve
-    chunk_settings = dict(settings, correlate=flip)
-    whole_settings = {key: v for key, v in settings.items() if key != "chunks"}
-    try:
-        whole = engine(x, w, **whole_settings)
-    except ShapeError:
-        with pytest.raises(ShapeError):
-            plan(x, w, **chunk_settings)
-        return
-    pieced = _pieced(x, w, **chunk_settings)
-    assert pieced.shape == whole.shape
-    assert pieced.dtype == whole.dtype
-    if integers:
-        np.testing.assert_array_equal(pieced, whole)
-    else:
-        np.testing.assert_allclose(pieced, whole, rtol=1e-10, atol=1e-10)
-
-
-@pytest.mark.parametrize("mode", PAD_MODES[2:])
-@pytest.mark.parametrize("n", [1, 2, 5])
-def test_source_index_pads_as_numpy_does_for_any_width(mode, n):
-    x = np.arange(n)
-    for start, stop in [(-13, 0), (-3, n + 4), (n, n + 11), (-1, 1)]:
-        want = pad_pairs(x, [(13, 13)], mode)[start + 13 : stop + 13]
-        index = source_index(start, stop, n, mode)
-        np.testing.assert_array_equal(x[index], want)
-
-
-def test_a_window_far_outside_the_array_is_all_padding():
-    x = np.arange(12.0).reshape(3, 4)
-    window = read_window(x, [-6, 5], [-4, 8], "constant", 7.0)
-    np.testing.assert_array_equal(window, np.full((2, 3), 7.0))
-
-
-def test_float32_stays_float32_and_integers_stay_exact():
-    x32 = np.ones((20, 20), np.float32)
-    assert _pieced(x32, np.ones((3, 3), np.float32), mode="same", chunks=7).dtype == np.float32
-    xi = np.arange(400, dtype=np.int16).reshape(20, 20)
-    got = _pieced(xi, np.ones((4, 3), np.uint8), chunks=6)
-    assert got.dtype == np.int64
-    np.testing.assert_array_equal(got, convolve(xi, np.ones((4, 3), np.uint8)))
+from convcli.chunked import convolve_chunked, to_dask
+from convcli.engine import convolve
+from convcli.errors import FileError, FormatError
+from convcli.pieces import plan
 
 
 def test_a_zarr_store_round_trips_with_its_chunks(tmp_path):
@@ -135,6 +56,15 @@ def test_an_existing_store_is_replaced_whole(tmp_path):
     assert os.listdir(tmp_path) == ["out.zarr"]
 
 
+def test_the_result_as_a_lazy_dask_array_has_the_plan_s_chunks():
+    x = np.random.default_rng(4).standard_normal((33, 18, 2))
+    p = plan(x, np.ones((4, 3)), ndim=2, mode="same", pad_mode="replicate", stride=2, chunks=5)
+    lazy = to_dask(p)
+    assert lazy.chunks == p.chunks + ((2,),)
+    np.testing.assert_allclose(lazy.compute(), convolve(x, np.ones((4, 3)), "same", ndim=2,
+                                                         pad_mode="replicate", stride=2))
+
+
 class Boom(Exception):
     pass
 
@@ -166,10 +96,8 @@ def test_a_failure_leaves_an_existing_target_untouched(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["out.npy"]
 
 
-def test_unsupported_targets_and_kernels_are_clear_errors(tmp_path):
+def test_unsupported_targets_and_missing_sources_are_clear_errors(tmp_path):
     with pytest.raises(FormatError, match="out.png: chunked output"):
         convolve_chunked(np.ones(5), tmp_path / "out.png", [1.0])
-    with pytest.raises(ShapeError, match="filter banks"):
-        plan(np.ones((5, 5, 2)), np.ones((3, 2, 2, 2)))
-    with pytest.raises(ShapeError, match="kernel spans 7"):
-        plan(np.ones(5), np.ones(7), mode="valid")
+    with pytest.raises(FileError, match="missing.zarr: no such"):
+        convolve_chunked(tmp_path / "missing.zarr", tmp_path / "out.zarr", [1.0])
