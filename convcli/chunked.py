@@ -136,9 +136,11 @@ def _open_source(source):
         path = os.fspath(source)
         a = read_chunked(path)
         return _NpyFile(path) if isinstance(a, np.memmap) else a
-    if isinstance(source, np.memmap) and isinstance(source.filename, str) \
-            and source.filename.endswith(".npy") and source.flags.c_contiguous:
-        return _NpyFile(source.filename)
+    if isinstance(source, np.memmap) and str(source.filename).endswith(".npy"):
+        whole = _NpyFile(source.filename)  # the same file, unless source is a view of it
+        if (whole.shape, whole.dtype) == (source.shape, source.dtype) \
+                and source.flags.c_contiguous:
+            return whole
     return source
 
 

@@ -47,6 +47,14 @@ def test_a_memory_mapped_npy_round_trips_into_npy(tmp_path):
                                                 dilation=3, ndim=1))
 
 
+def test_a_memory_mapped_view_is_convolved_as_the_view(tmp_path):
+    np.save(tmp_path / "in.npy", np.arange(60.0).reshape(20, 3))
+    view = np.load(tmp_path / "in.npy", mmap_mode="r")[5:12]
+    convolve_chunked(view, tmp_path / "out.npy", [1.0, -1.0], ndim=1, chunks=3)
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"),
+                                  convolve(np.asarray(view), [1.0, -1.0], ndim=1))
+
+
 def test_an_existing_store_is_replaced_whole(tmp_path):
     x = np.arange(30.0)
     convolve_chunked(x, tmp_path / "out.zarr", [1.0], chunks=7)
