@@ -47,6 +47,8 @@ def connect(scheduler, timeout: float = CONNECT_TIMEOUT):
         client = Client(scheduler, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as e:
         why = " ".join(str(e).split()) or type(e).__name__
+        if why.startswith("Timed out trying to connect"):
+            why = f"no answer within {timeout:g} s"  # the address, said once
         raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {why}") from None
     try:
         yield client
