@@ -24,6 +24,7 @@ from .geometry import Axis, axes, check_nonempty, per_axis
 
 BLOCK_BYTES = 32 << 20  # default output block size when the source has no chunks of its own
 
+
 @dataclass(frozen=True)
 class Plan:
     """Everything one block needs: picklable, so cluster workers get it whole.
@@ -65,7 +66,9 @@ def plan(source, kernel, *, ndim=None, mode=None, pad=None, pad_mode="zeros", pa
          stride=1, dilation=1, correlate=False, method="auto", chunks=None) -> Plan:
     """Check the arguments and fix the geometry and the output blocks of a chunked convolution.
 
-    Parameters as in :func:`convolve_chunked`; ``source`` is already opened.
+    Parameters as in :func:`convcli.chunked.convolve_chunked`; ``source`` is an
+    opened array of shape (n_0, ..., *channels): anything with ``shape``, ``dtype``
+    and NumPy indexing (ndarray, memmap, zarr.Array, whose ``chunks`` set the blocks).
     """
     from .engine.padding import canonical_mode
 
