@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import shutil
 import sys
 import threading
@@ -153,6 +154,10 @@ def blur_jpeg(source: str, target: str, *, spec: str = "box:5") -> None:
                                                                            quality=90)
 
 
+def nothing(source: str, target: str) -> None:
+    """An empty job: what is left of its time on a cluster is the per-file overhead."""
+
+
 def batch(count: int, scratch: Path) -> dict:
     """Wall time of ``count`` JPEG jobs: run_batch on 2 workers vs 2 threads vs 1."""
     from convcli.cluster import run_batch
@@ -172,6 +177,9 @@ def batch(count: int, scratch: Path) -> dict:
         start = time.perf_counter()
         failures = run_batch(job, inputs, outputs, cluster.scheduler_address)
         times["cluster"] = time.perf_counter() - start
+        start = time.perf_counter()
+        run_batch(nothing, inputs, outputs, cluster.scheduler_address)
+        times["cluster, empty job"] = time.perf_counter() - start
     assert not failures, failures
     shutil.rmtree(folder)
     return times
@@ -210,7 +218,8 @@ def main(argv=None) -> None:
             ROWS.append((f"{args.batch} JPEGs of 2 MP, box:5: {name}",
                          f"{seconds:.1f} s ({seconds / args.batch * 1000:.0f} ms/file)"))
         overhead = (t["cluster"] - t["threads=2"]) / args.batch * 2  # per file, per worker
-        ROWS.append(("cluster overhead per file (vs 2 threads)", f"{overhead * 1000:.0f} ms"))
+        ROWS.append(("cluster minus 2 threads, per file per worker", f"{overhead * 1000:.0f} ms"))
+    ROWS.append(("load average (1 min) at the end, on this machine", f"{os.getloadavg()[0]:.1f}"))
     print("| measurement | result |\n|---|---|")
     for name, value in ROWS:
         print(f"| {name} | {value} |")
