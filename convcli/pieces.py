@@ -209,15 +209,64 @@ def read_window(source, starts, stops, pad_mode="zeros", pad_value=0.0) -> np.nd
             before = min(max(lo - a, 0), b - a)
             clipped.append(slice(lo, hi))
             pairs.append((before, b - a - (hi - lo) - before))
-        inside = np.asarray(source[tuple(clipped)])
-        return pad_pairs(inside, pairs, pad_mode, pad_value)
-    index = [source_index(a, b, n, pad_mode) for a, b, n in zip(starts, stops, shape)]
+        return pad_pairs(take(source, clipped), pairs, pad_mode, pad_value)
+    return take(source, [source_index(a, b, n, pad_mode) for a, b, n in zip(starts, stops, shape)])
+
+
+def take(source, index) -> np.ndarray:
+    """``source`` at a slice or an index array per leading axis (an orthogonal selection).
+
+    A chunked source (one with ``chunks``, as zarr arrays have) is read one chunk
+    at a time into the result, so memory holds the result plus one chunk (zarr
+    itself decodes up to ten chunks at once).
+
+    Returns
+    -------
+    ndarray of shape (len(index_0), ..., *channels)
+    """
+    chunks = getattr(source, "chunks", None)
+    if chunks is None:
+        return _select(source, index)
+    shape = tuple(_length(i) for i in index) + tuple(source.shape[len(index):])
+    out = np.empty(shape, source.dtype)
+    for parts in itertools.product(*(_by_chunk(i, c) for i, c in zip(index, chunks))):
+        where, what = zip(*parts)
+        if all(isinstance(w, slice) for w in where):
+            out[where] = _select(source, what)
+        else:
+            out[np.ix_(*(_as_indices(w) for w in where))] = _select(source, what)
+    return out
+
+
+def _select(source, index) -> np.ndarray:
+    """One orthogonal selection: slices as they are, index arrays as ``np.ix_``/``oindex``."""
     if all(isinstance(i, slice) for i in index):
         return np.asarray(source[tuple(index)])
-    arrays = [np.arange(i.start, i.stop) if isinstance(i, slice) else i for i in index]
-    if hasattr(source, "oindex"):  # zarr: orthogonal selection reads only what it needs
-        return np.asarray(source.oindex[tuple(arrays)])
+    arrays = tuple(_as_indices(i) for i in index)
+    if hasattr(source, "oindex"):  # zarr reads only the chunks it needs
+        return np.asarray(source.oindex[arrays])
     return np.asarray(source[np.ix_(*arrays)])
+
+
+def _by_chunk(index, chunk: int):
+    """Split one axis's selection into ``(where in the result, what in the source)`` pieces,
+    each inside one chunk of the source."""
+    if isinstance(index, slice):
+        starts = [index.start] + list(range((index.start // chunk + 1) * chunk, index.stop,
+                                            chunk))
+        stops = starts[1:] + [index.stop]
+        return [(slice(a - index.start, b - index.start), slice(a, b))
+                for a, b in zip(starts, stops) if b > a]
+    ids = index // chunk
+    return [(np.flatnonzero(ids == c), index[ids == c]) for c in np.unique(ids)]
+
+
+def _length(index) -> int:
+    return index.stop - index.start if isinstance(index, slice) else len(index)
+
+
+def _as_indices(index) -> np.ndarray:
+    return np.arange(index.start, index.stop) if isinstance(index, slice) else index
 
 
 def convolve_block(p: Plan, index) -> np.ndarray:

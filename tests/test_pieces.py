@@ -13,6 +13,16 @@ from convcli.pieces import convolve_block, plan, read_window, source_index, stri
 PAD_MODES = ["zeros", "constant", "replicate", "symmetric", "reflect", "circular"]
 
 
+class Chunky:
+    """An in-memory array that says it is stored in chunks, as a zarr array does."""
+
+    def __init__(self, a, chunks):
+        self.a, self.chunks, self.shape, self.dtype = a, chunks, a.shape, a.dtype
+
+    def __getitem__(self, index):
+        return self.a[index]
+
+
 def _pieced(x, w, **settings):
     """Every block of the plan, computed one by one and put together."""
     p = plan(x, w, **settings)
@@ -43,8 +53,8 @@ def cases(draw):
     return n + channels, k, settings
 
 
-@given(cases(), st.booleans(), st.booleans())
-def test_pieced_result_equals_the_whole_one(case, flip, integers):
+@given(cases(), st.booleans(), st.booleans(), st.integers(0, 3))
+def test_pieced_result_equals_the_whole_one(case, flip, integers, source_chunk):
     shape, k, settings = case
     rng = np.random.default_rng(sum(shape) + sum(k))
     x = rng.integers(-9, 9, shape) if integers else rng.standard_normal(shape)
@@ -58,7 +68,8 @@ def test_pieced_result_equals_the_whole_one(case, flip, integers):
         with pytest.raises(ShapeError):
             plan(x, w, **chunk_settings)
         return
-    pieced = _pieced(x, w, **chunk_settings)
+    source = Chunky(x, (source_chunk,) * x.ndim) if source_chunk else x
+    pieced = _pieced(source, w, **chunk_settings)
     assert pieced.shape == whole.shape
     assert pieced.dtype == whole.dtype
     if integers:
@@ -75,6 +86,22 @@ def test_source_index_pads_as_numpy_does_for_any_width(mode, n):
         want = pad_pairs(x, [(13, 13)], mode)[start + 13 : stop + 13]
         index = source_index(start, stop, n, mode)
         np.testing.assert_array_equal(x[index], want)
+
+
+def test_a_chunked_source_is_read_one_chunk_at_a_time():
+    x = np.arange(20 * 20 * 2).reshape(20, 20, 2)
+    reads = []
+
+    class Logged(Chunky):
+        def __getitem__(self, index):
+            rows, cols = (np.arange(len(self.a))[i].ravel() for i in index[:2])
+            reads.append((set(rows // 4), set(cols // 4)))
+            return self.a[index]
+
+    window = read_window(Logged(x, (4, 4, 2)), [-3, 2], [11, 13], "reflect")
+    np.testing.assert_array_equal(window, pad_pairs(x, [(3, 3), (0, 0)], "reflect")[0:14, 2:13])
+    assert all(len(rows) == len(cols) == 1 for rows, cols in reads)  # one chunk each
+    assert len(reads) == 4 * 3
 
 
 def test_a_window_far_outside_the_array_is_all_padding():
