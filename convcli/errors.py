@@ -31,3 +31,7 @@ class UsageProblem(ConvcliError):
 
 class FileError(ConvcliError, OSError):
     """A file or folder that cannot be opened, read or written."""
+
+
+class SchedulerError(ConvcliError, ConnectionError):
+    """A Dask scheduler that cannot be reached, or a cluster that lost a task."""

@@ -178,3 +178,33 @@ def _mode_for(path: str) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str):
+    """Yield a temporary folder beside ``path`` (a ``.zarr`` store); swap it in on success.
+
+    The folder is ``.<name>.<random>.part<ext>``. An error or Ctrl-C inside the block
+    removes it and leaves any existing ``path`` untouched. On success an existing
+    ``path`` is renamed aside, the new folder renamed onto it, then the old one removed,
+    so a reader sees the old store or the new one, never a mix (though for an instant
+    neither, since Linux cannot rename a folder over a non-empty one).
+    """
+    import shutil
+
+    check_writable_folder(path)
+    folder, name = os.path.split(os.path.abspath(path))
+    tmp = tempfile.mkdtemp(prefix=f".{name}.", suffix=f".part{os.path.splitext(name)[1]}",
+                           dir=folder)
+    try:
+        yield tmp
+        if os.path.lexists(path):
+            old = tempfile.mkdtemp(prefix=f".{name}.", suffix=".old", dir=folder)
+            os.replace(path, os.path.join(old, name))
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,235 @@
+"""Arrays larger than memory, convolved block by block: ``.zarr`` stores and big ``.npy`` files.
+
+:mod:`convcli.pieces` cuts the output into blocks and computes each from its input
+window plus halo with the in-memory engine; here Dask runs those blocks (its local
+threaded scheduler, or a ``distributed`` cluster given its address) and each block is
+written into its place in a hidden temporary target that is renamed into place at the
+end. Dask and zarr are imported only when a chunked array is used.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .errors import FormatError
+from .pieces import Plan, convolve_block, plan
+
+CHUNKED_EXTENSIONS = (".zarr", ".npy")
+
+def memory_budget() -> int:
+    """Bytes a single array may take before convcli streams it: a quarter of free RAM."""
+    from .engine.padding import available_memory
+
+    return available_memory() // 4
+
+
+def is_chunked(path, budget: int | None = None) -> bool:
+    """True for a ``.zarr`` store, or a ``.npy`` file larger than ``budget`` bytes.
+
+    ``budget`` defaults to :func:`memory_budget`.
+    """
+    path = os.fspath(path)
+    ext = os.path.splitext(path.rstrip("/"))[1].lower()
+    if ext == ".zarr":
+        return True
+    if ext != ".npy" or not os.path.isfile(path):
+        return False
+    return os.path.getsize(path) > (memory_budget() if budget is None else budget)
+
+
+def read_chunked(path):
+    """Open a chunked array without reading it: a ``zarr.Array`` or a read-only ``np.memmap``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.zarr`` store or a ``.npy`` file.
+
+    Returns
+    -------
+    zarr.Array or numpy.memmap of any shape
+    """
+    path = os.fspath(path)
+    ext = os.path.splitext(path.rstrip("/"))[1].lower()
+    try:
+        if ext == ".zarr":
+            import zarr
+
+            return zarr.open_array(path, mode="r")
+        if ext == ".npy":
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError:
+        from .errors import FileError
+
+        raise FileError(f"{path}: no such file or store") from None
+    except (ValueError, OSError) as e:
+        from .errors import DataError
+
+        raise DataError(f"{path}: not a readable {ext[1:]} array ({e})") from None
+    raise FormatError(f"{path}: chunked arrays are .zarr stores or .npy files")
+
+
+class _NpyFile:
+    """A ``.npy`` file that each task maps afresh: pickles as its path, not its data."""
+
+    def __init__(self, path: str):
+        self.path = os.path.abspath(path)
+        a = np.load(self.path, mmap_mode="r", allow_pickle=False)
+        self.shape, self.dtype = a.shape, a.dtype
+
+    def __getitem__(self, index):
+        return np.load(self.path, mmap_mode="r", allow_pickle=False)[index]
+
+
+def to_dask(p: Plan):
+    """The whole output as a lazy ``dask.array``, one task per block of ``p``.
+
+    Returns
+    -------
+    dask.array.Array of shape ``p.shape``, chunked as ``p.chunks`` (channels whole)
+    """
+    import dask.array as da
+
+    channels = p.shape[len(p.chunks):]
+
+    def block(block_id=None):
+        return convolve_block(p, block_id[: len(p.chunks)])
+
+    return da.map_blocks(block, chunks=p.chunks + tuple((c,) for c in channels), dtype=p.dtype,
+                         meta=np.empty((0,) * len(p.shape), p.dtype))
+
+
+def write_block(p: Plan, target: str, index) -> None:
+    """Convolve block ``index`` and store it into the ``.zarr`` or ``.npy`` at ``target``.
+
+    The target is opened here, by path, so the task pickles small and a target
+    removed after a failure is not recreated by a late task.
+    """
+    y = convolve_block(p, index)
+    where = tuple(slice(a, b) for a, b in p.bounds(index))
+    if target.endswith(".zarr"):
+        import zarr
+
+        zarr.open_array(target, mode="r+")[where] = y
+    else:
+        out = np.load(target, mmap_mode="r+", allow_pickle=False)
+        out[where] = y
+        out.flush()
+
+
+def _create_target(path: str, p: Plan) -> None:
+    """An empty array of the output's shape and dtype at ``path``, its chunks the blocks."""
+    if path.endswith(".zarr"):
+        import zarr
+
+        chunks = tuple(c[0] for c in p.chunks) + p.shape[len(p.chunks):]
+        zarr.open_array(path, mode="w", shape=p.shape, chunks=chunks, dtype=p.dtype)
+    else:
+        np.lib.format.open_memmap(path, mode="w+", dtype=p.dtype, shape=p.shape).flush()
+
+
+def _open_source(source):
+    """A path opens as zarr or a path-pickled ``.npy``; arrays pass through."""
+    if isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        a = read_chunked(path)
+        return _NpyFile(path) if isinstance(a, np.memmap) else a
+    if isinstance(source, np.memmap) and str(source.filename).endswith(".npy"):
+        whole = _NpyFile(source.filename)  # the same file, unless source is a view of it
+        if (whole.shape, whole.dtype) == (source.shape, source.dtype) \
+                and source.flags.c_contiguous:
+            return whole
+    return source
+
+
+def convolve_chunked(source, target, kernel, *, ndim: int | None = None,
+                     mode: str | None = None, pad=None, pad_mode: str = "zeros",
+                     pad_value: float = 0.0, stride=1, dilation=1, correlate: bool = False,
+                     method: str = "auto", chunks=None, scheduler=None,
+                     progress=None) -> tuple[int, ...]:
+    """Convolve an array larger than memory block by block, writing ``target`` atomically.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, zarr.Array or ndarray of shape (n_0, ..., *channels)
+        A ``.zarr`` store or ``.npy`` file (memory-mapped), or an opened array.
+    target : str or os.PathLike
+        A ``.zarr`` store or ``.npy`` file; written to a hidden ``.<name>.<random>.part``
+        sibling and renamed into place only when every block is done.
+    kernel : array_like of shape (k_0, ..., k_{ndim-1}[, *channels])
+    ndim, mode, pad, pad_mode, pad_value, stride, dilation, method
+        As in :func:`convcli.convolve`; results equal its results (to float rounding,
+        exactly for integers).
+    correlate : bool
+        Slide the kernel unflipped, as :func:`convcli.correlate`.
+    chunks : int or sequence of int, optional
+        Output block length per convolved axis; default: the source's chunks divided
+        by the stride, or blocks of about 32 MB.
+    scheduler : str or distributed.Client, optional
+        A Dask scheduler address (``tcp://host:8786``) or client; default: local threads.
+        With a cluster, source and target must be paths every worker reaches.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each block.
+
+    Returns
+    -------
+    tuple of int
+        The output shape (out_0, ..., *channels); dtype as the engine's (int64 for
+        integers, float32 for float32 input and kernel, else float64).
+    """
+    from .io.atomic import atomic_dir, atomic_path
+
+    target = os.fspath(target)
+    if not target.endswith(CHUNKED_EXTENSIONS):
+        raise FormatError(f"{target}: chunked output goes to a .zarr store or a .npy file")
+    p = plan(_open_source(source), kernel, ndim=ndim, mode=mode, pad=pad, pad_mode=pad_mode,
+             pad_value=pad_value, stride=stride, dilation=dilation, correlate=correlate,
+             method=method, chunks=chunks)
+    atomic = atomic_dir if target.endswith(".zarr") else atomic_path
+    with atomic(target) as tmp:
+        _create_target(tmp, p)
+        run = _run_local if scheduler is None else _run_cluster
+        run(p, tmp, scheduler, progress or (lambda done, total: None))
+    return p.shape
+
+
+def _run_local(p: Plan, tmp: str, scheduler, progress) -> None:
+    """Every block on Dask's threaded scheduler; a failure waits for running blocks first."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import dask
+    from dask.callbacks import Callback
+
+    tasks = [dask.delayed(write_block, pure=False)(p, tmp, i) for i in p.blocks()]
+    done = [0]
+
+    def finished(key, result, dsk, state, worker_id):
+        done[0] += 1
+        progress(done[0], len(tasks))
+
+    pool = ThreadPoolExecutor(os.cpu_count() or 1)
+    try:
+        with Callback(posttask=finished):
+            dask.compute(*tasks, scheduler="threads", pool=pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # no block writes after the cleanup
+
+
+def _run_cluster(p: Plan, tmp: str, scheduler, progress) -> None:
+    """Every block as a task on a distributed cluster; the first failure cancels the rest."""
+    from distributed import as_completed
+
+    from .cluster import connect
+
+    with connect(scheduler) as client, client.as_current():
+        [shared] = client.scatter([p], broadcast=True, hash=False)  # the plan travels once
+        futures = [client.submit(write_block, shared, tmp, i, pure=False) for i in p.blocks()]
+        try:
+            for done, future in enumerate(as_completed(futures), 1):
+                future.result()
+                progress(done, len(futures))
+        except BaseException:
+            client.cancel(futures)
+            raise

@@ -1,0 +1,114 @@
+"""Batches and chunked arrays on a real two-process Dask cluster, listening on 127.0.0.1 only."""
+
+import functools
+import os
+import time
+
+import numpy as np
+import pytest
+
+from convcli import cluster
+from convcli.chunked import convolve_chunked, read_chunked
+from convcli.engine import convolve
+from convcli.errors import DataError, SchedulerError
+from convcli.io.atomic import atomic_path
+
+
+@pytest.fixture(scope="module")
+def address():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None,
+                                  worker_dashboard_address=None) as local:
+        yield local.scheduler_address
+
+
+def smooth_npy(source, target, *, kernel):
+    """A batch job as the CLI writes one: read, one engine call, an atomic write."""
+    x = np.load(source, allow_pickle=False)
+    if not np.isfinite(x).all():
+        raise DataError(f"{source}: NaN or infinity in the data")
+    with atomic_path(target) as tmp, open(tmp, "wb") as f:
+        np.save(f, convolve(x, kernel, "same"))
+
+
+def _write_inputs(folder, count):
+    rng = np.random.default_rng(5)
+    inputs = []
+    for i in range(count):
+        inputs.append(str(folder / f"in{i}.npy"))
+        np.save(inputs[-1], rng.standard_normal((30, 20)))
+    return inputs
+
+
+def test_a_batch_on_the_cluster_equals_a_local_run(tmp_path, address):
+    inputs = _write_inputs(tmp_path, 6)
+    outputs = [p.replace("in", "out") for p in inputs]
+    job = functools.partial(smooth_npy, kernel=np.ones((3, 3)) / 9)
+    seen = []
+    failures = cluster.run_batch(job, inputs, outputs, address,
+                                 progress=lambda path, error: seen.append((path, error)))
+    assert failures == []
+    assert sorted(seen) == [(p, None) for p in inputs]
+    for source, target in zip(inputs, outputs):
+        local = convolve(np.load(source), np.ones((3, 3)) / 9, "same")
+        np.testing.assert_array_equal(np.load(target), local)
+
+
+def test_one_failing_file_is_reported_once_and_the_rest_are_done(tmp_path, address):
+    inputs = _write_inputs(tmp_path, 4)
+    bad = np.ones((30, 20))
+    bad[3, 4] = np.nan
+    np.save(inputs[1], bad)
+    inputs.append(str(tmp_path / "missing.npy"))
+    outputs = [str(tmp_path / f"out{i}.npy") for i in range(len(inputs))]
+    job = functools.partial(smooth_npy, kernel=np.ones((3, 3)))
+    failures = cluster.run_batch(job, inputs, outputs, address)
+    assert failures[0] == (inputs[1], "NaN or infinity in the data")
+    assert failures[1][0] == inputs[-1] and "No such file" in failures[1][1]
+    assert len(failures) == 2
+    for i in (0, 2, 3):
+        assert os.path.exists(outputs[i])
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        os.path.basename(p) for p in inputs[:-1] + [outputs[i] for i in (0, 2, 3)])
+
+
+def test_a_chunked_convolution_on_the_cluster_equals_a_local_one(tmp_path, address):
+    x = np.random.default_rng(6).standard_normal((45, 31)).astype(np.float32)
+    np.save(tmp_path / "in.npy", x)
+    w = np.random.default_rng(7).standard_normal((4, 5)).astype(np.float32)
+    settings = dict(mode="same", pad_mode="reflect", stride=(2, 1), chunks=(6, 9))
+    seen = []
+    convolve_chunked(tmp_path / "in.npy", tmp_path / "far.zarr", w, scheduler=address,
+                     progress=lambda done, total: seen.append(done), **settings)
+    convolve_chunked(tmp_path / "in.npy", tmp_path / "near.zarr", w, **settings)
+    far, near = read_chunked(tmp_path / "far.zarr")[:], read_chunked(tmp_path / "near.zarr")[:]
+    np.testing.assert_array_equal(far, near)
+    np.testing.assert_allclose(far, convolve(x, w, "same", pad_mode="reflect", stride=(2, 1)),
+                               rtol=1e-5, atol=1e-5)
+    assert seen == list(range(1, 4 * 4 + 1))
+    assert sorted(os.listdir(tmp_path)) == ["far.zarr", "in.npy", "near.zarr"]
+
+
+def test_an_unreachable_scheduler_is_one_clear_line_quickly():
+    start = time.monotonic()
+    line = r"^cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9: no answer within 1 s$"
+    with pytest.raises(SchedulerError, match=line) as info:
+        cluster.run_batch(print, ["a"], ["b"], "tcp://127.0.0.1:9", timeout=1)
+    assert time.monotonic() - start < 10
+    assert "\n" not in str(info.value)
+
+
+def test_the_address_comes_from_the_option_else_the_environment(monkeypatch):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://10.1.2.3:8786")
+    assert cluster.scheduler_address(None) == "tcp://10.1.2.3:8786"
+    assert cluster.scheduler_address("tcp://h:1") == "tcp://h:1"
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
+    assert cluster.scheduler_address(None) is None
+    with pytest.raises(SchedulerError, match="no Dask scheduler given"):
+        cluster.run_batch(print, ["a"], ["b"])
+
+
+def test_error_text_names_the_path_once_and_bugs_by_type():
+    assert cluster.error_text(DataError("a.npy: empty input"), "a.npy") == "empty input"
+    assert cluster.error_text(KeyError("x"), "a.npy") == "KeyError: 'x'"
