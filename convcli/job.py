@@ -49,6 +49,11 @@ def convolve_file(path: str, out: str | None, settings: ConvSettings, show_steps
         if kind == "image" and registry.kind_of(out_fmt) == "image" and _stream_image(
                 source, name, fmt, out, out_fmt, settings):
             return
+        if _chunked(source, fmt, out_fmt):
+            kernel = load_kernel(settings)
+            with _stage(f"{name} -> {out} in chunks"):
+                _convolve_chunked(source, out, kernel, settings)
+            return
     with _stage(f"read {name} ({fmt})"):
         data = registry.reader(fmt)(source, name, fmt=fmt, gray=settings.gray)
     out_fmt = files.check_output(fmt, name, out, settings.to_format)
@@ -85,6 +90,29 @@ def _method(data: Data, kernel, settings: ConvSettings) -> str:
         return {"oa": "overlap-add"}.get(m := choose_method(geometry), m) + " by the cost model"
     except (ValueError, ArithmeticError):
         return "auto"
+
+
+def _chunked(source, fmt: str, out_fmt: str) -> bool:
+    """A .zarr store, or a .npy larger than memory, to a .zarr or .npy: block by block."""
+    if out_fmt not in ("zarr", "npy") or isinstance(source, bytes):
+        return False
+    if fmt == "zarr":
+        return True
+    from .chunked import is_chunked
+
+    return fmt == "npy" and is_chunked(source)
+
+
+def _convolve_chunked(source: str, out: str, kernel, settings: ConvSettings) -> None:
+    from .chunked import convolve_chunked
+
+    options = settings.engine_options()
+    del options["layout"]
+    if kernel.ndim == 4 or settings.bias is not None:
+        raise ShapeError("filter banks and biases are not supported on chunked arrays; "
+                         "convolve the array in memory (as .npy)")
+    convolve_chunked(source, out, kernel, correlate=settings.correlate,
+                     scheduler=settings.scheduler, **options)
 
 
 def load_kernel(settings: ConvSettings, sample_rate=None) -> np.ndarray:

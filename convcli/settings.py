@@ -51,6 +51,7 @@ class ConvSettings:
     to_format: str | None = None
     rate: float | None = None
     steps: bool = False
+    scheduler: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):

@@ -112,3 +112,45 @@ def test_the_address_comes_from_the_option_else_the_environment(monkeypatch):
 def test_error_text_names_the_path_once_and_bugs_by_type():
     assert cluster.error_text(DataError("a.npy: empty input"), "a.npy") == "empty input"
     assert cluster.error_text(KeyError("x"), "a.npy") == "KeyError: 'x'"
+
+
+def test_the_cli_runs_a_batch_on_the_cluster_as_it_does_locally(cli, samples, tmp_path,
+                                                                   address):
+    from PIL import Image
+
+    photos = []
+    for i in range(4):
+        photos.append(tmp_path / f"p{i}.png")
+        Image.open(samples / "chelsea.png").rotate(90 * i, expand=True).save(photos[-1])
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    local = cli("conv2d", *photos, "-k", "box:3", "-o", f"{tmp_path}/local/")
+    assert local.exit_code == 0, local.output
+    remote = cli("conv2d", *photos, tmp_path / "bad.png", "-k", "box:3", "-o",
+                 f"{tmp_path}/remote/", "--scheduler", address)
+    assert remote.exit_code == 1 and remote.output.count("bad.png") == 1
+    for photo in photos:
+        a = (tmp_path / "local" / photo.name).read_bytes()
+        assert (tmp_path / "remote" / photo.name).read_bytes() == a
+    assert not (tmp_path / "remote" / "bad.png").exists()
+
+
+def test_the_cli_convolves_a_zarr_store_in_chunks(cli, tmp_path, address, monkeypatch):
+    import zarr
+
+    x = np.random.default_rng(8).standard_normal((120, 90))
+    z = zarr.create_array(str(tmp_path / "x.zarr"), shape=x.shape, chunks=(50, 40),
+                          dtype="float64")
+    z[...] = x
+    w = np.outer([1, 2, 1], [1, 0, -1, 2])
+    np.save(tmp_path / "w.npy", w)
+    expected = convolve(x, w, "same")
+    for extra in ([], ["--scheduler", address]):
+        result = cli("conv2d", tmp_path / "x.zarr", "-k", tmp_path / "w.npy", "-o",
+                     tmp_path / "y.zarr", *extra)
+        assert result.exit_code == 0, result.output
+        np.testing.assert_allclose(read_chunked(tmp_path / "y.zarr")[...], expected, atol=1e-12)
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
+    result = cli("conv2d", tmp_path / "x.zarr", "-k", "1", "--pad", "2", "--stride", "3",
+                 "-o", tmp_path / "s.npy")
+    assert result.exit_code == 0, result.output
+    np.testing.assert_allclose(np.load(tmp_path / "s.npy"), convolve(x, [[1]], pad=2, stride=3))

@@ -17,6 +17,7 @@ import click
 from .. import messages
 from ..errors import ConvcliError, FileError
 from ..io import atomic
+from ..io.registry import by_extension
 from .failures import describe_os_error
 
 
@@ -37,7 +38,8 @@ def output_paths(inputs, output, to_format, *, recursive=False, in_place=False,
         input is rewritten) and ``--no-clobber`` (existing outputs are skipped).
     """
     sources = _sources(inputs, recursive, output)
-    folder = output is not None and (output.endswith(("/", os.sep)) or os.path.isdir(output))
+    folder = output is not None and (output.endswith(("/", os.sep)) or (
+        os.path.isdir(output) and by_extension(output) != "zarr"))  # a store is a file here
     batch = folder or len(sources) > 1 or (in_place and output is None)
     if not batch:
         pairs = [(sources[0][0], output)]
@@ -65,12 +67,12 @@ def _sources(inputs, recursive, output):
     """(path, path relative to the output folder) for each input file."""
     sources = []
     for path in inputs:
-        if path != "-" and os.path.isdir(path):
+        if path != "-" and os.path.isdir(path) and by_extension(path) != "zarr":
             if not recursive:
                 raise FileError(f"{path} is a folder: give -r to convert what it holds")
             sources += _walk(path, output)
         else:
-            sources.append((path, os.path.basename(path)))
+            sources.append((path, os.path.basename(path.rstrip(os.sep))))
     if not sources:
         raise FileError("no files of a format convcli reads in " + ", ".join(inputs))
     return sources
@@ -147,14 +149,17 @@ def _make_folders(pairs):
                             f"({describe_os_error(e).rpartition(': ')[2]})") from None
 
 
-def run_all(job, pairs, jobs: int = 1) -> None:
-    """Run ``job(input, output)`` for each pair, ``jobs`` at a time.
+def run_all(job, pairs, jobs: int = 1, scheduler: str | None = None) -> None:
+    """Run ``job(input, output)`` for each pair, ``jobs`` at a time, or as tasks on the Dask
+    cluster at ``scheduler`` (``job`` must then pickle: a module-level function or a partial).
 
     A failing file is reported once, with its path, and the rest go on; the batch
     then exits 1. Ctrl-C or SIGTERM cancels queued files at once and removes the
     temporaries of those being written.
     """
     pairs = list(pairs)
+    if scheduler:
+        return _on_cluster(job, pairs, scheduler)
     if len(pairs) <= 1:
         for path, out in pairs:
             job(path, out)
@@ -171,6 +176,30 @@ def run_all(job, pairs, jobs: int = 1) -> None:
     pool.shutdown()
     if failed:
         raise click.ClickException(f"{failed} of {len(pairs)} file(s) failed")
+
+
+def _on_cluster(job, pairs, scheduler: str) -> None:
+    """The batch's files as tasks on a Dask cluster; the bar follows the cluster's progress."""
+    from ..cluster import run_batch
+
+    show = messages.progress_wanted()
+    bar = click.progressbar(length=len(pairs), label="convolving on the cluster",
+                            file=sys.stderr) if show else None
+    messages.verbose(f"{len(pairs)} file(s) as tasks on the Dask cluster at {scheduler}")
+
+    def progress(path, error):
+        if error is not None:
+            with contextlib.suppress(OSError):
+                click.echo(f"{chr(10) if show else ''}Error: {path}: {error}", err=True)
+        if bar is not None:
+            bar.update(1)
+
+    failures = run_batch(job, [p for p, _ in pairs], [o for _, o in pairs], scheduler,
+                         progress=progress)
+    if bar is not None:
+        bar.render_finish()
+    if failures:
+        raise click.ClickException(f"{len(failures)} of {len(pairs)} file(s) failed")
 
 
 def _collect(pool, job, pairs) -> int:

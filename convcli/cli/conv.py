@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from functools import partial
 
 import click
 
@@ -27,6 +28,10 @@ def _run(ndim, inputs, params):
                          recursive=params["recursive"], in_place=params["in_place"],
                          no_clobber=params["no_clobber"])
 
+    if settings.scheduler and len(pairs) > 1:  # tasks pickle: the library function itself
+        run_all(partial(convolve_file, settings=settings), pairs, scheduler=settings.scheduler)
+        return
+
     def job(path, out):
         convolve_file(path, out, settings, show_steps=lambda text: click.echo(text, nl=False))
 
@@ -47,6 +52,7 @@ def _common(f):
         options.pad_mode, options.pad_value, options.correlate, options.method,
         options.normalize, options.from_, options.to, options.precision, options.rate,
         options.jobs, batchopts.recursive, batchopts.no_clobber, batchopts.in_place,
+        options.scheduler,
     ]):
         f = option(f)
     return f

@@ -96,3 +96,8 @@ rate = click.option("--rate", type=click.FloatRange(min=0, min_open=True),
                     help="Sample rate in Hz for FIR kernels when the input is not audio.")
 bias = click.option("--bias", callback=_float_list, metavar="B1,B2,...|FILE",
                     help="Biases of a filter bank, one per filter.")
+scheduler = click.option(
+    "--scheduler", metavar="ADDRESS", envvar="DASK_SCHEDULER_ADDRESS",
+    help="Run the files (and the chunks of .zarr arrays) as tasks on the Dask cluster at "
+         "ADDRESS (tcp://host:8786; default $DASK_SCHEDULER_ADDRESS). Inputs and outputs must "
+         "be on storage every worker reaches.")

@@ -74,7 +74,7 @@ FORMATS = {
         Format("webp", "image", (".webp",), _riff(b"WEBP"), *_IMAGE),
         Format("pgm", "image", (".pgm", ".pbm"), _magic(b"P5", b"P2", b"P4", b"P1"), *_IMAGE),
         Format("ppm", "image", (".ppm", ".pnm"), _magic(b"P6", b"P3"), *_IMAGE),
-        Format("zarr", "chunked", (".zarr",), None, "chunked:read_zarr", "chunked:write_zarr"),
+        Format("zarr", "chunked", (".zarr",), None, "zarrfile:read_zarr", "zarrfile:write_zarr"),
     ]
 }
 ALIASES = {"text": "txt", "jpeg": "jpg", "tif": "tiff", "aif": "aiff", "wave": "wav"}
