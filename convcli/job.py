@@ -341,10 +341,14 @@ def _finish(data: Data, y, alpha, settings: ConvSettings) -> Data:
 
 def pad_file(path: str, out: str | None, size: tuple[int, ...], pad_mode: str = "zeros",
              value: float = 0.0, direction: str = "both", *, from_format=None, to_format=None,
-             precision=None) -> None:
+             precision=None, scheduler=None) -> None:
     """MATLAB's ``padarray`` on a file: images pad rows and columns, audio only frames."""
     from .engine import pad as pad_array
 
+    fmt = files.detect(path, from_format, files.source_of(path)) if path != "-" else None
+    out_fmt = files.output_format(out, to_format, fmt) if fmt else None
+    if fmt and out_fmt and _chunked(path, fmt, out_fmt):
+        return _pad_chunked(path, out, size, pad_mode, value, direction, scheduler)
     data = files.read(path, from_format)
     fmt = files.check_output(data.format, data.name, out, to_format)
     if data.kind == "image" and len(size) == 1:
@@ -353,3 +357,17 @@ def pad_file(path: str, out: str | None, size: tuple[int, ...], pad_mode: str = 
         size = size + (0,)  # frames, never channels
     padded = pad_array(data.array, size if len(size) > 1 else size[0], pad_mode, value, direction)
     files.write(data.with_array(padded), out, fmt, precision=precision)
+
+
+def _pad_chunked(path, out, size, pad_mode, value, direction, scheduler) -> None:
+    """Padding a chunked array: a one-tap identity kernel with explicit padding, in pieces."""
+    from .chunked import convolve_chunked, read_chunked
+
+    source = read_chunked(path)
+    nd = len(source.shape)
+    one = np.ones((1,) * nd, dtype=source.dtype if source.dtype.kind == "f" else np.int64)
+    size = size * nd if len(size) == 1 else size + (0,) * (nd - len(size))
+    pairs = [(p if direction != "post" else 0, p if direction != "pre" else 0) for p in size]
+    convolve_chunked(path, out, one, ndim=nd,
+                     pad=[v for pair in pairs for v in pair], pad_mode=pad_mode, pad_value=value,
+                     scheduler=scheduler)

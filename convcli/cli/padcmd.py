@@ -23,7 +23,9 @@ from . import main, options
 @options.from_
 @options.to
 @options.precision
-def pad(input, size, pad_mode, value, direction, output, from_format, to_format, precision):
+@options.scheduler
+def pad(input, size, pad_mode, value, direction, output, from_format, to_format, precision,
+        scheduler):
     """Pad a signal, matrix, N-D array or image (MATLAB padarray).
 
     \b
@@ -36,4 +38,4 @@ def pad(input, size, pad_mode, value, direction, output, from_format, to_format,
     from ..job import pad_file
 
     pad_file(input, output, size, pad_mode, value, direction, from_format=from_format,
-             to_format=to_format, precision=precision)
+             to_format=to_format, precision=precision, scheduler=scheduler)
