@@ -63,3 +63,20 @@ def test_every_command_has_help_with_an_example(cli):
 
 def test_version(cli):
     assert cli("--version").output.startswith("convcli, version")
+
+
+def test_shell_completion_offers_kernel_names_and_files():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_CONVCLI_COMPLETE": "bash_complete",
+           "COMP_WORDS": "convcli conv2d x.png -k gau", "COMP_CWORD": "4"}
+    code = "from convcli.cli import main; main(prog_name='convcli')"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True).stdout
+    assert "plain,gaussian" in out.split() and "file,gau" in out.split()
+    env.update(COMP_WORDS="convcli conv2d sam", COMP_CWORD="2")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True).stdout
+    assert out.split() == ["file,sam"]

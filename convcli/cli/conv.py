@@ -40,7 +40,7 @@ def _run(ndim, inputs, params):
 
 def _shared(f):
     for option in reversed([
-        click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+        options.inputs,
         options.kernel, options.output,
     ]):
         f = option(f)

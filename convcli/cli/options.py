@@ -60,10 +60,23 @@ def _float_list(ctx, param, value):
     return numbers
 
 
+def _complete_kernel(ctx, param, incomplete):
+    """Kernel names, then files, for shell completion."""
+    from click.shell_completion import CompletionItem
+
+    from ..kernels import KERNELS
+
+    names = [CompletionItem(n) for n in KERNELS if n.startswith(incomplete)]
+    return names + [CompletionItem(incomplete, type="file")]
+
+
+inputs = click.argument("inputs", nargs=-1, required=True, metavar="INPUT...",
+                        type=click.Path(allow_dash=True))
 kernel = click.option("-k", "--kernel", required=True, metavar="KERNEL",
+                      shell_complete=_complete_kernel,
                       help="A file, a named kernel (see 'convcli kernels') or numbers: "
                            "'1,-1,2', '1 2 1; 0 0 0; -1 -2 -1'.")
-output = click.option("-o", "--output", metavar="OUT",
+output = click.option("-o", "--output", metavar="OUT", type=click.Path(allow_dash=True),
                       help="Output file, DIR/ for several inputs, or - for standard output.")
 def mode(default: str):
     """``--mode``, whose default differs between conv1d (full) and conv2d (same)."""
