@@ -113,4 +113,4 @@ def _quiet_pipe():
     os.dup2(devnull, sys.stdout.fileno())
 
 
-from . import conv, kernels, mnist, outsize, padcmd  # noqa: E402,F401  (commands register on main)
+from . import conv, kernels, mnist, outsize, padcmd, pool  # noqa: E402,F401  (commands register on main)
