@@ -104,3 +104,12 @@ def test_several_inputs_go_to_a_folder(cli, tmp_path):
     result = cli("pool", tmp_path / "a.txt", tmp_path / "b.txt", "--size", "2", "-o", f"{out}/")
     assert result.exit_code == 0
     assert (out / "a.txt").read_text() == "5 4\n" and (out / "b.txt").read_text() == "7 1\n"
+
+
+def test_a_3d_result_prints_as_matlab_blocks_and_reads_back(cli, samples, tmp_path):
+    out = cli("pool", samples / "volume.npy", "--size", "2", "--to", "txt").output
+    assert out.startswith("(:,:,1) =\n") and "\n(:,:,3) =\n" in out
+    (tmp_path / "y.txt").write_text(out)
+    again = cli("pool", tmp_path / "y.txt", "--size", "1", "--to", "json").output
+    expected = _torch2d(np.load(samples / "volume.npy").astype(float), "max", 2)
+    np.testing.assert_array_equal(json.loads(again), expected)
