@@ -153,7 +153,7 @@ def train_mnist(data, download, mirror, arch, epochs, batch_size, optimizer, lr,
 
 def _network(arch, dropout, shape, seed):
     """The network of ``--arch`` (specs or a preset) with ``--dropout`` applied."""
-    from ..layers import parse_network
+    from ..layerspec import parse_network
     from ..nn import Network
     from ..nn.model import with_dropout
 
