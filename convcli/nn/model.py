@@ -119,6 +119,29 @@ class Network:
             if dscores is None:
                 break
 
+    def feature_maps(self, images: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """Each conv layer's activation maps (after its activation function, if one follows).
+
+        Parameters
+        ----------
+        images : ndarray of shape (B, H, W), uint8
+
+        Returns
+        -------
+        list of (layer spec text, ndarray of shape (B, H', W', K))
+        """
+        x, maps = self.normalise(images), []
+        activations = (L.ReLU, L.Tanh, L.Sigmoid)
+        for i, layer in enumerate(self.layers):
+            x = layer.forward(x, False)
+            conv = self.specs[i].kind == "conv"
+            after = i > 0 and self.specs[i - 1].kind == "conv" and isinstance(layer, activations)
+            if after:
+                maps[-1] = (maps[-1][0], x)
+            elif conv:
+                maps.append((self.specs[i].text, x))
+        return maps
+
     def params(self):
         return [p for layer in self.layers for p in layer.params]
 
