@@ -46,6 +46,24 @@ def _matrix(a, precision=None, indent: str = "  ") -> list[str]:
     return [indent + " ".join(c.rjust(width) for c in row) for row in cells]
 
 
+def _input_lines(xp, pairs, precision) -> list[str]:
+    """The (padded) input, channel by channel; a padded signal shows ``|`` around the input."""
+    channels = xp.shape[-1]
+    lines = []
+    for c in range(channels):
+        indent = "    " if channels > 1 else "  "
+        if channels > 1:
+            lines.append(f"  channel {c + 1}:")
+        if len(pairs) == 1 and any(pairs[0]):
+            values = [_num(v, precision) for v in xp[:, c].tolist()]
+            (b, a), n = pairs[0], len(values)
+            parts = (values[:b], values[b : n - a], values[n - a :])
+            lines += _wrap(indent + " | ".join(" ".join(p) for p in parts if p))
+        else:
+            lines += _matrix(xp[..., c], precision, indent)
+    return lines
+
+
 def _wrap(line: str) -> list[str]:
     return textwrap.wrap(line, WIDTH, subsequent_indent="      ", break_on_hyphens=False)
 
@@ -146,10 +164,7 @@ def conv_steps(x, w, *, ndim: int, mode: str | None = None, pad=None, pad_mode: 
     lines = _kernel_lines(w, taps, ndim, bank, correlate, precision)
     xp = pad_pairs(xc, [(ax.before, ax.after) for ax in geometry], pad_mode, pad_value)
     lines.append(_padding_line(geometry, pad_mode, pad_value))
-    for c in range(channels):
-        if channels > 1:
-            lines.append(f"  channel {c + 1}:")
-        lines += _matrix(xp[..., c], precision, "    " if channels > 1 else "  ")
+    lines += _input_lines(xp, [(ax.before, ax.after) for ax in geometry], precision)
     bias = None if bias is None else np.broadcast_to(np.asarray(bias, float), (w.shape[0],))
     for index in itertools.product(*(range(n) for n in spatial)):
         window = _window(xp, index, geometry)  # (*k, C)
@@ -268,10 +283,7 @@ def pool_steps(x, size, *, ndim: int, stride=None, pad=0, ceil: bool = False,
               in zip(xc.shape, geometry)]
     xp = np.pad(xc, widths + [(0, 0)], constant_values=fill)
     lines.append("padded input:" if any(g[2] for g in geometry) else "input:")
-    for c in range(channels):
-        if channels > 1:
-            lines.append(f"  channel {c + 1}:")
-        lines += _matrix(xp[..., c], precision, "    " if channels > 1 else "  ")
+    lines += _input_lines(xp, widths, precision)
     for index in itertools.product(*(range(g[3]) for g in geometry)):
         slices = tuple(slice(i * s, i * s + k) for i, (k, s, _, _) in zip(index, geometry))
         valid = all(i * s >= p and i * s + k <= p + n for i, n, (k, s, p, _)
@@ -294,7 +306,7 @@ def _pool_head(geometry, op, ceil) -> str:
     if op == "max" and any(g[2] for g in geometry):
         padding += " (-inf, never the maximum)"
     elif any(g[2] for g in geometry):
-        padding += " (zeros, counted in the mean, as PyTorch counts them)"
+        padding += " (zeros, counted in the mean)"
     return (f"{name} pooling, window {each(0)}, stride {each(1)}, {padding}"
             + (", ceil mode" if ceil else ""))
 

@@ -41,7 +41,8 @@ def test_each_mode_prints_the_engines_result(mode):
 def test_full_mode_marks_only_the_valid_outputs():
     outputs = _outputs(conv_steps(X1, W1, ndim=1, mode="full"))
     assert [valid for *_, valid in outputs] == [False, False, True, True, True, False, False]
-    assert "padded input (2 before, 2 after; zeros):" in conv_steps(X1, W1, ndim=1, mode="full")
+    text = conv_steps(X1, W1, ndim=1, mode="full")
+    assert "padded input (2 before, 2 after; zeros):\n  0 0 | 0 1 2 3 4 | 0 0\n" in text
 
 
 def test_the_kernel_is_shown_flipped_and_each_window_with_its_products():
