@@ -113,3 +113,19 @@ def test_a_3d_result_prints_as_matlab_blocks_and_reads_back(cli, samples, tmp_pa
     again = cli("pool", tmp_path / "y.txt", "--size", "1", "--to", "json").output
     expected = _torch2d(np.load(samples / "volume.npy").astype(float), "max", 2)
     np.testing.assert_array_equal(json.loads(again), expected)
+
+
+def test_alpha_is_pooled_as_its_own_channel(cli, tmp_path):
+    from PIL import Image
+
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[..., 0] = np.arange(16).reshape(4, 4) * 10
+    rgba[..., 3] = 255
+    rgba[0, 0, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    assert cli("pool", tmp_path / "a.png", "--size", "2", "--op", "avg", "-o",
+               tmp_path / "b.png").exit_code == 0
+    out = np.asarray(Image.open(tmp_path / "b.png"))
+    assert out.shape == (2, 2, 4)
+    assert out[..., 0].tolist() == [[25, 45], [105, 125]]
+    assert out[..., 3].tolist() == [[191, 255], [255, 255]]  # (0 + 3*255)/4, ties to even

@@ -18,37 +18,41 @@ def _pooled_axes(data, size) -> int:
     return 1 if one else 2
 
 
+def _pooled(data, s):
+    """The pooled result as a Data of the input's kind; ``--steps`` text goes first."""
+    from ..engine.pool import pool
+
+    nd = _pooled_axes(data, s["size"])
+    settings = {"stride": s["stride"], "pad": s["pad"], "ceil": s["ceil"], "op": s["op"]}
+    x, alpha = data.array, None
+    if data.kind == "image":
+        from ..io.image import split_alpha
+
+        x, alpha = split_alpha(data.array, data.image)  # alpha is pooled alongside, unmixed
+    if s["steps"]:
+        from ..steps import pool_steps
+
+        click.echo(pool_steps(x, s["size"], ndim=nd, precision=s["precision"], **settings),
+                   nl=False)
+    y = pool(x, s["size"], ndim=nd, **settings)
+    if data.kind != "image":
+        return data.with_array(y)
+    from ..io.image import finish_image
+
+    a = None if alpha is None else pool(alpha, s["size"], ndim=2, **settings)
+    return finish_image(data, y, a, {})
+
+
 def _job(s):
-    """The work for one input: read, pool (or show the steps), write."""
+    """The work for one input: read, pool, write."""
 
     def job(path, out):
-        from ..engine.pool import pool
         from ..io import formats
         from ..io.pipeline import check_output
 
         data = formats.read(path, s["from_format"], gray=s["gray"])
         fmt = check_output(data, out, s["to_format"])
-        nd = _pooled_axes(data, s["size"])
-        x, alpha = data.array, None
-        if data.kind == "image":
-            from ..io.image import split_alpha
-
-            x, alpha = split_alpha(data.array, data.image)
-        settings = {"stride": s["stride"], "pad": s["pad"], "ceil": s["ceil"], "op": s["op"]}
-        if s["steps"]:
-            from ..steps import pool_steps
-
-            click.echo(pool_steps(x, s["size"], ndim=nd, precision=s["precision"], **settings),
-                       nl=False)
-        y = pool(x, s["size"], ndim=nd, **settings)
-        if data.kind == "image":
-            from ..io.image import finish_image
-
-            a = None if alpha is None else pool(alpha, s["size"], ndim=2, **settings)
-            result = finish_image(data, y, a, {})
-        else:
-            result = data.with_array(y)
-        formats.write(result, out or "-", fmt, precision=s["precision"])
+        formats.write(_pooled(data, s), out or "-", fmt, precision=s["precision"])
 
     return job
 
