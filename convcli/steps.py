@@ -156,6 +156,10 @@ def conv_steps(x, w, *, ndim: int, mode: str | None = None, pad=None, pad_mode: 
     check_nonempty(geometry)
     spatial = tuple(ax.length for ax in geometry)
     xc = _as_channels(x, ndim)  # (*n, C)
+    if not bank and w.ndim > ndim:
+        w = w.reshape(w.shape[:ndim] + (-1,))  # (*k, C): a kernel per channel
+        if xc.shape[-1] == 1:  # mono through a stereo kernel: one copy per kernel column
+            xc = np.repeat(xc, w.shape[-1], axis=-1)
     channels = xc.shape[-1]
     outputs = int(np.prod(spatial)) * (w.shape[0] if bank else channels)
     _check_count(outputs)

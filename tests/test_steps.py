@@ -130,3 +130,14 @@ def test_pool_steps_show_the_divisor_and_the_ceil_overhang():
     assert "y[0]  window 0 1  ->  sum 1 / 2 = 0.5" in text
     text = pool_steps([1, 3, 2, 5, 4], 2, ndim=1, ceil=True)
     assert "y[2]  window 4 -inf  ->  max = 4" in text
+
+
+def test_a_kernel_per_channel_and_mono_through_a_stereo_kernel():
+    w = np.stack([W1, -W1], axis=1)  # (k, 2)
+    x = np.stack([X1, X1 + 1], axis=1)
+    text = conv_steps(x, w, ndim=1, mode="full")
+    np.testing.assert_array_equal(_values(text), convolve(x, w, "full", ndim=1).ravel())
+    mono = conv_steps(X1, w, ndim=1, mode="valid")
+    assert "y[2] (channel 2)" in mono
+    np.testing.assert_array_equal(
+        _values(mono), convolve(np.stack([X1, X1], axis=1), w, "valid", ndim=1).ravel())
