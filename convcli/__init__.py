@@ -8,7 +8,7 @@
 from .geometry import output_size
 
 __version__ = "0.1.0"
-__all__ = ["convolve", "correlate", "output_size", "pad", "__version__"]
+__all__ = ["convolve", "correlate", "output_size", "pad", "pool", "__version__"]
 
 
 def __getattr__(name):
@@ -17,4 +17,8 @@ def __getattr__(name):
         from . import engine
 
         return getattr(engine, name)
+    if name == "pool":
+        from .engine.pool import pool
+
+        return pool
     raise AttributeError(f"module 'convcli' has no attribute {name!r}")
