@@ -84,7 +84,7 @@ def _print_confusion(matrix):
 @click.option("--optimizer", type=click.Choice(("sgd", "adam")), default="adam",
               show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True),
-              help="Learning rate (default 0.002 for adam, 0.02 for sgd), decayed to a tenth.")
+              help="Learning rate (default 0.002 for adam, 0.02 for sgd), 15% less each epoch.")
 @click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.9,
               show_default=True, help="SGD momentum.")
 @click.option("--l2", type=click.FloatRange(min=0), default=0.0, show_default=True,
