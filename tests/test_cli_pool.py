@@ -129,3 +129,10 @@ def test_alpha_is_pooled_as_its_own_channel(cli, tmp_path):
     assert out.shape == (2, 2, 4)
     assert out[..., 0].tolist() == [[25, 45], [105, 125]]
     assert out[..., 3].tolist() == [[191, 255], [255, 255]]  # (0 + 3*255)/4, ties to even
+
+
+def test_a_csv_file_keeps_its_header_and_commas(cli, tmp_path):
+    (tmp_path / "a.csv").write_text("left,right\n1,5\n3,2\n4,4\n0,9\n")
+    assert cli("pool", tmp_path / "a.csv", "--size", "2,1", "-o", tmp_path / "b.csv").exit_code == 0
+    assert (tmp_path / "b.csv").read_text() == "left,right\n3,5\n4,9\n"
+    assert cli("pool", tmp_path / "a.csv", "--size", "2,1").output == "3 5\n4 9\n"

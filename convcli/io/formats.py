@@ -59,6 +59,7 @@ class Data:
     sample_rate: int | None = None
     subtype: str | None = None
     image: dict = field(default_factory=dict)  # mode, bit depth, alpha channel
+    header: str | None = None  # a .csv file's header line
 
     @property
     def kind(self) -> str:
@@ -171,7 +172,8 @@ def read(path: str, fmt: str | None = None, *, gray: bool = False) -> Data:
     if kind == "json":
         return Data(arrays.parse_json(text, name), fmt, name)
     array, orientation = arrays.parse_text(text, name)
-    return Data(array, fmt, name, orientation=orientation)
+    header = arrays.csv_header(text) if name.lower().endswith(".csv") else None
+    return Data(array, fmt, name, orientation=orientation, header=header)
 
 
 def output_format(path: str | None, to: str | None, data: Data) -> str:
@@ -193,7 +195,10 @@ def encode(data: Data, fmt: str, **options) -> bytes:
     kind = FORMATS[fmt].kind
     array = data.array
     if kind == "text":
-        return arrays.format_text(array, data.orientation, options.get("precision")).encode()
+        csv = options.get("csv", False)  # comma-separated, the header kept
+        return arrays.format_text(array, data.orientation, options.get("precision"),
+                                  sep="," if csv else " ",
+                                  header=data.header if csv else None).encode()
     if kind == "json":
         return arrays.format_json(array, options.get("precision")).encode()
     if kind == "npy":
@@ -209,7 +214,7 @@ def encode(data: Data, fmt: str, **options) -> bytes:
 
 def write(data: Data, path: str, fmt: str, **options) -> None:
     """Write ``data`` to ``path`` atomically, or to standard output for ``-``."""
-    payload = encode(data, fmt, **options)
+    payload = encode(data, fmt, csv=path.lower().endswith(".csv"), **options)
     if path == "-":
         sys.stdout.buffer.write(payload)
         sys.stdout.buffer.flush()
