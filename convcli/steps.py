@@ -64,8 +64,12 @@ def _input_lines(xp, pairs, precision) -> list[str]:
     return lines
 
 
-def _wrap(line: str) -> list[str]:
-    return textwrap.wrap(line, WIDTH, subsequent_indent="      ", break_on_hyphens=False)
+def _wrap(line: str, tail: str = "") -> list[str]:
+    """``line + tail`` in lines of at most 80 columns; ``tail`` (``= 5  valid``) stays whole."""
+    glued = tail.replace(" ", "\0")  # textwrap breaks only at ASCII whitespace
+    lines = textwrap.wrap(line + glued, WIDTH, subsequent_indent="      ",
+                          break_on_hyphens=False)
+    return [text.replace("\0", " ") for text in lines]
 
 
 def _label(index, channel=None) -> str:
@@ -228,8 +232,8 @@ def _line(index, channel, window, kernel, valid, precision) -> list[str]:
     terms, total = _products(window, kernel, precision)
     mark = "  valid" if valid else ""
     text = (f"{_label(index, channel)}  window {_window_text(window, precision)}  ->  "
-            f"{' + '.join(terms)} = {_num(total, precision)}{mark}")
-    return _wrap(text)
+            f"{' + '.join(terms)} ")
+    return _wrap(text, f"= {_num(total, precision)}{mark}")
 
 
 def _bank_line(index, f, window, taps, bias, valid, precision) -> list[str]:
@@ -237,7 +241,7 @@ def _bank_line(index, f, window, taps, bias, valid, precision) -> list[str]:
     lines, total = [f"{_label(index + (f,))}  filter {f + 1}:"], 0
     for c in range(window.shape[-1]):
         terms, subtotal = _products(window[..., c], taps[c], precision)
-        lines += _wrap(f"  channel {c + 1}: {' + '.join(terms)} = {_num(subtotal, precision)}")
+        lines += _wrap(f"  channel {c + 1}: {' + '.join(terms)} ", f"= {_num(subtotal, precision)}")
         total = total + subtotal
     bias_text = ""
     if bias is not None:
@@ -328,9 +332,9 @@ def _pool_line(index, channel, window, op, divisor, valid, precision) -> list[st
     mark = "  valid" if valid else ""
     shown = _window_text(window, precision)
     if op == "max":
-        result = f"max = {_num(window.max(), precision)}"
+        head, result = "", f"max = {_num(window.max(), precision)}"
     else:
         finite = window[np.isfinite(window)]
-        result = f"sum {_num(finite.sum(), precision)} / {divisor} = " \
-                 f"{_num(finite.sum() / divisor, precision)}"
-    return _wrap(f"{_label(index, channel)}  window {shown}  ->  {result}{mark}")
+        head = f"sum {_num(finite.sum(), precision)} / {divisor} "
+        result = f"= {_num(finite.sum() / divisor, precision)}"
+    return _wrap(f"{_label(index, channel)}  window {shown}  ->  {head}", result + mark)

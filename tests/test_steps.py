@@ -141,3 +141,14 @@ def test_a_kernel_per_channel_and_mono_through_a_stereo_kernel():
     assert "y[2] (channel 2)" in mono
     np.testing.assert_array_equal(
         _values(mono), convolve(np.stack([X1, X1], axis=1), w, "valid", ndim=1).ravel())
+
+
+@pytest.mark.parametrize("correlate_", [False, True])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_an_even_kernel_with_mirrored_padding_in_2d(mode, correlate_):
+    x, w = np.arange(20).reshape(4, 5), np.arange(6).reshape(2, 3) - 2
+    text = conv_steps(x, w, ndim=2, mode=mode, pad_mode="symmetric", correlate=correlate_)
+    op = correlate if correlate_ else convolve
+    np.testing.assert_array_equal(_values(text), op(x, w, mode, pad_mode="symmetric").ravel())
+    _fits(text)
+    assert "\n      valid" not in text  # the mark stays with its sum
