@@ -136,3 +136,14 @@ def test_a_csv_file_keeps_its_header_and_commas(cli, tmp_path):
     assert cli("pool", tmp_path / "a.csv", "--size", "2,1", "-o", tmp_path / "b.csv").exit_code == 0
     assert (tmp_path / "b.csv").read_text() == "left,right\n3,5\n4,9\n"
     assert cli("pool", tmp_path / "a.csv", "--size", "2,1").output == "3 5\n4 9\n"
+
+
+def test_audio_pools_each_channel_and_keeps_its_duration(cli, samples, tmp_path):
+    import soundfile as sf
+
+    out = tmp_path / "env.wav"
+    assert cli("pool", samples / "melody.flac", "--size", "4", "-o", out).exit_code == 0
+    x, rate = sf.read(samples / "melody.flac")
+    y, new_rate = sf.read(out)
+    assert new_rate == rate // 4 and y.shape == (len(x) // 4, 2)
+    np.testing.assert_allclose(y[:, 1], x[: len(y) * 4, 1].reshape(-1, 4).max(axis=1), atol=1e-4)

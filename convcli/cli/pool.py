@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
 from . import main, options
@@ -35,6 +37,9 @@ def _pooled(data, s):
         click.echo(pool_steps(x, s["size"], ndim=nd, precision=s["precision"], **settings),
                    nl=False)
     y = pool(x, s["size"], ndim=nd, **settings)
+    if data.kind == "audio":  # one frame per window: the rate falls by the stride, time stays
+        step = (s["stride"] or s["size"])[0]
+        return replace(data, array=y, sample_rate=max(1, round(data.sample_rate / step)))
     if data.kind != "image":
         return data.with_array(y)
     from ..io.image import finish_image
