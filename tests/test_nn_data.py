@@ -21,4 +21,4 @@ def test_the_subset_lives_inside_the_package_and_installs_with_it():
 def test_without_a_cache_training_data_is_the_shipped_subset(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     folder, where = data.default_folder()
-    assert folder == data.SHIPPED and where.startswith("the MNIST subset shipped with convcli")
+    assert folder == data.SHIPPED and where.startswith("the MNIST subset shipped in samples/")

@@ -26,7 +26,7 @@ MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "http://yann.lecun.com/exdb/mnist/",
 )
-SHIPPED = Path(__file__).resolve().parents[1] / "data" / "mnist"  # package data (samples/mnist)
+SHIPPED = Path(__file__).resolve().parents[1] / "samples" / "mnist"  # package data
 _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -102,7 +102,7 @@ def default_folder() -> tuple[Path, str]:
     if all(_find(cache, name) for name in FILES):
         return cache, f"MNIST from the cache ({cache})"
     if all(_find(SHIPPED, name) for name in FILES):
-        return SHIPPED, f"the MNIST subset shipped with convcli ({SHIPPED})"
+        return SHIPPED, f"the MNIST subset shipped in samples/ ({SHIPPED})"
     raise FileError("no MNIST data: give --data DIR, or --download the full set")
 
 
