@@ -18,7 +18,7 @@ FASHION = Path("/usr/share/datasets/fashion-mnist")
 def torch_net(specs, input_shape):
     import torch.nn as tnn
 
-    from convcli.layers import plan
+    from convcli.layerspec import plan
 
     modules = []
     for info in plan(input_shape, specs):
@@ -85,7 +85,7 @@ def convcli_epochs(specs, data, epochs, batch, lr, on_epoch):
 
 
 def bench(quick, row, skip, arch="tiny"):
-    from convcli.layers import parse_network
+    from convcli.layerspec import parse_network
     from convcli.nn import data as nndata
 
     work = "training epoch, Fashion-MNIST, " + arch

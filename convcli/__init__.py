@@ -6,7 +6,7 @@
 """
 
 __version__ = "0.1.0"
-__all__ = ["convolve", "correlate", "output_size", "pad", "__version__"]
+__all__ = ["convolve", "correlate", "output_size", "pad", "pool", "__version__"]
 
 
 def __getattr__(name):
@@ -20,4 +20,8 @@ def __getattr__(name):
         from .geometry import output_size
 
         return output_size
+    if name == "pool":
+        from .engine.pool import pool
+
+        return pool
     raise AttributeError(f"module 'convcli' has no attribute {name!r}")

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from . import messages
-from .errors import DataError, FormatError, ShapeError
+from .errors import DataError, FormatError, ShapeError, UsageProblem
 from .io import files, registry
 from .io.data import Data
 from .settings import ConvSettings
@@ -371,3 +371,39 @@ def _pad_chunked(path, out, size, pad_mode, value, direction, scheduler) -> None
     convolve_chunked(path, out, one, ndim=nd,
                      pad=[v for pair in pairs for v in pair], pad_mode=pad_mode, pad_value=value,
                      scheduler=scheduler)
+
+
+def pool_file(path: str, out: str | None, size: tuple[int, ...], *, stride=None, pad=(0,),
+              ceil: bool = False, op: str = "max", gray: bool = False, from_format=None,
+              to_format=None, precision=None, show_steps=None) -> None:
+    """Max or average pooling of a file: signals per channel, matrices, images per channel.
+
+    With ``show_steps``, it receives the worked computation before the result is written.
+    """
+    from dataclasses import replace
+
+    from .engine.pool import pool
+
+    data = files.read(path, from_format, gray=gray)
+    fmt = files.check_output(data.format, data.name, out, to_format)
+    one = data.kind == "audio" or data.array.ndim == 1
+    if one and len(size) == 2:
+        raise UsageProblem(f"{data.name} is a signal: give one --size, not two")
+    nd = 1 if one else 2
+    x, _, alpha = prepare(data, np.zeros(0), 2 if data.kind == "image" else nd)
+    options = {"stride": stride, "pad": pad, "ceil": ceil, "op": op}
+    if show_steps is not None:
+        from .steps import pool_steps
+
+        show_steps(pool_steps(x, size, ndim=nd, precision=precision, **options))
+    y = pool(x, size, ndim=nd, **options)
+    if data.kind == "audio":  # one frame per window: the rate falls by the stride, time stays
+        step = (stride or size)[0]
+        result = replace(data, array=y, sample_rate=max(1, round(data.sample_rate / step)))
+    elif data.kind == "image":
+        a = None if alpha is None else pool(alpha, size, ndim=2, **options)
+        result = Data(y.astype(np.float64), data.format, data.name,
+                      image={**data.image, "alpha_array": a})
+    else:
+        result = data.with_array(y)
+    files.write(result, out, fmt, precision=precision)

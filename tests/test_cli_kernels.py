@@ -80,3 +80,47 @@ def test_shell_completion_offers_kernel_names_and_files():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True).stdout
     assert out.split() == ["file,sam"]
+
+
+def test_show_saves_the_kernel_in_the_format_the_name_says(cli, tmp_path):
+    import soundfile as sf
+    from PIL import Image
+
+    cli("kernels", "show", "gaussian:sigma=1", "-o", tmp_path / "g.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "g.npy"), make("gaussian:sigma=1"))
+    cli("kernels", "show", "box:4", "--dims", "1", "-o", tmp_path / "b.txt")
+    assert (tmp_path / "b.txt").read_text() == "0.25 0.25 0.25 0.25\n"
+    cli("kernels", "show", "lowpass:cutoff=1000,taps=31", "--rate", "8000", "-o",
+        tmp_path / "lp.wav")
+    taps, rate = sf.read(tmp_path / "lp.wav")
+    assert rate == 8000 and len(taps) == 31 and abs(taps.sum() - 1) < 1e-6
+    cli("kernels", "show", "sobel-x", "-o", tmp_path / "s.png")
+    assert np.asarray(Image.open(tmp_path / "s.png")).tolist() == [
+        [191, 128, 64], [255, 128, 0], [191, 128, 64]]
+
+
+def test_an_audio_kernel_needs_a_rate(cli, tmp_path):
+    out = cli("kernels", "show", "box:3", "--dims", "1", "-o", tmp_path / "b.wav")
+    assert out.exit_code == 2 and "needs --rate" in out.output
+
+
+@pytest.mark.parametrize("args", [["sobel-x"], ["lowpass:cutoff=800,taps=51", "--rate", "8000"],
+                                  ["box:5", "--dims", "1"]])
+def test_plot_draws_a_png(cli, tmp_path, args):
+    from PIL import Image
+
+    out = cli("kernels", "show", *args, "--plot", tmp_path / "k.png")
+    assert out.exit_code == 0 and out.output == ""
+    assert Image.open(tmp_path / "k.png").format == "PNG"
+
+
+def test_matplotlib_is_imported_only_when_a_plot_is_asked_for():
+    import subprocess
+    import sys
+
+    code = ("import sys; from convcli.cli import run\n"
+            "try: run(['kernels', 'show', 'sobel-x'])\n"
+            "except SystemExit: pass\n"
+            "print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.splitlines()[-1] == "False"

@@ -42,8 +42,35 @@ def test_a_short_run_learns(trained):
 
 def test_plots_are_pngs(trained):
     _, _, folder = trained
-    assert Image.open(folder / "c.png").size == (880, 320)
-    assert Image.open(folder / "f.png").format == "PNG"
+    curves, filters = Image.open(folder / "c.png"), Image.open(folder / "f.png")
+    assert curves.format == filters.format == "PNG"
+    assert curves.size[0] > 2 * curves.size[1]  # loss and accuracy side by side
+
+
+def test_predict_draws_activation_maps_and_flags_unsure_predictions(trained, cli, tmp_path,
+                                                                  samples):
+    model, _, _ = trained
+    out = cli("predict", "-m", model, samples / "seven.jpg", "--maps", tmp_path / "maps.png")
+    assert out.exit_code == 0 and out.output.startswith(f"{samples / 'seven.jpg'}: 7 (")
+    assert Image.open(tmp_path / "maps.png").format == "PNG"
+    assert "unsure" not in out.output  # a clear 7
+
+
+def test_a_prediction_below_one_half_is_flagged_unsure(trained, cli, samples, monkeypatch):
+    model, _, _ = trained
+    monkeypatch.setattr(Network, "predict", lambda self, images: np.full((len(images), 10), 0.1))
+    assert cli("predict", "-m", model, samples / "seven.jpg").output == (
+        f"{samples / 'seven.jpg'}: 0 (0.100, unsure)\n")
+    row = json.loads(cli("predict", "-m", model, samples / "seven.jpg", "--json").stdout)[0]
+    assert row["unsure"] is True
+
+
+def test_the_network_gives_each_conv_layers_maps_after_its_activation():
+    net = Network("conv:k=3,n=4 relu maxpool:k=2 conv:k=3,n=5 flatten fc:n=10", seed=0)
+    maps = net.feature_maps(np.zeros((1, 28, 28), np.uint8) + 9)
+    assert [(name, m.shape) for name, m in maps] == [("conv:k=3,n=4", (1, 26, 26, 4)),
+                                                    ("conv:k=3,n=5", (1, 11, 11, 5))]
+    assert (maps[0][1] >= 0).all()  # after the ReLU
 
 
 def test_the_same_seed_gives_the_same_result(cli):

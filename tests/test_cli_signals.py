@@ -156,7 +156,7 @@ def test_a_read_only_disk_is_one_clear_line(small_disk):
 
 
 def test_predict_ends_quietly_on_a_closed_or_broken_stdout(tmp_path):
-    from convcli.layers import parse_network
+    from convcli.layerspec import parse_network
     from convcli.nn import Network
 
     Network(parse_network(["fc:n=10"]), (28, 28, 1)).save(str(tmp_path / "m.npz"))

@@ -1,9 +1,11 @@
 """Where MNIST comes from: the checked cache, a bounded download, the shipped package data."""
 
+import configparser
 import hashlib
 import http.server
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import time
 import pytest
 from conftest import ROOT
 
+import convcli
 from convcli.errors import FileError
 from convcli.nn import data
 
@@ -120,3 +123,21 @@ def test_the_shipped_digits_are_package_data_of_a_plain_install(tmp_path):
                        capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     assert str(tmp_path / "site" / "convcli" / "data" / "mnist") in json.loads(p.stdout)["data"]
+
+
+PACKAGE = pathlib.Path(convcli.__file__).resolve().parent
+
+
+def test_the_subset_lives_inside_the_package_and_installs_with_it():
+    assert data.SHIPPED.is_relative_to(PACKAGE)
+    assert sorted(p.name for p in data.SHIPPED.glob("*.gz")) == sorted(data.FILES)
+    config = configparser.ConfigParser()
+    config.read(PACKAGE.parent / "setup.cfg")
+    pattern = config["options.package_data"]["convcli"].strip()
+    assert sorted(p.name for p in PACKAGE.glob(pattern)) == sorted(data.FILES)
+
+
+def test_without_a_cache_training_data_is_the_shipped_subset(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder, where = data.default_folder()
+    assert folder == data.SHIPPED and where.startswith("the MNIST subset shipped in samples/")

@@ -55,8 +55,11 @@ class Main(click.Group):
         return lambda f: decorator(debug_option(f))
 
     def main(self, *args, **kwargs):
-        messages.set_level(messages.NORMAL)  # -q/-v of an earlier run in this process is gone
-        return super().main(*args, **kwargs)
+        messages.set_level(messages.NORMAL)  # -q/-v of one run never outlive it
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            messages.set_level(messages.NORMAL)
 
     def invoke(self, ctx):
         try:
@@ -197,4 +200,4 @@ def _quiet_pipe():
         pass
 
 
-from . import conv, kernels, mnist, outsize, padcmd  # noqa: E402,F401  (commands register on main)
+from . import conv, kernels, mnist, outsize, padcmd, pool  # noqa: E402,F401  (commands register on main)

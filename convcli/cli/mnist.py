@@ -84,7 +84,7 @@ def _print_confusion(matrix):
 @click.option("--optimizer", type=click.Choice(("sgd", "adam")), default="adam",
               show_default=True)
 @click.option("--lr", type=click.FloatRange(min=0, min_open=True),
-              help="Learning rate (default 0.002 for adam, 0.02 for sgd), decayed to a tenth.")
+              help="Learning rate (default 0.002 for adam, 0.02 for sgd), 15% less each epoch.")
 @click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.9,
               show_default=True, help="SGD momentum.")
 @click.option("--l2", type=click.FloatRange(min=0), default=0.0, show_default=True,
@@ -153,7 +153,7 @@ def train_mnist(data, download, mirror, arch, epochs, batch_size, optimizer, lr,
 
 def _network(arch, dropout, shape, seed):
     """The network of ``--arch`` (specs or a preset) with ``--dropout`` applied."""
-    from ..layers import parse_network
+    from ..layerspec import parse_network
     from ..nn import Network
     from ..nn.model import with_dropout
 
@@ -184,17 +184,20 @@ def _save_outputs(net, history, output, plot, filters):
 @main.command()
 @model_option
 @click.argument("images", nargs=-1, required=True, metavar="IMAGE...")
+@click.option("--maps", metavar="FILE.png",
+              help="Draw each conv layer's activation maps for the first image.")
 @json_option
-def predict(model, images, as_json):
+def predict(model, images, maps, as_json):
     """Read handwritten digits from photos (any size or colour).
 
     Each image is prepared as MNIST's digits were: grayscale, light digit on a
     dark background, cropped, fitted into 20x20, centre of mass at the centre
-    of 28x28.
+    of 28x28. A prediction below probability 0.5 is flagged as unsure.
 
     \b
     Examples:
       convcli predict -m digits.npz seven.jpg
+      convcli predict -m digits.npz seven.jpg --maps maps.png
       convcli predict -m digits.npz scans/*.png --json
     """
     import numpy as np
@@ -205,13 +208,30 @@ def predict(model, images, as_json):
     net = Network.load(model)
     digits = np.stack([load_digit(path) for path in images])
     probabilities = net.predict(digits)
-    rows = [{"path": path, "digit": int(p.argmax()), "probability": float(p.max())}
-            for path, p in zip(images, probabilities)]
+    rows = [{"path": path, "digit": int(p.argmax()), "probability": float(p.max()),
+             "unsure": bool(p.max() < UNSURE)} for path, p in zip(images, probabilities)]
+    if maps:
+        _draw_maps(net, digits[:1], rows[0], maps)
     if as_json:
         click.echo(json.dumps(rows))
         return
     for row in rows:
-        click.echo(f"{row['path']}: {row['digit']} ({row['probability']:.3f})")
+        flag = ", unsure" if row["unsure"] else ""
+        click.echo(f"{row['path']}: {row['digit']} ({row['probability']:.3f}{flag})")
+
+
+UNSURE = 0.5  # below this probability a prediction is flagged
+
+
+def _draw_maps(net, digit, row, path):
+    from ..io.plots import activation_maps
+
+    found = [(name, m[0]) for name, m in net.feature_maps(digit)]  # (H', W', K) each
+    if not found:
+        raise click.UsageError("--maps needs a model with a conv layer")
+    flag = " (unsure)" if row["unsure"] else ""
+    activation_maps(path, digit[0], found,
+                    f"predicted {row['digit']}, probability {row['probability']:.3f}{flag}")
 
 
 @main.command()

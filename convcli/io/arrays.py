@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from tokenize import TokenError
 
@@ -12,6 +13,7 @@ import numpy as np
 from ..errors import DataError
 
 _SPLIT = re.compile(r"[^\s,]+")
+_BLOCK = re.compile(r"^\s*\w*\(:,:((?:,\d+)+)\)\s*=\s*$")  # MATLAB's "(:,:,2) =" heading
 
 
 def _number(token: str):
@@ -21,42 +23,101 @@ def _number(token: str):
         return float(token)
 
 
+def _row(part: str, where: str, lineno: int, offset: int) -> list:
+    """The numbers of one row of text, with the line and column of a bad token."""
+    row = []
+    for match in _SPLIT.finditer(part):
+        token = match.group()
+        col = offset + match.start() + 1
+        try:
+            value = _number(token)
+        except ValueError:
+            raise DataError(f"{where}:{lineno}:{col}: {token!r} is not a number") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise DataError(f"{where}:{lineno}:{col}: {token} is not allowed")
+        row.append(value)
+    return row
+
+
+def _blocks(text: str, where: str):
+    """``[(index, [(lineno, row), ...]), ...]``: one block per MATLAB heading (or one, unheaded).
+
+    A ``.csv`` file's first line that holds a non-number is its header and is skipped.
+    """
+    blocks = [(None, [])]
+    lines = text.splitlines()
+    if where.lower().endswith(".csv") and csv_header(text) is not None:
+        lines[0] = ""
+    for lineno, line in enumerate(lines, 1):
+        line = line.split("#", 1)[0]
+        heading = _BLOCK.match(line)
+        if heading:
+            index = tuple(int(v) for v in heading.group(1).strip(",").split(","))
+            blocks.append((index, []))
+            continue
+        offset = 0
+        for part in line.split(";"):
+            row = _row(part, where, lineno, offset)
+            offset += len(part) + 1
+            if row:
+                blocks[-1][1].append((lineno, row))
+    return blocks if blocks[0][1] or len(blocks) == 1 else blocks[1:]
+
+
+def _matrix(rows, where: str, first_width: int | None = None) -> list:
+    width = first_width or len(rows[0][1])
+    for lineno, row in rows:
+        if len(row) != width:
+            raise DataError(f"{where}:{lineno}: a row of {len(row)} numbers where the first row "
+                            f"has {width}")
+    return [r for _, r in rows]
+
+
+def _stack(blocks, where: str) -> list:
+    """MATLAB blocks ``(:,:,i,j,...)`` as nested lists of shape (rows, cols, i, j, ...)."""
+    if blocks[0][0] is None:
+        raise DataError(f"{where}: numbers before the first '(:,:,1) =' block")
+    first = blocks[0][1]
+    if not first:
+        raise DataError(f"{where}: the block {blocks[0][0]} holds no numbers")
+    matrices = {index: np.array(_matrix(rows, where, len(first[0][1]))) for index, rows in blocks}
+    extent = tuple(max(ix[i] for ix in matrices) for i in range(len(blocks[0][0])))
+    shapes = {m.shape for m in matrices.values()}
+    if len(shapes) != 1 or len(matrices) != np.prod(extent) or min(min(ix) for ix in matrices) < 1:
+        raise DataError(f"{where}: the (:,:,...) blocks do not make a whole array "
+                        f"(expected {'x'.join(map(str, extent))} blocks of one size)")
+    out = np.zeros(shapes.pop() + extent, dtype=object)
+    for index, m in matrices.items():
+        out[(slice(None), slice(None)) + tuple(i - 1 for i in index)] = m
+    return out.tolist()
+
+
 def parse_text(text: str, where: str = "input"):
     """Parse numbers separated by spaces/commas, rows by newlines or ``;``, ``#`` comments.
+
+    MATLAB's display of an N-D array, blocks headed ``(:,:,1) =``, reads back as
+    that array; a ``.csv`` file (by ``where``) may start with a header line.
 
     Returns
     -------
     array : ndarray
         int64 when every number is an integer, else float64. 1-D for one row
-        or one column, else 2-D (rows, cols).
+        or one column, 2-D (rows, cols), or (rows, cols, ...) for MATLAB blocks.
     orientation : {'row', 'column', 'matrix'}
+
+    Examples
+    --------
+    >>> parse_text("(:,:,1) =\\n1 2\\n(:,:,2) =\\n3 4\\n")[0].tolist()
+    [[[1, 3], [2, 4]]]
     """
-    rows = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        line = line.split("#", 1)[0]
-        offset = 0
-        for part in line.split(";"):
-            row = []
-            for match in _SPLIT.finditer(part):
-                token = match.group()
-                col = offset + match.start() + 1
-                try:
-                    value = _number(token)
-                except ValueError:
-                    raise DataError(f"{where}:{lineno}:{col}: {token!r} is not a number") from None
-                if value != value or value in (float("inf"), float("-inf")):
-                    raise DataError(f"{where}:{lineno}:{col}: {token} is not allowed")
-                row.append(value)
-            offset += len(part) + 1
-            if row:
-                if rows and len(row) != len(rows[0][1]):
-                    raise DataError(
-                        f"{where}:{lineno}: a row of {len(row)} numbers where the first row "
-                        f"has {len(rows[0][1])}")
-                rows.append((lineno, row))
-    if not rows:
+    blocks = _blocks(text, where)
+    if not any(rows for _, rows in blocks):
         raise DataError(f"{where}: no numbers in the input")
-    values = [r for _, r in rows]
+    if blocks[0][0] is not None or len(blocks) > 1:
+        values = _stack(blocks, where)
+        exact = all(isinstance(v, int) for v in np.ravel(np.array(values, dtype=object)))
+        return np.array(values, dtype=np.int64 if exact else np.float64), "matrix"
+    values = _matrix(blocks[0][1], where)
     exact = all(isinstance(v, int) for r in values for v in r)
     array = np.array(values, dtype=np.int64 if exact and _fits_int64(values) else np.float64)
     if array.shape[0] == 1:
@@ -66,33 +127,74 @@ def parse_text(text: str, where: str = "input"):
     return array, "matrix"
 
 
+def csv_header(text: str) -> str | None:
+    """The first line of CSV text when it holds a non-number (a header), else None."""
+    first = text.split("\n", 1)[0].strip()
+    try:
+        _row(first.split("#", 1)[0], "", 1, 0)
+    except DataError:
+        return first
+    return None
+
+
 def _fits_int64(values) -> bool:
     return all(-(2**63) <= v < 2**63 for r in values for v in r)
 
 
 def format_number(v, precision: int | None = None) -> str:
-    """Shortest text that reads back to the same float64; integers without ``.0``."""
+    """Shortest text that reads back to the value rounded to 15 significant digits.
+
+    Integers print without ``.0``; ``precision`` prints ``%.Ng`` instead.
+
+    >>> format_number(5.000000000000001), format_number(0.1 + 0.2), format_number(2.5)
+    ('5', '0.3', '2.5')
+    """
     if isinstance(v, (int, np.integer)):
         return str(int(v))
     v = float(v)
     if precision is not None:
         return f"{v:.{precision}g}"
+    if math.isfinite(v):
+        v = float(f"{v:.15g}")  # float noise past 15 digits is not shown
     if v.is_integer() and abs(v) < 2**53:
         return str(int(v))
     return repr(v)
 
 
-def format_text(array: np.ndarray, orientation: str = "row", precision: int | None = None) -> str:
-    """Text for a 1-D or 2-D array; 1-D keeps the input's row or column orientation."""
-    if array.ndim > 2:
-        raise DataError(f"a {array.ndim}-D result does not fit in text; use --to json or npy")
+def _rows_text(matrix, precision, sep: str = " ") -> str:
+    return "".join(sep.join(format_number(v, precision) for v in row) + "\n" for row in matrix)
+
+
+def _block_text(array: np.ndarray, precision) -> str:
+    """MATLAB's display of an N-D array: one (rows, cols) block per trailing index."""
+    trailing = array.shape[2:]
+    parts = []
+    for flat in range(int(np.prod(trailing))):
+        index = np.unravel_index(flat, trailing, order="F")  # the first trailing index fastest
+        heading = ",".join(str(int(i) + 1) for i in index)
+        matrix = array[(slice(None), slice(None)) + tuple(index)].tolist()
+        parts.append(f"(:,:,{heading}) =\n" + _rows_text(matrix, precision))
+    return "\n".join(parts)
+
+
+def format_text(array: np.ndarray, orientation: str = "row", precision: int | None = None,
+                *, sep: str = " ", header: str | None = None) -> str:
+    """Text for an array; 1-D keeps the input's row or column orientation.
+
+    A 3-D or larger array prints as MATLAB prints one, a block per channel headed
+    ``(:,:,1) =``, which :func:`parse_text` reads back. ``sep=","`` and ``header``
+    write CSV.
+    """
     values = array.tolist()
+    head = f"{header}\n" if header else ""
     if array.ndim == 0:
-        return format_number(values, precision) + "\n"
+        return head + format_number(values, precision) + "\n"
     if array.ndim == 1:
-        sep = "\n" if orientation == "column" else " "
-        return sep.join(format_number(v, precision) for v in values) + "\n"
-    return "".join(" ".join(format_number(v, precision) for v in row) + "\n" for row in values)
+        joiner = "\n" if orientation == "column" else sep
+        return head + joiner.join(format_number(v, precision) for v in values) + "\n"
+    if array.ndim == 2:
+        return head + _rows_text(values, precision, sep)
+    return head + _block_text(array, precision)
 
 
 def parse_json(text: str, where: str = "input") -> np.ndarray:

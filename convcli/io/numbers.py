@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import sys
 
 from . import arrays
 from .atomic import atomic_path
 from .data import Data
-
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|nan)$", re.I)
 
 
 def _bytes(source) -> bytes:
@@ -38,11 +35,9 @@ def read_text(source, name: str, fmt: str = "txt", **_) -> Data:
 def read_csv(source, name: str, fmt: str = "csv", **_) -> Data:
     """Comma-separated numbers; a first line holding a non-number is a header, kept aside."""
     text = _text(source, name)
-    first, _, rest = text.partition("\n")
-    tokens = [t.strip().strip('"') for t in first.split(",") if t.strip()]
-    header = None
-    if tokens and not all(_NUMBER.match(t) for t in tokens):
-        header, text = first.rstrip("\r"), rest
+    header = arrays.csv_header(text)
+    if header is not None:
+        text = text.split("\n", 1)[1] if "\n" in text else ""
     array, orientation = arrays.parse_text(text, name)
     return Data(array, fmt, name, orientation=orientation, header=header)
 
@@ -70,9 +65,9 @@ def write_text(data: Data, path: str, fmt: str = "txt", precision=None, **_) -> 
 
 
 def write_csv(data: Data, path: str, fmt: str = "csv", precision=None, **_) -> None:
-    text = arrays.format_text(data.array, data.orientation, precision).replace(" ", ",")
-    header = f"{data.header}\n" if data.header and data.format == "csv" else ""
-    _emit((header + text).encode(), path)
+    header = data.header if data.format == "csv" else None
+    _emit(arrays.format_text(data.array, data.orientation, precision, sep=",",
+                             header=header).encode(), path)
 
 
 def write_json(data: Data, path: str, fmt: str = "json", precision=None, **_) -> None:

@@ -1,91 +1,158 @@
-"""Pictures a person would rather look at than read: training curves and learned filters.
+"""Pictures drawn with Matplotlib (Agg, no display): training curves, filters, kernels, maps.
 
-Drawn with Pillow alone (no plotting library), written atomically as PNG.
+Matplotlib is imported only inside these functions, when a picture is asked for, so
+every other command starts without it. Files are written atomically as PNG.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..errors import DataError
 from .atomic import atomic_path
 
-_COLOURS = {"loss": (200, 60, 40), "train": (40, 100, 200), "test": (30, 150, 60)}
+
+def _pyplot():
+    """Matplotlib's pyplot on the Agg backend, imported on first use."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise DataError("drawing needs Matplotlib: pip install matplotlib") from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
-def _panel(draw, box, title, series, y_range=None):
-    """One line chart in ``box`` (left, top, right, bottom) with axes, ticks and a legend."""
-    left, top, right, bottom = box
-    values = np.concatenate([v for _, v, _ in series])
-    lo, hi = y_range or (float(values.min()), float(values.max()))
-    if hi <= lo:
-        hi = lo + 1
-    n = max(len(v) for _, v, _ in series)
-    x0, y0, x1, y1 = left + 50, top + 25, right - 10, bottom - 30
-    draw.text((left + 50, top + 5), title, fill=(0, 0, 0))
-    draw.rectangle((x0, y0, x1, y1), outline=(0, 0, 0))
-    for i in range(5):  # y ticks
-        value = lo + (hi - lo) * i / 4
-        y = y1 - (y1 - y0) * i / 4
-        draw.line((x0 - 4, y, x0, y), fill=(0, 0, 0))
-        draw.line((x0 + 1, y, x1 - 1, y), fill=(230, 230, 230))
-        draw.text((left + 2, y - 6), f"{value:.3g}", fill=(0, 0, 0))
-    for e in range(1, n + 1):  # x ticks at epochs
-        x = x0 + (x1 - x0) * (e - 1) / max(n - 1, 1)
-        draw.line((x, y1, x, y1 + 4), fill=(0, 0, 0))
-        if n <= 15 or e % max(1, n // 10) == 0:
-            draw.text((x - 4, y1 + 6), str(e), fill=(0, 0, 0))
-    draw.text(((x0 + x1) // 2 - 15, bottom - 12), "epoch", fill=(0, 0, 0))
-    for k, (name, v, colour) in enumerate(series):
-        points = [(x0 + (x1 - x0) * i / max(n - 1, 1), y1 - (y1 - y0) * (val - lo) / (hi - lo))
-                  for i, val in enumerate(v)]
-        if len(points) > 1:
-            draw.line(points, fill=colour, width=2)
-        for p in points:
-            draw.ellipse((p[0] - 2, p[1] - 2, p[0] + 2, p[1] + 2), fill=colour)
-        draw.text((x1 - 90, y0 + 6 + 14 * k), f"- {name}", fill=colour)
+def _save(fig, path: str) -> None:
+    plt = _pyplot()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
 
 
 def training_curves(path: str, epochs: list[dict]) -> None:
-    """Loss and accuracy per epoch, side by side, as a PNG."""
-    from PIL import Image, ImageDraw
+    """Loss and train/test accuracy per epoch, side by side.
 
-    im = Image.new("RGB", (880, 320), "white")
-    draw = ImageDraw.Draw(im)
-    loss = np.array([e["loss"] for e in epochs])
-    train = np.array([e["train_accuracy"] for e in epochs])
-    test = np.array([e["test_accuracy"] for e in epochs])
-    _panel(draw, (0, 0, 440, 320), "training loss", [("loss", loss, _COLOURS["loss"])],
-           (0.0, float(loss.max())))
-    low = float(min(train.min(), test.min()))
-    _panel(draw, (440, 0, 880, 320), "accuracy",
-           [("train", train, _COLOURS["train"]), ("test", test, _COLOURS["test"])],
-           (np.floor(low * 20) / 20, 1.0))
-    _save(im, path)
+    Parameters
+    ----------
+    epochs : list of dict with 'epoch', 'loss', 'train_accuracy', 'test_accuracy'
+    """
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
 
-
-def filter_grid(path: str, w: np.ndarray, scale: int = 24) -> None:
-    """First-layer filters (K, C, kh, kw) in a grid: grey zero, white positive, black negative."""
-    from PIL import Image
-
-    k, c, kh, kw = w.shape
-    tiles = w.transpose(0, 2, 3, 1)  # (K, kh, kw, C)
-    if c not in (1, 3):
-        tiles = tiles.mean(axis=3, keepdims=True)
-    cols = int(np.ceil(np.sqrt(k)))
-    rows = int(np.ceil(k / cols))
-    gap = max(2, scale // 6)
-    canvas = np.full((rows * (kh * scale + gap) + gap, cols * (kw * scale + gap) + gap,
-                      tiles.shape[3]), 255, np.uint8)
-    for i, tile in enumerate(tiles):
-        peak = np.abs(tile).max() or 1.0
-        pixels = np.rint(127.5 + 127.5 * tile / peak).astype(np.uint8)
-        big = pixels.repeat(scale, axis=0).repeat(scale, axis=1)  # nearest-neighbour zoom
-        r, q = divmod(i, cols)
-        y, x = gap + r * (kh * scale + gap), gap + q * (kw * scale + gap)
-        canvas[y : y + kh * scale, x : x + kw * scale] = big
-    _save(Image.fromarray(canvas[..., 0] if canvas.shape[2] == 1 else canvas), path)
+    x = [e["epoch"] for e in epochs]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    left.plot(x, [e["loss"] for e in epochs], "o-", color="tab:red", label="loss")
+    left.set(title="training loss", xlabel="epoch", ylim=(0, None))
+    right.plot(x, [e["train_accuracy"] for e in epochs], "o-", label="train")
+    right.plot(x, [e["test_accuracy"] for e in epochs], "o-", label="test")
+    right.set(title="accuracy", xlabel="epoch", ylim=(None, 1.0))
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend()
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _save(fig, path)
 
 
-def _save(im, path: str) -> None:
-    with atomic_path(path) as tmp:
-        im.save(tmp, format="PNG")
+def _grid(count: int) -> tuple[int, int]:
+    cols = math.ceil(math.sqrt(count))
+    return math.ceil(count / cols), cols
+
+
+def filter_grid(path: str, w: np.ndarray) -> None:
+    """Filters (K, C, kh, kw) in a grid: grey zero, white positive, black negative (per filter).
+
+    Three-channel filters are shown in colour, others as the mean over channels.
+    """
+    plt = _pyplot()
+    k, c = w.shape[:2]
+    rows, cols = _grid(k)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.2 * rows), squeeze=False,
+                             layout="constrained")
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= k:
+            continue
+        tile = w[i].transpose(1, 2, 0)  # (kh, kw, C)
+        peak = float(np.abs(tile).max()) or 1.0
+        if c == 3:
+            ax.imshow(0.5 + 0.5 * tile / peak, interpolation="nearest")
+        else:
+            ax.imshow(tile.mean(axis=2), cmap="gray", vmin=-peak, vmax=peak,
+                      interpolation="nearest")
+        ax.set_title(str(i + 1), fontsize=8)
+    _save(fig, path)
+
+
+def kernel_plot(path: str, kernel: np.ndarray, title: str, rate: float | None = None) -> None:
+    """A kernel: 2-D as an image with its values; 1-D as taps and, with a rate, its response.
+
+    Parameters
+    ----------
+    kernel : ndarray of shape (k,) or (kh, kw)
+    rate : float, optional
+        Sample rate in Hz; adds the magnitude response in dB of a 1-D kernel.
+    """
+    plt = _pyplot()
+    if kernel.ndim == 2:
+        fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
+        peak = float(np.abs(kernel).max()) or 1.0
+        image = ax.imshow(kernel, cmap="RdBu_r", vmin=-peak, vmax=peak)
+        if kernel.size <= 81:
+            for (r, c), v in np.ndenumerate(kernel):
+                ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=8)
+        ax.set_xticks(range(kernel.shape[1]))
+        ax.set_yticks(range(kernel.shape[0]))
+        fig.colorbar(image, ax=ax, shrink=0.8)
+        ax.set_title(title)
+        _save(fig, path)
+        return
+    panels = 2 if rate else 1
+    fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels, 3.2), squeeze=False,
+                             layout="constrained")
+    taps = axes[0, 0]
+    taps.stem(np.arange(len(kernel)), kernel)
+    taps.set(title=f"{title}: taps", xlabel="tap")
+    taps.grid(alpha=0.3)
+    if rate:
+        n = max(1024, 2 ** math.ceil(math.log2(8 * len(kernel))))
+        response = np.abs(np.fft.rfft(kernel, n))
+        db = 20 * np.log10(np.maximum(response, 1e-12))
+        freq = axes[0, 1]
+        freq.plot(np.fft.rfftfreq(n, 1 / rate), db)
+        freq.set(title="magnitude response", xlabel="Hz", ylabel="dB",
+                 ylim=(max(-120.0, float(db.min()) - 5), float(db.max()) + 5))
+        freq.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def activation_maps(path: str, image: np.ndarray, maps: list[tuple[str, np.ndarray]],
+                    title: str) -> None:
+    """The input digit and each conv layer's activation maps, one row per layer.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W)
+    maps : list of (layer name, ndarray of shape (H', W', K))
+    """
+    plt = _pyplot()
+    cols = max(8, *(min(m.shape[2], 16) for _, m in maps)) if maps else 8
+    rows = 1 + sum(math.ceil(m.shape[2] / cols) for _, m in maps)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, 1.25 * rows), squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[0, 0].imshow(image, cmap="gray")
+    axes[0, 0].set_title("input", fontsize=8)
+    fig.suptitle(title)
+    row = 1
+    for name, m in maps:
+        for k in range(m.shape[2]):
+            ax = axes[row + k // cols, k % cols]
+            ax.imshow(m[:, :, k], cmap="viridis")
+            ax.set_title(f"{name} #{k + 1}" if k == 0 else f"#{k + 1}", fontsize=7)
+        row += math.ceil(m.shape[2] / cols)
+    _save(fig, path)

@@ -7,32 +7,70 @@ import math
 
 import numpy as np
 
-from ..errors import DataError
-from ..layers import LayerSpec, parse_network, plan
+from ..errors import DataError, SpecError
+from ..layerspec import LayerSpec, parse_network, plan, same_padding
 from . import layers as L
 
 FORMAT = "convcli-model-1"
 
 
-def _build(info, rng):
+def _refuse(spec) -> None:
+    """Specs that ``outsize`` sizes but this CNN cannot train: one clear error each."""
+    if spec.kind == "convT":
+        raise SpecError(f"{spec.text}: transposed convolution is for outsize only; the CNN "
+                        "trains conv, pooling, fc, dropout, batchnorm and activations")
+    if spec.number("bias", True) is False:
+        raise SpecError(f"{spec.text}: bias=false is for outsize only; the CNN trains biases")
+    if spec.kind == "conv" and spec.number("p") == "same" and any(
+            (d * (k - 1)) % 2 for k, d in zip(spec.pair("k"), spec.pair("d", 1))):
+        raise SpecError(f"{spec.text}: p=same with an even kernel pads unevenly; "
+                        "the CNN takes an odd kernel or p=P")
+
+
+def _build(info, rng, last: bool):
     spec, shape = info.spec, info.input_shape
     kind = spec.kind
+    _refuse(spec)
     if kind == "conv":
-        return L.Conv2D(shape[-1], spec.number("n"), spec.pair("k"), spec.pair("s", 1),
-                        spec.pair("p", 0), spec.pair("d", 1), rng)
+        k, d = spec.pair("k"), spec.pair("d", 1)
+        pad = (tuple(same_padding(k[i], d[i])[0] for i in range(2))
+               if spec.number("p") == "same" else spec.pair("p", 0))
+        return L.Conv2D(shape[-1], spec.number("n"), k, spec.pair("s", 1), pad, d, rng)
     if kind in ("maxpool", "avgpool"):
         return L.Pool2D(kind[:3], spec.pair("k"), spec.pair("s"), spec.pair("p", 0),
                         bool(spec.number("ceil", False)), info.output_shape[:2])
+    if kind == "globalavgpool":
+        return L.Pool2D("avg", shape[:2], shape[:2], (0, 0), False, (1, 1))
     if kind == "fc":
         return L.Dense(math.prod(shape), spec.number("n"), rng)
     if kind == "dropout":
         return L.Dropout(spec.number("p", 0.5), rng)
     if kind == "batchnorm":
         return L.BatchNorm(shape[-1])
+    if kind == "softmax":  # the losses and predict() apply it to the scores
+        if not last:
+            raise SpecError(f"{spec.text}: softmax can only end the network")
+        return L.Flatten()
     simple = {"relu": L.ReLU, "tanh": L.Tanh, "sigmoid": L.Sigmoid, "flatten": L.Flatten}
     if kind in simple:
         return simple[kind]()
-    raise DataError(f"{spec.text}: a {kind} layer cannot be trained here")
+    raise SpecError(f"{spec.text}: a {kind} layer cannot be trained here")
+
+
+def _initialise(layer, rng) -> None:
+    """PyTorch's default: weights and biases uniform in ``+-1/sqrt(fan_in)``.
+
+    He initialisation (``N(0, 2/fan_in)``) makes each ReLU layer's features about
+    2.4 times larger; for losses of unbounded scores (``mse``, ``svm``) Adam's first
+    steps on the output layer then overshoot and one epoch ends near chance.
+    """
+    if not isinstance(layer, (L.Conv2D, L.Dense)):
+        return
+    w, b = layer.params
+    fan_in = w[0].size if isinstance(layer, L.Conv2D) else w.shape[0]  # (K, C, kh, kw) / (in, out)
+    bound = 1.0 / math.sqrt(fan_in)
+    w[...] = rng.uniform(-bound, bound, w.shape)
+    b[...] = rng.uniform(-bound, bound, b.shape)
 
 
 class Network:
@@ -56,9 +94,10 @@ class Network:
         if len(self.infos[-1].output_shape) != 1:
             raise DataError("the network must end in class scores: finish it with fc:n=10")
         rng = np.random.default_rng(seed)
-        self.layers = [_build(info, rng) for info in self.infos]
-        if isinstance(self.layers[-1], L.Dense):  # scores start near zero: any loss is stable
-            self.layers[-1].params[0] *= np.float32(0.1)
+        last = len(self.infos) - 1
+        self.layers = [_build(info, rng, i == last) for i, info in enumerate(self.infos)]
+        for layer in self.layers:
+            _initialise(layer, rng)
         first = next((lay for lay in self.layers if isinstance(lay, L.Conv2D)), None)
         if first is not None and first is self.layers[0]:
             first.need_dx = False  # nothing upstream needs the input's gradient
@@ -79,6 +118,29 @@ class Network:
             dscores = layer.backward(dscores)
             if dscores is None:
                 break
+
+    def feature_maps(self, images: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """Each conv layer's activation maps (after its activation function, if one follows).
+
+        Parameters
+        ----------
+        images : ndarray of shape (B, H, W), uint8
+
+        Returns
+        -------
+        list of (layer spec text, ndarray of shape (B, H', W', K))
+        """
+        x, maps = self.normalise(images), []
+        activations = (L.ReLU, L.Tanh, L.Sigmoid)
+        for i, layer in enumerate(self.layers):
+            x = layer.forward(x, False)
+            conv = self.specs[i].kind == "conv"
+            after = i > 0 and self.specs[i - 1].kind == "conv" and isinstance(layer, activations)
+            if after:
+                maps[-1] = (maps[-1][0], x)
+            elif conv:
+                maps.append((self.specs[i].text, x))
+        return maps
 
     def params(self):
         return [p for layer in self.layers for p in layer.params]

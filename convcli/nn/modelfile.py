@@ -124,7 +124,7 @@ def _checked_meta(meta: dict, path: str) -> dict:
 def checked_plan(meta: dict, path: str):
     """The layer specs and their plan, refused if the network would be too large to build."""
     from ..engine.padding import _size, available_memory
-    from ..layers import parse_network, plan
+    from ..layerspec import parse_network, plan
 
     try:
         specs = parse_network(meta["layers"])

@@ -1,4 +1,6 @@
-"""Layer specs (``conv:k=5,n=6,p=2``) and the shapes they give: read by ``outsize`` and the CNN.
+"""Layer specs (``conv:k=5,n=6,p=2``) and what they give: shapes, parameters, MACs.
+
+Read by ``outsize`` and by the CNN (``convcli.nn.model``).
 
 Pure Python, like :mod:`convcli.geometry`, whose functions compute every size here.
 """
@@ -13,18 +15,27 @@ from .geometry import axes, check_nonempty, pool_length, transposed_length
 
 # kind -> (allowed keys, required keys)
 KINDS = {
-    "conv": ({"k", "n", "s", "p", "d"}, {"k", "n"}),
-    "convT": ({"k", "n", "s", "p", "op", "d"}, {"k", "n"}),
+    "conv": ({"k", "n", "s", "p", "d", "bias"}, {"k", "n"}),
+    "convT": ({"k", "n", "s", "p", "op", "d", "bias"}, {"k", "n"}),
     "maxpool": ({"k", "s", "p", "ceil"}, {"k"}),
     "avgpool": ({"k", "s", "p", "ceil"}, {"k"}),
-    "fc": ({"n"}, {"n"}),
+    "globalavgpool": (set(), set()),
+    "fc": ({"n", "bias"}, {"n"}),
     "dropout": ({"p"}, set()),
     "batchnorm": (set(), set()),
     "relu": (set(), set()),
     "tanh": (set(), set()),
     "sigmoid": (set(), set()),
+    "softmax": (set(), set()),
     "flatten": (set(), set()),
 }
+GRAMMAR = """\
+conv:k=K[xK],n=N[,s=S][,p=P|same][,d=D][,bias=false]  convolution, N filters
+convT:k=K,n=N[,s=S][,p=P][,op=P][,d=D][,bias=false]   transposed convolution
+maxpool:k=K[,s=K][,p=P][,ceil]    avgpool:...         pooling (PyTorch's sizes)
+globalavgpool                                         the mean of each channel
+fc:n=N[,bias=false]                                   fully connected, N outputs
+dropout:p=0.5  batchnorm  relu  tanh  sigmoid  softmax  flatten"""
 PRESETS = {
     "tiny": "conv:k=5,n=12,p=2 relu maxpool:k=2 conv:k=5,n=24,p=2 relu maxpool:k=2 "
             "flatten dropout:p=0.3 fc:n=10",
@@ -51,6 +62,12 @@ class LayerSpec:
 
 
 def _value(spec: str, key: str, raw: str):
+    if key == "bias":
+        if raw.lower() not in ("false", "true", "0", "1"):
+            raise SpecError(f"{spec}: bias={raw} must be true or false")
+        return raw.lower() in ("true", "1")
+    if key == "p" and raw.lower() == "same" and not spec.startswith("dropout"):
+        return "same"
     try:
         if key == "p" and spec.startswith("dropout"):
             return float(raw)
@@ -83,6 +100,8 @@ def parse_layer(text: str) -> LayerSpec:
         raise SpecError(f"{text}: missing {', '.join(sorted(k + '=' for k in missing))}")
     if kind == "dropout" and not 0 <= params.get("p", 0.5) < 1:
         raise SpecError(f"{text}: p must be in [0, 1)")
+    if params.get("p") == "same" and (kind != "conv" or params.get("s", 1) not in (1, (1, 1))):
+        raise SpecError(f"{text}: p=same needs a conv layer of stride 1 (as in PyTorch)")
     return LayerSpec(kind, params, text.strip())
 
 
@@ -100,29 +119,55 @@ def parse_network(texts) -> list[LayerSpec]:
 
 @dataclass
 class LayerInfo:
+    """One layer of a planned network: shapes (H, W, C) or (features,), and its costs.
+
+    ``macs`` counts multiply-accumulates as torchinfo does (a conv layer's parameters
+    times its output positions, an fc layer's parameters); ``activation_bytes`` is
+    the output's size in float32.
+    """
+
     spec: LayerSpec
-    input_shape: tuple  # (H, W, C) or (features,)
+    input_shape: tuple
     output_shape: tuple
     params: int
     receptive_field: tuple
     jump: tuple
+    macs: int = 0
+
+    @property
+    def activation_bytes(self) -> int:
+        return 4 * math.prod(self.output_shape)
+
+
+def same_padding(k: int, d: int = 1) -> tuple[int, int]:
+    """PyTorch's ``padding='same'`` for stride 1: the odd sample goes after."""
+    total = d * (k - 1)
+    return total // 2, total - total // 2
 
 
 def _conv_shape(spec, spatial, channels):
+    """(output shape, parameters, MACs) of a conv or convT layer."""
     k = spec.pair("k")
-    s, p, d = spec.pair("s", 1), spec.pair("p", 0), spec.pair("d", 1)
+    s, d = spec.pair("s", 1), spec.pair("d", 1)
     n_out = spec.number("n")
     if spec.kind == "convT":
-        op = spec.pair("op", 0)
+        p, op = spec.pair("p", 0), spec.pair("op", 0)
         out = tuple(transposed_length(spatial[i], k[i], s[i], p[i], d[i], op[i]) for i in range(2))
     else:
-        geometry = axes(spatial, k, pad=(p[0], p[1]), stride=s, dilation=d)
+        if spec.number("p") == "same":
+            pad = same_padding(k[0], d[0]) + same_padding(k[1], d[1])
+        else:
+            pad = spec.pair("p", 0)
+        geometry = axes(spatial, k, pad=pad, stride=s, dilation=d)
         check_nonempty(geometry)
         out = tuple(ax.length for ax in geometry)
-    return out + (n_out,), channels * n_out * k[0] * k[1] + n_out
+    params = channels * n_out * k[0] * k[1] + (n_out if spec.number("bias", True) else 0)
+    return out + (n_out,), params, params * out[0] * out[1]
 
 
 def _pool_shape(spec, spatial, channels):
+    if spec.kind == "globalavgpool":
+        return (1, 1, channels), 0, 0
     k = spec.pair("k")
     s, p = spec.pair("s", k), spec.pair("p", 0)
     ceil = bool(spec.number("ceil", False))
@@ -130,44 +175,57 @@ def _pool_shape(spec, spatial, channels):
         out = tuple(pool_length(spatial[i], k[i], s[i], p[i], 1, ceil) for i in range(2))
     except ValueError as e:
         raise SpecError(f"{spec.text}: {e}") from None
-    return out + (channels,), 0
+    return out + (channels,), 0, 0
+
+
+_SPATIAL = ("conv", "convT", "maxpool", "avgpool", "globalavgpool")
+
+
+def _layer_shape(spec, shape):
+    """(output shape, parameters, MACs) of one layer on an input of ``shape``."""
+    if spec.kind in ("conv", "convT"):
+        return _conv_shape(spec, shape[:2], shape[2])
+    if spec.kind in ("maxpool", "avgpool", "globalavgpool"):
+        return _pool_shape(spec, shape[:2], shape[2])
+    if spec.kind == "fc":
+        n = spec.number("n")
+        params = math.prod(shape) * n + (n if spec.number("bias", True) else 0)
+        return (n,), params, params
+    if spec.kind == "flatten":
+        return (math.prod(shape),), 0, 0
+    if spec.kind == "batchnorm":
+        return shape, 2 * shape[-1], 0
+    return shape, 0, 0
 
 
 def plan(input_shape, specs) -> list[LayerInfo]:
-    """Shapes, parameter counts and receptive fields of a network, layer by layer.
+    """Shapes, parameter counts, MACs and receptive fields of a network, layer by layer.
 
     Parameters
     ----------
-    input_shape : (H, W) or (H, W, C)
+    input_shape : (H, W), (H, W, C), or (N,) for a vector (a network of fc layers)
     specs : list of LayerSpec
 
     Returns
     -------
     list of LayerInfo, one per layer
+
+    Examples
+    --------
+    >>> [(i.output_shape, i.params) for i in plan((784,), parse_network(["fc:n=10"]))]
+    [((10,), 7850)]
     """
-    shape = tuple(input_shape) + (1,) * (3 - len(input_shape))
-    rf, jump = (1, 1), (1, 1)
+    flat_input = len(input_shape) == 1
+    shape = tuple(input_shape) if flat_input else tuple(input_shape) + (1,) * (3 - len(input_shape))
+    rf = jump = (1,) if flat_input else (1, 1)
     infos = []
     for spec in specs:
-        flat = len(shape) == 1
-        if spec.kind in ("conv", "convT", "maxpool", "avgpool") and flat:
-            raise ShapeError(f"{spec.text}: needs an image, but the data is flat by now")
-        params = 0
-        if spec.kind in ("conv", "convT"):
-            out, params = _conv_shape(spec, shape[:2], shape[2])
-        elif spec.kind in ("maxpool", "avgpool"):
-            out, params = _pool_shape(spec, shape[:2], shape[2])
-        elif spec.kind == "fc":
-            n = spec.number("n")
-            out, params = (n,), math.prod(shape) * n + n
-        elif spec.kind == "flatten":
-            out = (math.prod(shape),)
-        elif spec.kind == "batchnorm":
-            out, params = shape, 2 * shape[-1]
-        else:
-            out = shape
+        if spec.kind in _SPATIAL and len(shape) == 1:
+            what = "the input is a vector" if flat_input else "the data is flat by now"
+            raise ShapeError(f"{spec.text}: needs an image, but {what}")
+        out, params, macs = _layer_shape(spec, shape)
         rf, jump = _receptive(spec, rf, jump, shape, input_shape)
-        infos.append(LayerInfo(spec, shape, out, params, rf, jump))
+        infos.append(LayerInfo(spec, shape, out, params, rf, jump, macs))
         shape = out
     return infos
 
@@ -184,7 +242,7 @@ def _receptive(spec, rf, jump, shape, input_shape):
         k, s = spec.pair("k"), spec.pair("s", 1)
         jump = tuple(max(1, jump[i] // s[i]) for i in range(2))
         return tuple(rf[i] + (k[i] - 1) * jump[i] for i in range(2)), jump
-    if spec.kind == "fc":  # every output sees the whole input
+    if spec.kind in ("fc", "globalavgpool"):  # every output sees the whole input
         return tuple(input_shape[:2]), jump
     return rf, jump
 
