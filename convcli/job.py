@@ -209,7 +209,8 @@ def _steps(data: Data, kernel, settings) -> str:
     return conv_steps(x, kernel, ndim=settings.ndim, mode=settings.mode, pad=settings.pad,
                       pad_mode=settings.pad_mode, pad_value=settings.pad_value,
                       stride=settings.stride, dilation=settings.dilation,
-                      correlate=settings.correlate)
+                      correlate=settings.correlate, bias=_bias(settings),
+                      layout=settings.layout, precision=settings.precision)
 
 
 def prepare(data: Data, kernel: np.ndarray, ndim: int):

@@ -109,3 +109,21 @@ def test_from_forces_the_input_format(cli, tmp_path):
     assert result.output == "[1, 3, 5, 3]\n"
     result = cli("conv1d", "-", "-k", "1,1", "--from", "txt", input="[1, 2]")
     assert result.exit_code == 1 and "'[1' is not a number" in result.output
+
+
+@pytest.mark.parametrize("args,valid_lines", [([], 3), (["--mode", "valid"], 3),
+                                              (["--mode", "same", "--correlate"], 3),
+                                              (["--pad", "1", "--stride", "2"], 1)])
+def test_steps_show_the_worked_computation_before_the_result(cli, args, valid_lines):
+    result = cli("conv1d", "-", "-k", "1,-1,2", "--steps", *args, input="0 1 2 3 4")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert ("not flipped" in lines[1]) == ("--correlate" in args)
+    assert sum(line.rstrip().endswith("valid") for line in lines) == valid_lines
+    plain = cli("conv1d", "-", "-k", "1,-1,2", *args, input="0 1 2 3 4").output
+    assert result.output.endswith(plain)
+
+
+def test_steps_refuse_more_than_64_outputs(cli):
+    result = cli("conv1d", "-", "-k", "1,1", "--steps", input=" ".join(map(str, range(100))))
+    assert result.exit_code == 1 and "--steps shows at most 64 output samples" in result.output

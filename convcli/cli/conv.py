@@ -52,7 +52,7 @@ def _common(f):
         options.pad_mode, options.pad_value, options.correlate, options.method,
         options.normalize, options.from_, options.to, options.precision, options.rate,
         options.jobs, batchopts.recursive, batchopts.no_clobber, batchopts.in_place,
-        options.scheduler,
+        options.scheduler, options.steps,
     ]):
         f = option(f)
     return f

@@ -114,3 +114,6 @@ scheduler = click.option(
     help="Run the files (and the chunks of .zarr arrays) as tasks on the Dask cluster at "
          "ADDRESS (tcp://host:8786; default $DASK_SCHEDULER_ADDRESS). Inputs and outputs must "
          "be on storage every worker reaches.")
+steps = click.option("--steps", is_flag=True,
+                     help="Show the computation first: the flipped kernel, the padded input, "
+                          "each output's window, products and sum (at most 64 outputs).")
