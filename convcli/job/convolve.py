@@ -1,4 +1,4 @@
-"""Whole-file jobs: the library entry points that the commands call.
+"""Convolving a whole file: the route (stream, strips, chunks or memory) and the job.
 
 :func:`convolve_file` reads an input, convolves it and writes the result, choosing
 how: long audio block by block, images in strips through libvips, everything else
@@ -13,11 +13,11 @@ import time
 
 import numpy as np
 
-from . import messages
-from .errors import DataError, FormatError, ShapeError, UsageProblem
-from .io import files, registry
-from .io.data import Data
-from .settings import ConvSettings
+from .. import messages
+from ..errors import DataError, FormatError, ShapeError
+from ..io import files, registry
+from ..io.data import Data
+from ..settings import ConvSettings
 
 _COMMAND = {1: "conv1d", 2: "conv2d"}
 
@@ -80,8 +80,8 @@ def _method(data: Data, kernel, settings: ConvSettings) -> str:
     """The method the engine's cost model picks for this job, for -v."""
     if messages.level() < messages.VERBOSE or kernel.ndim == 4:
         return "filter bank" if kernel.ndim == 4 else "auto"
-    from .engine.core import choose_method
-    from .geometry import axes
+    from ..engine.core import choose_method
+    from ..geometry import axes
 
     try:
         geometry = axes(data.array.shape[: settings.ndim], kernel.shape[: settings.ndim],
@@ -98,13 +98,13 @@ def _chunked(source, fmt: str, out_fmt: str) -> bool:
         return False
     if fmt == "zarr":
         return True
-    from .chunked import is_chunked
+    from ..chunked import is_chunked
 
     return fmt == "npy" and is_chunked(source)
 
 
 def _convolve_chunked(source: str, out: str, kernel, settings: ConvSettings) -> None:
-    from .chunked import convolve_chunked
+    from ..chunked import convolve_chunked
 
     options = settings.engine_options()
     del options["layout"]
@@ -117,11 +117,11 @@ def _convolve_chunked(source: str, out: str, kernel, settings: ConvSettings) -> 
 
 def load_kernel(settings: ConvSettings, sample_rate=None) -> np.ndarray:
     """The kernel array, at the input's sample rate where both are audio."""
-    from .io.kernelfile import load_kernel as load
+    from ..io.kernelfile import load_kernel as load
 
     kernel, kernel_rate = load(settings.kernel, settings.ndim, sample_rate or settings.rate)
     if kernel_rate and sample_rate:
-        from .io.audio import match_rate
+        from ..io.audio import match_rate
 
         kernel = match_rate(kernel, kernel_rate, sample_rate)
     return kernel
@@ -131,9 +131,9 @@ def _stream_audio(path: str, out, out_fmt: str, settings: ConvSettings) -> bool:
     """Long audio block by block; False when the job is better done in memory."""
     import soundfile as sf
 
-    from .geometry import axes, check_nonempty
-    from .io.audio import SF_FORMATS
-    from .io.audiostream import STREAM_MIN_FRAMES, stream_convolve, streamable
+    from ..geometry import axes, check_nonempty
+    from ..io.audio import SF_FORMATS
+    from ..io.audiostream import STREAM_MIN_FRAMES, stream_convolve, streamable
 
     try:
         info = sf.info(path)
@@ -159,8 +159,8 @@ def _stream_audio(path: str, out, out_fmt: str, settings: ConvSettings) -> bool:
 
 def _stream_image(source, name: str, fmt: str, out, out_fmt: str, settings) -> bool:
     """Images in strips through libvips; False for what the engine must do in memory."""
-    from .geometry import axes, check_nonempty
-    from .io import image, imagestream
+    from ..geometry import axes, check_nonempty
+    from ..io import image, imagestream
 
     if fmt in image.PILLOW_ONLY or out_fmt in image.PILLOW_ONLY or settings.method == "fft" \
             or settings.bias is not None:
@@ -185,7 +185,7 @@ def _stream_image(source, name: str, fmt: str, out, out_fmt: str, settings) -> b
 
 
 def _pad_mode(name: str) -> str:
-    from .engine.padding import canonical_mode
+    from ..engine.padding import canonical_mode
 
     return canonical_mode(name)
 
@@ -203,7 +203,7 @@ def _check_channels(kernel: np.ndarray, channels: int) -> None:
 
 
 def _steps(data: Data, kernel, settings) -> str:
-    from .steps import conv_steps
+    from ..steps import conv_steps
 
     x, kernel, _ = prepare(data, kernel, settings.ndim)
     return conv_steps(x, kernel, ndim=settings.ndim, mode=settings.mode, pad=settings.pad,
@@ -261,7 +261,7 @@ def _bias(settings: ConvSettings):
 
 def _convolve(x, kernel, settings: ConvSettings):
     """The engine on the command's options (mono through a C-column kernel gives C channels)."""
-    from .engine import convolve, correlate
+    from ..engine import convolve, correlate
 
     ndim = settings.ndim
     mono = x.ndim == 1 or (ndim == 1 and x.shape[1] == 1)
@@ -296,7 +296,7 @@ def _alpha(alpha, kernel, settings: ConvSettings):
         return None
     from dataclasses import replace
 
-    from .geometry import effective_length
+    from ..geometry import effective_length
 
     if kernel.ndim == 4:
         kernel = kernel[0, 0] if settings.layout == "oihw" else kernel[:, :, 0, 0]
@@ -338,73 +338,3 @@ def _finish(data: Data, y, alpha, settings: ConvSettings) -> Data:
     if not np.all(np.isfinite(y)):
         raise DataError("the result overflowed (infinite values)")
     return data.with_array(y)
-
-
-def pad_file(path: str, out: str | None, size: tuple[int, ...], pad_mode: str = "zeros",
-             value: float = 0.0, direction: str = "both", *, from_format=None, to_format=None,
-             precision=None, scheduler=None) -> None:
-    """MATLAB's ``padarray`` on a file: images pad rows and columns, audio only frames."""
-    from .engine import pad as pad_array
-
-    fmt = files.detect(path, from_format, files.source_of(path)) if path != "-" else None
-    out_fmt = files.output_format(out, to_format, fmt) if fmt else None
-    if fmt and out_fmt and _chunked(path, fmt, out_fmt):
-        return _pad_chunked(path, out, size, pad_mode, value, direction, scheduler)
-    data = files.read(path, from_format)
-    fmt = files.check_output(data.format, data.name, out, to_format)
-    if data.kind == "image" and len(size) == 1:
-        size = size * 2  # rows and columns, never channels
-    if data.kind == "audio" and len(size) == 1:
-        size = size + (0,)  # frames, never channels
-    padded = pad_array(data.array, size if len(size) > 1 else size[0], pad_mode, value, direction)
-    files.write(data.with_array(padded), out, fmt, precision=precision)
-
-
-def _pad_chunked(path, out, size, pad_mode, value, direction, scheduler) -> None:
-    """Padding a chunked array: a one-tap identity kernel with explicit padding, in pieces."""
-    from .chunked import convolve_chunked, read_chunked
-
-    source = read_chunked(path)
-    nd = len(source.shape)
-    one = np.ones((1,) * nd, dtype=source.dtype if source.dtype.kind == "f" else np.int64)
-    size = size * nd if len(size) == 1 else size + (0,) * (nd - len(size))
-    pairs = [(p if direction != "post" else 0, p if direction != "pre" else 0) for p in size]
-    convolve_chunked(path, out, one, ndim=nd,
-                     pad=[v for pair in pairs for v in pair], pad_mode=pad_mode, pad_value=value,
-                     scheduler=scheduler)
-
-
-def pool_file(path: str, out: str | None, size: tuple[int, ...], *, stride=None, pad=(0,),
-              ceil: bool = False, op: str = "max", gray: bool = False, from_format=None,
-              to_format=None, precision=None, show_steps=None) -> None:
-    """Max or average pooling of a file: signals per channel, matrices, images per channel.
-
-    With ``show_steps``, it receives the worked computation before the result is written.
-    """
-    from dataclasses import replace
-
-    from .engine.pool import pool
-
-    data = files.read(path, from_format, gray=gray)
-    fmt = files.check_output(data.format, data.name, out, to_format)
-    one = data.kind == "audio" or data.array.ndim == 1
-    if one and len(size) == 2:
-        raise UsageProblem(f"{data.name} is a signal: give one --size, not two")
-    nd = 1 if one else 2
-    x, _, alpha = prepare(data, np.zeros(0), 2 if data.kind == "image" else nd)
-    options = {"stride": stride, "pad": pad, "ceil": ceil, "op": op}
-    if show_steps is not None:
-        from .steps import pool_steps
-
-        show_steps(pool_steps(x, size, ndim=nd, precision=precision, **options))
-    y = pool(x, size, ndim=nd, **options)
-    if data.kind == "audio":  # one frame per window: the rate falls by the stride, time stays
-        step = (stride or size)[0]
-        result = replace(data, array=y, sample_rate=max(1, round(data.sample_rate / step)))
-    elif data.kind == "image":
-        a = None if alpha is None else pool(alpha, size, ndim=2, **options)
-        result = Data(y.astype(np.float64), data.format, data.name,
-                      image={**data.image, "alpha_array": a})
-    else:
-        result = data.with_array(y)
-    files.write(result, out, fmt, precision=precision)
