@@ -187,3 +187,67 @@ def oa_full(x, wd, workers=None):
     parts = [conv.push(x[i : i + chunk_frames]) for i in range(0, len(x), chunk_frames)]
     parts.append(conv.flush())
     return np.concatenate(parts)
+
+
+def polyphase_valid(xp, wf, s, single_block=False, workers=None):
+    """Valid correlation of padded ``xp`` with ``wf`` at stride ``s``, by FFT, polyphase.
+
+    Output ``i`` is ``sum_r sum_q x_r[i+q] w_r[q]`` with phases ``x_r = xp[r::s]`` and
+    ``w_r = wf[r::s]``: the ``s`` phase products are summed in the frequency domain, so
+    each block costs ``s`` forward transforms and one inverse of ``1/s`` the length, and
+    no output that the stride drops is ever computed.
+
+    Parameters
+    ----------
+    xp : ndarray of shape (n, C)
+    wf : ndarray of shape (ke, C) or (ke, 1), correlation orientation (dilation included)
+    single_block : bool
+        One transform over the whole signal instead of overlap-add blocks.
+
+    Returns
+    -------
+    ndarray of shape ((n - ke) // s + 1, C)
+    """
+    from .direct import split_phases
+
+    dtype = _fft_dtype(xp, wf)
+    ke, m = wf.shape[0], -(-wf.shape[0] // s)  # phase kernels have at most m taps
+    out = (xp.shape[0] - ke) // s + 1
+    y = np.empty((out, xp.shape[1]), dtype)
+    for c in range(xp.shape[1]):
+        w = wf[:, c if wf.shape[1] > 1 else 0].astype(dtype)
+        kernels = split_phases(w, s, m)[:, ::-1]  # (s, m): row r is w_r, zero-padded, reversed
+        x = xp[:, c].astype(dtype, copy=False)
+        y[:, c] = _phase_sum(x, s, kernels, out, single_block, workers)
+    return y
+
+
+def _phase_sum(x, s, kernels, out, single_block, workers):
+    """``sum_r`` of the full convolutions of ``x[r::s]`` and ``kernels[r]``, cropped to valid."""
+    import scipy.fft as sfft
+
+    live = np.flatnonzero(kernels.any(axis=1))  # dilation can leave phases empty
+    live = slice(None) if len(live) == s else live
+    m = kernels.shape[1]
+    n = out + m - 1  # samples of each phase that the outputs read
+    size = sfft.next_fast_len(n + m - 1, real=True) if single_block else oa_block_size(m)
+    L = size - m + 1  # phase samples per block
+    spectra = sfft.rfft(kernels[live], size, axis=-1)[:, None]  # (R, 1, F)
+    nb = -(-n // L)
+    full = np.zeros((nb + 1) * L, x.dtype)
+    batch = max(1, (1 << 16) // size)  # blocks per batch: a few hundred kB of spectra
+    workers = WORKERS if workers is None else workers
+    for b0 in range(0, nb, batch):
+        b1 = min(nb, b0 + batch)
+        chunk = x[b0 * L * s : b1 * L * s]  # the samples of blocks b0..b1, interleaved
+        if len(chunk) < (b1 - b0) * L * s:
+            chunk = np.concatenate([chunk, np.zeros((b1 - b0) * L * s - len(chunk), x.dtype)])
+        seg = np.zeros((s, b1 - b0, size), x.dtype)[live]  # (R, B, size), zero-padded
+        seg[:, :, :L] = chunk.reshape(b1 - b0, L, s).transpose(2, 0, 1)[live]  # phases
+        spectrum = sfft.rfft(seg, axis=-1, workers=workers)
+        spectrum *= spectra
+        blocks = sfft.irfft(spectrum.sum(axis=0), size, axis=-1, workers=workers)  # (B, size)
+        span = full[b0 * L : (b1 + 1) * L]
+        span[: (b1 - b0) * L] += blocks[:, :L].reshape(-1)
+        span[L:].reshape(b1 - b0, L)[:, : m - 1] += blocks[:, L : L + m - 1]
+    return full[m - 1 : m - 1 + out]
