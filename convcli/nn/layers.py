@@ -11,7 +11,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..engine.bank import bank_backward, bank_forward
-from .blas import one_thread
 
 DTYPE = np.float32
 
@@ -47,16 +46,14 @@ class Conv2D(Layer):
 
     def forward(self, x, train):
         w, b = self.params
-        with one_thread():
-            y, self.cols = bank_forward(x, w, b, self.stride, self.pairs, self.dilation,
-                                        keep_cols=True)
+        y, self.cols = bank_forward(x, w, b, self.stride, self.pairs, self.dilation,
+                                    keep_cols=True)
         self.x_shape = x.shape
         return y
 
     def backward(self, dy):
-        with one_thread():
-            dx, dw, db = bank_backward(dy, self.cols, self.x_shape, self.params[0], self.stride,
-                                       self.pairs, self.dilation, need_dx=self.need_dx)
+        dx, dw, db = bank_backward(dy, self.cols, self.x_shape, self.params[0], self.stride,
+                                   self.pairs, self.dilation, need_dx=self.need_dx)
         self.grads = [dw, db]
         return dx
 

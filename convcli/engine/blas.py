@@ -1,10 +1,11 @@
-"""One BLAS thread for the CNN's small matrix products.
+"""One BLAS thread for the filter banks' matrix products.
 
-The products of a batch of 32 small images take about a millisecond. On a
-2-core machine OpenBLAS's second thread gains little on them and, when another
-process holds a core, its spinning hand-offs make each product 10x slower
-(training measured 11 vs 120-160 ms a batch under load). The layers therefore
-run their products on one thread and restore the caller's setting afterwards.
+A CNN layer's products on a batch take a few milliseconds. On a 2-core machine
+OpenBLAS's second thread gains at most 1.6x on them and, when another process
+holds a core, its spinning hand-offs make each product 2-10x slower (a batch of
+the tiny network: 11-17 ms on one thread, 100-160 ms on two under load; the
+bench's 3x3 32->64 layer: 125 vs 250-280 ms). The banks therefore run their
+products on one thread and restore the caller's setting afterwards.
 Works on NumPy's bundled OpenBLAS (found by symbol, as threadpoolctl does);
 elsewhere it does nothing.
 """

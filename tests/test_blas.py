@@ -1,6 +1,6 @@
-"""The CNN's one-thread BLAS block restores the caller's thread count."""
+"""The one-thread BLAS block of the filter banks restores the caller's thread count."""
 
-from convcli.nn import blas
+from convcli.engine import blas
 
 
 def test_one_thread_sets_one_and_restores_the_count():
