@@ -98,7 +98,7 @@ def _correlate_1d(xp, wf, s, d):
     y = np.zeros((out, x2.shape[1]), dtype=np.result_type(xp, wf))
     for c in range(x2.shape[1]):
         xc = x2[:, c]
-        wc = w2[:, c if w2.shape[1] > 1 else 0]
+        wc = np.ascontiguousarray(w2[:, c if w2.shape[1] > 1 else 0])  # see _correlate_short
         if s > 1:  # polyphase: y[i] = sum_r sum_q x[(i+q)s + r] w[qs + r]
             phases = split_phases(xc, s, out + -(-k // s) - 1)  # (s, out + m - 1)
             for r in range(min(s, k)):
@@ -129,6 +129,7 @@ def _correlate_short(x, w, y):
     """Add the valid correlation of ``x`` and ``w``, ``len(y)`` outputs, into ``y``."""
     if not np.any(w):
         return
+    w = np.ascontiguousarray(w)  # a strided kernel sends np.correlate down a 15x slower path
     pieces = -(-len(w) // SHORT_TAPS)
     if w.dtype.kind != "f" or pieces == 1 or pieces > 6:
         y += np.correlate(x[: len(y) + len(w) - 1], w, "valid")
