@@ -6,10 +6,11 @@ holds a core, its spinning hand-offs make each product 2-10x slower (a batch of
 the tiny network: 11-17 ms on one thread, 100-160 ms on two under load; the
 bench's 3x3 32->64 layer: 19 ms on one thread vs 32 ms on two at a load of 0.7,
 22 vs 190-280 ms under load). The banks therefore run their products on one
-thread and restore the caller's setting afterwards. Only a fully idle machine
-gains from the second thread (the tiny network's epoch: 0.56 vs 0.64 of
-PyTorch's time). NumPy's ``matmul`` holds the GIL but ``np.dot`` releases it,
-so two Python threads with ``np.dot`` (1.5x measured) are the way to two cores.
+thread and restore the caller's setting afterwards. A nearly idle machine (load
+0.8) still gains from the second thread on the tiny network's steps (0.56 vs 0.64
+of PyTorch's time). NumPy's ``matmul`` holds the GIL but ``np.dot`` releases it:
+two Python threads with ``np.dot`` gave 1.5x once on an idle moment and nothing
+at a load of 2, so they are left for later.
 Works on NumPy's bundled OpenBLAS (found by symbol, as threadpoolctl does);
 elsewhere it does nothing.
 """
