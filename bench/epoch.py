@@ -47,6 +47,7 @@ def torch_net(specs, input_shape):
 
 
 def torch_epochs(specs, data, epochs, batch, lr, on_epoch):
+    """A generator: the set-up on the first ``next``, then one epoch per ``next``."""
     import torch
 
     torch.manual_seed(0)
@@ -58,6 +59,7 @@ def torch_epochs(specs, data, epochs, batch, lr, on_epoch):
     y = torch.tensor(data.train_labels)
     xt = torch.tensor((data.test_images[:, None] - mean) / std, dtype=torch.float32)
     rng = np.random.default_rng(0)
+    yield  # ready: each next() runs one epoch
     for epoch in range(1, epochs + 1):
         for group in opt.param_groups:
             group["lr"] = lr * 0.1 ** ((epoch - 1) / max(1, epochs - 1))
@@ -73,6 +75,7 @@ def torch_epochs(specs, data, epochs, batch, lr, on_epoch):
         with torch.no_grad():
             accuracy = float((net(xt).argmax(1).numpy() == data.test_labels).mean())
         on_epoch(seconds, accuracy)
+        yield
 
 
 def convcli_epochs(specs, data, epochs, batch, lr, on_epoch):
@@ -104,8 +107,15 @@ def bench(quick, row, skip, arch="tiny"):
     epochs = 1 if quick else 5
     params = sum(p.numel() for p in torch_net(specs, (28, 28, 1)).parameters())
     ours, theirs = [], []
-    convcli_epochs(specs, data, epochs, 32, 0.002, lambda s, a: ours.append((s, a)))
-    torch_epochs(specs, data, epochs, 32, 0.002, lambda s, a: theirs.append((s, a)))
+    # interleaved: after each convcli epoch, one PyTorch epoch, so both see the same load
+    peer = torch_epochs(specs, data, epochs, 32, 0.002, lambda s, a: theirs.append((s, a)))
+    next(peer)  # builds the network and tensors before the first timed epoch
+
+    def after_ours(seconds, accuracy):
+        ours.append((seconds, accuracy))
+        next(peer, None)
+
+    convcli_epochs(specs, data, epochs, 32, 0.002, after_ours)
     note = (f"{params:,} parameters, {len(data.train_images):,} images, {epochs} epoch(s); "
             f"test accuracy {ours[-1][1]:.4f} vs {theirs[-1][1]:.4f}")
     row(work + " (seconds per epoch)", "same network in PyTorch CPU, 2 threads",

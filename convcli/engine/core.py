@@ -12,7 +12,7 @@ from . import ndfilter
 from .bank import bank_forward
 from .direct import correlate_direct, separable
 from .padding import canonical_mode, check_memory, is_zero_padding, pad_pairs
-from .spectral import dilate, fft_window, oa_block_size, oa_full
+from .spectral import dilate, fft_window, oa_block_size, oa_full, polyphase_valid
 
 METHODS = ("auto", "direct", "fft")
 
@@ -62,12 +62,37 @@ def _costs(geometry, channels: int, kernel_taps: int, zero_pad: bool, single=Fal
     speedup = (2 if single else 1) * (2 if nd > 1 else 1)
     fft = points * math.log2(points + 1) * _NS_FFT * channels / speedup + 10 * _NS_PASS
     costs = {"direct": direct, "fft": fft}
+    if nd == 1 and geometry[0].stride > 1:
+        return _strided_costs(geometry[0], channels, direct)
     if nd == 1 and geometry[0].ke * 16 < geometry[0].span:
         size = oa_block_size(geometry[0].ke)
         blocks = geometry[0].span / (size - geometry[0].ke + 1)
         per_block = size * (2 * math.log2(size) * _NS_OA + 3) + 5000
         costs["oa"] = (blocks * per_block + 40 * _NS_PASS) * channels
     return costs
+
+
+def _strided_costs(ax, channels: int, direct: float) -> dict:
+    """1-D with stride ``s``: polyphase, ``s`` phases of ``m = ceil(ke/s)`` taps, ``out`` each.
+
+    Direct: np.correlate per phase in pieces of up to 11 taps (0.13 ns a tap plus 0.4 ns to
+    add each piece), after one interleaved copy. FFT: each block of ``N`` costs ``s`` forward
+    transforms and one inverse, about ``(s+1) N (0.31 log2 N + 0.5)`` ns; ``fft`` is one
+    block over the whole signal, where a cache-missing transform costs 2.6 ns per log2.
+    """
+    s, out = ax.stride, ax.length
+    m = -(-ax.ke // s)
+    pieces = -(-m // 11)
+    per_phase = 0.13 * m + 0.4 * pieces if pieces <= 6 else 6 + _NS_DOT * m
+    if ax.dilation == 1:
+        direct = (out * (s * per_phase + 2) + _NS_PASS * s * pieces) * channels
+    n = out + m - 1
+    size = oa_block_size(m)
+    blocks = n / (size - m + 1)
+    oa = blocks * size * (s + 1) * (_NS_OA * math.log2(size) + 0.5) + 10 * _NS_PASS
+    big = 2 * n
+    fft = big * (s + 1) * _NS_FFT / 3 * math.log2(big) + 10 * _NS_PASS
+    return {"direct": direct, "fft": fft * channels, "oa": oa * channels}
 
 
 def choose_method(geometry, channels=1, kernel_taps=None, zero_pad=True, single=False) -> str:
@@ -102,6 +127,12 @@ def _resolve_method(method, geometry, x, w, nd, zero_pad) -> str:
 def _spectral(x, wc, nd, geometry, method, zero_pad, pad_mode, pad_value):
     """Convolve by FFT or overlap-add; ``wc`` is in convolution orientation."""
     wd = dilate(wc, nd, [ax.dilation for ax in geometry])
+    if nd == 1 and geometry[0].stride > 1:  # polyphase: only the kept outputs are computed
+        ax = geometry[0]
+        xp = pad_pairs(x, [(ax.before, ax.after)], pad_mode, pad_value)
+        wf = np.flip(wd, 0).reshape(ax.ke, -1)  # (ke, C or 1), correlation orientation
+        y = polyphase_valid(xp.reshape(ax.span, -1), wf, ax.stride, method == "fft")
+        return y.reshape((ax.length,) + x.shape[1:])
     if zero_pad:
         starts = [ax.ke - 1 - ax.before for ax in geometry]
     else:
@@ -134,7 +165,8 @@ def _convolve_1d(x, wc, ax):
     w2 = wc.reshape(len(wc), -1)
     mode = "valid" if (ax.before, ax.after) == (0, 0) else "full"
     start = 0 if mode == "valid" else ax.ke - 1 - ax.before
-    columns = [np.convolve(x2[:, c], w2[:, c if w2.shape[1] > 1 else 0], mode)
+    columns = [np.convolve(x2[:, c], np.ascontiguousarray(w2[:, c if w2.shape[1] > 1 else 0]),
+                           mode)  # a strided kernel can take np.convolve's slow path
                for c in range(x2.shape[1])]
     y = columns[0][:, None] if len(columns) == 1 else np.stack(columns, axis=1)
     return crop(y, start, ax.length).reshape((ax.length,) + x.shape[1:])

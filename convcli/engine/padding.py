@@ -79,8 +79,12 @@ def pad_pairs(x: np.ndarray, pairs, mode: str = "zeros", value: float = 0.0) -> 
     widths = [tuple(p) for p in pairs] + [(0, 0)] * (x.ndim - len(pairs))
     if not any(b or a for b, a in widths):
         return x
-    if name in ("zeros", "constant"):
-        fill = 0 if name == "zeros" else value
+    if name == "zeros" or (name == "constant" and value == 0):
+        out = np.zeros([n + b + a for n, (b, a) in zip(x.shape, widths)], x.dtype)
+        out[tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, widths))] = x
+        return out  # np.pad's general machinery costs 0.1 ms a call
+    if name == "constant":
+        fill = value
         if np.issubdtype(x.dtype, np.integer) and float(fill) != int(fill):
             x = x.astype(np.float64)
         return np.pad(x, widths, mode="constant", constant_values=fill)

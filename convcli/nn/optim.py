@@ -20,7 +20,7 @@ class SGD:
 
 
 class Adam:
-    """Adam with bias correction (Kingma & Ba, 2015)."""
+    """Adam with bias correction (Kingma & Ba, 2015), its moments kept in the parameters' dtype."""
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         self.lr, self.b1, self.b2, self.eps = lr, beta1, beta2, eps
@@ -30,9 +30,18 @@ class Adam:
         self.t += 1
         c1, c2 = 1 - self.b1**self.t, 1 - self.b2**self.t
         for i, (p, g) in enumerate(zip(params, grads)):
-            m = self.m[i] = self.b1 * self.m.get(i, 0) + (1 - self.b1) * g
-            v = self.v[i] = self.b2 * self.v.get(i, 0) + (1 - self.b2) * g * g
-            p -= (self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)).astype(p.dtype)
+            if i not in self.m:
+                self.m[i], self.v[i] = np.zeros_like(p), np.zeros_like(p)
+            m, v = self.m[i], self.v[i]
+            m *= self.b1  # in place: no new arrays per step
+            m += (1 - self.b1) * g
+            v *= self.b2
+            v += (1 - self.b2) * (g * g)
+            step = np.sqrt(v / c2)
+            step += self.eps
+            np.divide(m, step, out=step)
+            step *= self.lr / c1
+            p -= step.astype(p.dtype, copy=False)
 
 
 def make(name: str, lr: float | None, momentum: float):
