@@ -88,6 +88,8 @@ def plan(source, kernel, *, ndim=None, mode=None, pad=None, pad_mode="zeros", pa
                     dilation=dilation)
     check_nonempty(geometry)
     pad_mode = canonical_mode(pad_mode)
+    if not any(ax.before or ax.after for ax in geometry):
+        pad_value = 0.0  # no padding: a fractional pad value changes nothing, not even the dtype
     dtype = _result_dtype(source.dtype, w, nd, pad_mode, pad_value, correlate)
     sizes = _block_sizes(geometry, chunks, getattr(source, "chunks", None), source, dtype)
     chunks_t = tuple(_split(ax.length, c) for ax, c in zip(geometry, sizes))
