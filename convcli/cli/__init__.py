@@ -200,4 +200,24 @@ def _quiet_pipe():
         pass
 
 
-from . import conv, kernels, mnist, outsize, padcmd, pool  # noqa: E402,F401  (commands register on main)
+# each command's module is imported when the command runs (or help lists them): start-up pays
+# only for the command it runs; a module's commands register on main as it is imported
+LAZY = {"conv1d": "conv", "conv2d": "conv", "pad": "padcmd", "pool": "pool",
+        "outsize": "outsize", "kernels": "kernels", "train-mnist": "mnist", "predict": "mnist",
+        "evaluate": "mnist"}
+
+
+def _list_commands(ctx):
+    return sorted(LAZY)
+
+
+def _get_command(ctx, name):
+    if name not in main.commands and name in LAZY:
+        import importlib
+
+        importlib.import_module(f"{__name__}.{LAZY[name]}")
+    return main.commands.get(name)
+
+
+main.list_commands = _list_commands
+main.get_command = _get_command

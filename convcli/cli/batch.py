@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import click
 
@@ -164,6 +163,8 @@ def run_all(job, pairs, jobs: int = 1, scheduler: str | None = None) -> None:
         for path, out in pairs:
             job(path, out)
         return
+    from concurrent.futures import ThreadPoolExecutor
+
     messages.verbose(f"{len(pairs)} files, {jobs} at a time")
     atomic.resume()
     pool = ThreadPoolExecutor(max_workers=jobs)

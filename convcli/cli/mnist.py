@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -142,6 +141,8 @@ def train_mnist(data, download, mirror, arch, epochs, batch_size, optimizer, lr,
     final = float(matrix.trace() / matrix.sum())
     _save_outputs(net, history, output, plot, filters)
     if as_json:
+        import json  # only when JSON is asked for: start-up stays light
+
         click.echo(json.dumps({"test_accuracy": final, "train_samples": len(images),
                                "test_samples": len(dataset.test_images),
                                "epochs": history.epochs, "confusion": matrix.tolist(),
@@ -213,6 +214,8 @@ def predict(model, images, maps, as_json):
     if maps:
         _draw_maps(net, digits[:1], rows[0], maps)
     if as_json:
+        import json  # only when JSON is asked for: start-up stays light
+
         click.echo(json.dumps(rows))
         return
     for row in rows:
@@ -253,6 +256,8 @@ def evaluate(model, data, as_json):
     matrix = confusion(net, dataset.test_images, dataset.test_labels)
     accuracy = float(matrix.trace() / matrix.sum())
     if as_json:
+        import json  # only when JSON is asked for: start-up stays light
+
         click.echo(json.dumps({"accuracy": accuracy, "confusion": matrix.tolist(),
                                "test_samples": int(matrix.sum()), "data": where}))
         return

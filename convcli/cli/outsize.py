@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import click
@@ -82,6 +81,8 @@ def _network_json(shape, infos):
     rows = [{"layer": i.spec.text, "output_shape": list(i.output_shape), "params": i.params,
              "receptive_field": _field(i.receptive_field), "macs": i.macs,
              "activation_bytes": i.activation_bytes} for i in infos]
+    import json  # only when JSON is asked for: start-up stays light
+
     return json.dumps({"input_shape": list(shape) + [1] * (3 - len(shape)) * (len(shape) > 1),
                        "layers": rows, "total_params": sum(i.params for i in infos),
                        "total_macs": sum(i.macs for i in infos),
@@ -175,6 +176,8 @@ def outsize(layers, shape, kernel, stride, pad, mode, dilation, filters, transpo
                           padding=[[ax.before, ax.after] for ax in geometry],
                           dilation=[ax.dilation for ax in geometry],
                           uncovered=[ax.uncovered for ax in geometry])
+        import json  # only when JSON is asked for: start-up stays light
+
         click.echo(json.dumps(report))
         return
     if explain and geometry:
