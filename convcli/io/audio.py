@@ -54,8 +54,8 @@ def read_audio(source, name: str, fmt: str = "wav", **_) -> Data:
     return Data(array, fmt, name, sample_rate=rate, subtype=subtype)
 
 
-def _declared_frames(source, f) -> int | None:
-    """The frames a WAV header's data chunk declares (libsndfile reports what is there)."""
+def wav_data(source) -> tuple[int, int] | None:
+    """(offset, size) of a RIFF WAV file's data chunk, as its header declares them."""
     import struct
 
     if isinstance(source, bytes):
@@ -63,15 +63,25 @@ def _declared_frames(source, f) -> int | None:
     else:
         with open(source, "rb") as g:
             head = g.read(1 << 16)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
     at = 12
     while at + 8 <= len(head):
         chunk, size = head[at : at + 4], struct.unpack("<I", head[at + 4 : at + 8])[0]
         if chunk == b"data":
-            width = {"PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4,
-                     "DOUBLE": 8}.get(f.subtype)
-            return size // (width * f.channels) if width and size < 0xFFFFFFF0 else None
+            return at + 8, size
         at += 8 + size + (size & 1)
     return None
+
+
+def _declared_frames(source, f) -> int | None:
+    """The frames a WAV header's data chunk declares (libsndfile reports what is there)."""
+    data = wav_data(source)
+    width = {"PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4,
+             "DOUBLE": 8}.get(f.subtype)
+    if data is None or not width or data[1] >= 0xFFFFFFF0:
+        return None
+    return data[1] // (width * f.channels)
 
 
 def match_rate(kernel: np.ndarray, kernel_rate, rate) -> np.ndarray:
