@@ -116,12 +116,30 @@ def _prefetch(blocks, depth: int = 2):
         thread.join(timeout=5)
 
 
-def _mapped(path: str, info):
-    """A 16-bit PCM WAV's samples as a read-only (frames, channels) int16 memory map, or None.
+class _Pcm16:
+    """A 16-bit PCM WAV's samples read straight from the file, a block at a time.
 
     Scaling int16 by 1/32768 in float32 is exactly what libsndfile returns, at a third of
-    the time of its block reads.
+    the time of its block reads; memory stays one block, as with libsndfile.
     """
+
+    def __init__(self, path: str, offset: int, frames: int, channels: int):
+        self.path, self.offset, self.frames, self.channels = path, offset, frames, channels
+
+    def blocks(self, size: int):
+        scale = np.float32(1 / 32768)
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            for start in range(0, self.frames, size):
+                count = min(size, self.frames - start)
+                raw = np.frombuffer(f.read(count * self.channels * 2), dtype="<i2")
+                if len(raw) != count * self.channels:
+                    raise FileError(f"{self.path}: the file ended early (truncated?)")
+                yield np.multiply(raw.reshape(count, self.channels), scale, dtype=np.float32)
+
+
+def _mapped(path: str, info):
+    """A direct reader of a 16-bit PCM WAV's samples, or None for libsndfile's route."""
     from .audio import wav_data
 
     data = wav_data(path)
@@ -130,21 +148,18 @@ def _mapped(path: str, info):
     offset, size = data
     if size < info.frames * info.channels * 2:
         return None  # a header that promises more than the file holds: libsndfile's route
-    return np.memmap(path, dtype="<i2", mode="r", offset=offset,
-                     shape=(info.frames, info.channels))
+    return _Pcm16(path, offset, info.frames, info.channels)
 
 
 def _chunks(source, prefix, suffix, block, dtype):
     """The padded signal in pieces; reads sized to the convolver's block.
 
-    ``source`` is an open SoundFile, or the int16 memory map of a 16-bit PCM WAV.
+    ``source`` is an open SoundFile, or a direct reader of a 16-bit PCM WAV.
     """
     yield prefix
     size = max(BLOCK_FRAMES, block)
-    if isinstance(source, np.ndarray):
-        scale = np.float32(1 / 32768)
-        for start in range(0, len(source), size):
-            yield np.multiply(source[start : start + size], scale, dtype=np.float32)
+    if isinstance(source, _Pcm16):
+        yield from source.blocks(size)
     else:
         yield from source.blocks(blocksize=size, dtype=np.dtype(dtype).name, always_2d=True)
     yield suffix
