@@ -41,10 +41,15 @@ def _mask(folder: Path, name: str, w: np.ndarray) -> Path:
 
 def _jobs(folder: Path):
     """(name, convcli -k, the vips command's operation and arguments)."""
+    from convcli.kernels import make
+
     box = np.full((5, 5), 1 / 25)
     np.save(folder / "random15.npy", RANDOM15)
+    gauss = make("gaussian:sigma=5", 1)[None, :]  # the same 31 taps, float, as convcli's
     return [("5x5 box", "box:5", ["conv", _mask(folder, "box", box)]),
             ("Gaussian sigma 5", "gaussian:sigma=5", ["gaussblur", "5"]),
+            ("Gaussian sigma 5, same 31-tap float mask", "gaussian:sigma=5",
+             ["convsep", _mask(folder, "gauss31", gauss), "--precision", "float"]),
             ("3x3 sharpen", "sharpen", ["conv", _mask(folder, "sharpen", SHARPEN)]),
             ("random 15x15", str(folder / "random15.npy"),
              ["conv", _mask(folder, "random15", RANDOM15)])]
