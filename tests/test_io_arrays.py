@@ -71,3 +71,25 @@ def test_a_csv_header_is_skipped_on_reading_and_kept_for_writing():
 def test_a_header_is_only_skipped_in_csv():
     with pytest.raises(DataError, match=r"data.txt:1:1: 'time' is not a number"):
         parse_text("time value\n1 2\n", "data.txt")
+
+
+@pytest.mark.parametrize("array,expected", [
+    (np.array([2**64 - 1, 1], dtype=np.uint64), [float(2**64 - 1), 1.0]),
+    (np.array(3.0), [3.0]), (np.array([True, False]), [1, 0]),
+    (np.array([7], dtype=np.int8), [7]),
+])
+def test_every_real_dtype_becomes_exact_numbers_never_wrapped(array, expected):
+    from convcli.io.arrays import as_numbers
+
+    got = as_numbers(array, "x")
+    assert got.tolist() == expected and got.dtype.kind in "if"
+
+
+def test_deep_or_huge_json_is_one_clear_error():
+    from convcli.errors import DataError
+    from convcli.io.arrays import parse_json
+
+    with pytest.raises(DataError, match="nested too deeply"):
+        parse_json("[" * 3000 + "1" + "]" * 3000, "x")
+    assert parse_json("[18446744073709551615, 1]", "x").tolist() == [2.0**64, 1.0]
+    assert parse_json("5", "x").tolist() == [5]

@@ -203,15 +203,39 @@ def parse_json(text: str, where: str = "input") -> np.ndarray:
         value = json.loads(text)
     except json.JSONDecodeError as e:
         raise DataError(f"{where}:{e.lineno}:{e.colno}: not valid JSON ({e.msg})") from None
+    except RecursionError:
+        raise DataError(f"{where}: the JSON lists are nested too deeply") from None
     try:
         array = np.array(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise DataError(f"{where}: the JSON lists are ragged (rows of different lengths)") from None
+    except RecursionError:
+        raise DataError(f"{where}: the JSON lists are nested too deeply") from None
+    if array.dtype == object and all(isinstance(v, int) for v in array.ravel()):
+        array = array.astype(np.float64)  # integers beyond 64 bits: as floats, as NumPy would
     if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
         raise DataError(f"{where}: the JSON must hold only numbers in nested lists")
+    return as_numbers(array, where)
+
+
+def as_numbers(array: np.ndarray, where: str) -> np.ndarray:
+    """Any real array as the engine's numbers: int64 where exact, else float64; at least 1-D.
+
+    Unsigned integers beyond int64 become float64 (never wrap to negative numbers); a 0-d
+    array is one sample; NaN and infinity are refused.
+    """
+    array = np.atleast_1d(array)
     if array.size == 0:
         raise DataError(f"{where}: no numbers in the input")
-    return _finite(array.astype(np.int64 if array.dtype.kind in "iu" else np.float64), where)
+    if array.dtype == bool:
+        return array.astype(np.int64)
+    if array.dtype.kind in "iu":
+        if array.dtype.kind == "u" and array.dtype.itemsize == 8 and array.max() >= 2**63:
+            return array.astype(np.float64)
+        return array.astype(np.int64)
+    if array.dtype.kind != "f":
+        raise DataError(f"{where}: cannot use {array.dtype} data as real numbers")
+    return _finite(array.astype(np.float64, copy=False), where)
 
 
 def _finite(array: np.ndarray, where: str) -> np.ndarray:
@@ -243,13 +267,7 @@ def parse_npy(data: bytes, where: str = "input") -> np.ndarray:
         raise DataError(f"{where}: not a readable .npy file ({e})") from None
     if not isinstance(array, np.ndarray):
         raise DataError(f"{where}: expected one array, got an archive")
-    if array.dtype == bool or array.dtype.kind in "iu":
-        return array.astype(np.int64)
-    if array.dtype.kind != "f":
-        raise DataError(f"{where}: cannot use {array.dtype} data as real numbers")
-    if array.size == 0:
-        raise DataError(f"{where}: the array is empty")
-    return _finite(array.astype(np.float64, copy=False), where)
+    return as_numbers(array, where)
 
 
 def format_npy(array: np.ndarray) -> bytes:

@@ -13,18 +13,13 @@ def read_zarr(source, name: str, fmt: str = "zarr", **_) -> Data:
     """A whole ``.zarr`` store's array, as int64 or float64 like ``.npy``."""
     from ..chunked import read_chunked
     from ..engine.padding import check_memory
-    from .arrays import _finite
+    from .arrays import as_numbers
 
     if isinstance(source, bytes):
         raise DataError(f"{name}: a zarr store is a folder; it cannot come through a pipe")
     z = read_chunked(source)
     check_memory(int(np.prod(z.shape)))
-    array = np.asarray(z[...])
-    if array.dtype == bool or array.dtype.kind in "iu":
-        return Data(array.astype(np.int64), fmt, name)
-    if array.dtype.kind != "f" or array.size == 0:
-        raise DataError(f"{name}: cannot use an empty or {array.dtype} array as real numbers")
-    return Data(_finite(array.astype(np.float64, copy=False), name), fmt, name)
+    return Data(as_numbers(np.asarray(z[...]), name), fmt, name)
 
 
 def write_zarr(data: Data, path: str, fmt: str = "zarr", **_) -> None:
