@@ -22,6 +22,14 @@ def effective_length(k: int, d: int = 1) -> int:
     return d * (k - 1) + 1
 
 
+def valid_length(n: int, k: int, stride: int = 1, dilation: int = 1) -> int:
+    """Outputs of a valid correlation of ``n`` (padded) samples: ``(n - ke)//s + 1``.
+
+    The one formula behind ``Axis.length`` and every kernel that sizes its own output.
+    """
+    return (n - effective_length(k, dilation)) // stride + 1
+
+
 def mode_padding(k: int, mode: str, d: int = 1) -> tuple[int, int]:
     """Implicit ``(before, after)`` padding of one axis for a SciPy mode.
 
@@ -54,7 +62,7 @@ class Axis:
         self.before, self.after = before, after
         self.ke = effective_length(k, dilation)
         self.span = n + before + after
-        self.length = (self.span - self.ke) // stride + 1
+        self.length = valid_length(self.span, k, stride, dilation)
         self.uncovered = (self.span - self.ke) % stride if self.span >= self.ke else 0
 
     def __repr__(self) -> str:

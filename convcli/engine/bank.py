@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..geometry import effective_length, valid_length
 from .blas import one_thread
 from .padding import pad_pairs
 
@@ -17,7 +18,7 @@ from .padding import pad_pairs
 def im2col(xp: np.ndarray, kshape, stride, dilation) -> np.ndarray:
     """Patches of padded ``xp`` (B, Hp, Wp, C) as a matrix (B*H'*W', kh*kw*C)."""
     (kh, kw), (sh, sw), (dh, dw) = kshape, stride, dilation
-    ke = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    ke = (effective_length(kh, dh), effective_length(kw, dw))
     win = sliding_window_view(xp, ke, axis=(1, 2))  # (B, H'', W'', C, keh, kew)
     win = win[:, ::sh, ::sw, :, ::dh, ::dw]  # (B, H', W', C, kh, kw)
     b, ho, wo, c = win.shape[:4]
@@ -58,8 +59,8 @@ def bank_forward(x, w, bias=None, stride=(1, 1), pairs=((0, 0), (0, 0)), dilatio
     xp = pad_pairs(x, ((0, 0),) + tuple(pairs), pad_mode, pad_value)
     b, hp, wp, _ = xp.shape
     kh, kw = w.shape[2:]
-    ho = (hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    wo = (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    ho = valid_length(hp, kh, stride[0], dilation[0])
+    wo = valid_length(wp, kw, stride[1], dilation[1])
     cols = im2col(xp, (kh, kw), stride, dilation)
     with one_thread():
         y = cols @ _matrix(w).astype(np.result_type(cols, w), copy=False)  # (B*H'*W', K)
@@ -115,7 +116,7 @@ def bank_naive(xp: np.ndarray, w: np.ndarray, bias=None, stride=(1, 1), dilation
     b, hp, wp, c = xp.shape
     k, _, kh, kw = w.shape
     (sh, sw), (dh, dw) = stride, dilation
-    ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    ho, wo = valid_length(hp, kh, sh, dh), valid_length(wp, kw, sw, dw)
     y = np.zeros((b, ho, wo, k))
     for n, i, j, f in np.ndindex(b, ho, wo, k):
         window = xp[n, i * sh : i * sh + dh * (kh - 1) + 1 : dh,

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geometry import effective_length, valid_length
+
 
 def correlate_naive(xp: np.ndarray, wf: np.ndarray, nd: int, stride, dilation) -> np.ndarray:
     """Reference implementation: one window at a time. For tests only."""
     k = wf.shape[:nd]
-    ke = [dilation[a] * (k[a] - 1) + 1 for a in range(nd)]
-    out = [(xp.shape[a] - ke[a]) // stride[a] + 1 for a in range(nd)]
+    ke = [effective_length(k[a], dilation[a]) for a in range(nd)]
+    out = [valid_length(xp.shape[a], k[a], stride[a], dilation[a]) for a in range(nd)]
     kernel = wf.reshape(k + (1,) * (xp.ndim - wf.ndim) + wf.shape[nd:])
     y = np.zeros(tuple(out) + xp.shape[nd:], dtype=np.result_type(xp, wf, np.float64))
     for i in np.ndindex(*out):
@@ -71,7 +73,7 @@ def _shift_add(xp, wf, nd, stride, dilation):
     """Accumulate one shifted, strided view of ``xp`` per nonzero kernel tap."""
     k = wf.shape[:nd]
     out = tuple(
-        (xp.shape[a] - dilation[a] * (k[a] - 1) - 1) // stride[a] + 1 for a in range(nd)
+        valid_length(xp.shape[a], k[a], stride[a], dilation[a]) for a in range(nd)
     )
     y = np.zeros(out + xp.shape[nd:], dtype=np.result_type(xp, wf))
     tmp = np.empty_like(y)
@@ -94,7 +96,7 @@ def _correlate_1d(xp, wf, s, d):
     x2 = xp.reshape(xp.shape[0], -1)  # (n, C)
     w2 = wf.reshape(wf.shape[0], -1)  # (k, C) or (k, 1)
     k = w2.shape[0]
-    out = (x2.shape[0] - d * (k - 1) - 1) // s + 1
+    out = valid_length(x2.shape[0], k, s, d)
     y = np.zeros((out, x2.shape[1]), dtype=np.result_type(xp, wf))
     for c in range(x2.shape[1]):
         xc = x2[:, c]

@@ -11,6 +11,8 @@ import os
 
 import numpy as np
 
+from ..geometry import valid_length
+
 WORKERS = min(os.cpu_count() or 1, 4)
 
 
@@ -220,7 +222,7 @@ def polyphase_valid(xp, wf, s, single_block=False, workers=None):
 
     dtype = _fft_dtype(xp, wf)
     ke, m = wf.shape[0], -(-wf.shape[0] // s)  # phase kernels have at most m taps
-    out = (xp.shape[0] - ke) // s + 1
+    out = valid_length(xp.shape[0], ke, s)
     y = np.empty((out, xp.shape[1]), dtype)
     for c in range(xp.shape[1]):
         w = wf[:, c if wf.shape[1] > 1 else 0].astype(dtype)
