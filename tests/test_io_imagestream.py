@@ -45,6 +45,7 @@ KERNELS = {
     "odd": np.array([[1, 2, 1], [0, 3, -1], [2, 0, 1]]) / 9.0,
     "even": np.array([[1.0, -2.0, 0.5, 3.0], [0.25, 1.0, -1.0, 2.0]]) / 3.0,
     "separable": np.outer([1, 4, 6, 4, 1], [1, 2, 1]) / 64.0,
+    "whole numbers": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 2]]),  # libvips's integer path
 }
 
 
@@ -74,6 +75,20 @@ def test_colour_channels_filtered_alike_and_alpha_resampled(cli, tmp_path):
                                                                       "stride": (2, 2)})
     np.testing.assert_array_equal(got[..., :3], expected)
     np.testing.assert_array_equal(got[..., 3], RGBA[::2, ::2, 3])
+
+
+def test_whole_number_kernels_take_the_integer_path_unless_post_processed():
+    from convcli.io import imagestream
+    from convcli.settings import ConvSettings
+
+    im = pyvips.Image.new_from_array(GRAY)
+    sharpen = KERNELS["whole numbers"]
+    assert imagestream.exact_in_integers(im, sharpen, ConvSettings("x", 2), False)
+    assert not imagestream.exact_in_integers(im, sharpen, ConvSettings("x", 2, absolute=True),
+                                             False)
+    assert not imagestream.exact_in_integers(im, sharpen / 2, ConvSettings("x", 2), False)
+    assert not imagestream.exact_in_integers(im.cast("ushort"), sharpen, ConvSettings("x", 2),
+                                             False)
 
 
 def test_the_strip_route_is_the_one_taken(cli, tmp_path, monkeypatch):

@@ -107,6 +107,29 @@ def correlate(im, wf: np.ndarray, geometry, pad_mode: str, value: float):
     return _window(x, geometry, (geometry[0].ke // 2, geometry[1].ke // 2))
 
 
+def exact_in_integers(im, wf: np.ndarray, settings, float_out: bool) -> bool:
+    """Whether libvips's integer convolution gives the rounded result exactly.
+
+    For 8-bit samples, a kernel of whole numbers and whole-number padding, every sum is a
+    whole number: libvips's integer path (vectorised, clipping to 0..255 as it stores)
+    writes what float64 then rounding and clipping would, with nothing in between to
+    post-process.
+    """
+    whole = np.array_equal(wf, np.rint(wf)) and np.abs(wf).sum() < 2**20
+    return (im.format == "uchar" and whole and not float_out and not settings.post
+            and float(settings.pad_value).is_integer())
+
+
+def correlate_integer(im, wf: np.ndarray, geometry, pad_mode: str, value: float):
+    """Valid correlation with a whole-number kernel on 8-bit samples, clipped to 0..255."""
+    from ..engine.spectral import dilate
+
+    dilation = (geometry[0].dilation, geometry[1].dilation)
+    mask = image.to_vips(np.asarray(dilate(np.rint(wf).astype(np.int32), 2, dilation)))
+    x = pad(im, geometry, pad_mode, value).conv(mask, precision="integer")
+    return _window(x, geometry, (geometry[0].ke // 2, geometry[1].ke // 2))
+
+
 def resample(alpha, geometry, pad_mode: str, value: float):
     """Alpha through the same padding and stride, unfiltered (a delta kernel's result)."""
     offsets = tuple(ax.ke - 1 - (ax.ke - 1) // 2 for ax in geometry)
@@ -143,14 +166,18 @@ def _build(source, name, fmt, out_fmt, wf, geometry, settings, span=None):
     colour = im[: im.bands - 1] if meta["alpha"] else im
     alphas = _pages(alpha, meta) if alpha is not None else None
     pages = []
+    float_out = out_fmt == "tiff" and colour.bands == 1 and alpha is None
+    integer = exact_in_integers(colour, wf, settings, float_out)
     for i, page in enumerate(_pages(colour, meta)):
-        y = correlate(page, wf, geometry, settings.pad_mode, settings.pad_value)
-        y = _post(y, settings, meta, span)
-        if span is None and settings.normalize:  # the first of two passes: the raw range
-            pages.append(y)
-            continue
-        y = y.cast("float") if out_fmt == "tiff" and y.bands == 1 and alpha is None \
-            else image.pixels(y, meta)
+        if integer:
+            y = correlate_integer(page, wf, geometry, settings.pad_mode, settings.pad_value)
+        else:
+            y = correlate(page, wf, geometry, settings.pad_mode, settings.pad_value)
+            y = _post(y, settings, meta, span)
+            if span is None and settings.normalize:  # the first of two passes: the raw range
+                pages.append(y)
+                continue
+            y = y.cast("float") if float_out else image.pixels(y, meta)
         if alphas is not None:
             a = resample(alphas[i], geometry, settings.pad_mode, settings.pad_value)
             y = y.bandjoin(a.cast(y.format))
