@@ -6,7 +6,7 @@ The CLI builds a :class:`ConvSettings` from Click's values; the library
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import UsageProblem
 from .geometry import per_axis
@@ -52,7 +52,6 @@ class ConvSettings:
     rate: float | None = None
     steps: bool = False
     scheduler: str | None = None
-    extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         check_padding(self.pad, self.mode)
