@@ -16,7 +16,8 @@ SAMPLES = ROOT / "samples"
 # examples that need what a test machine does not have: the network, a Debian data package
 NOT_HERE = {"--download": "fetches MNIST from the network",
             "/usr/share/fashion-mnist": "needs Debian's dataset-fashion-mnist",
-            "~/mnist": "needs a user's own MNIST folder"}
+            "~/mnist": "needs a user's own MNIST folder",
+            "tcp://host:8786": "needs a Dask cluster (tests/test_cluster.py runs one)"}
 
 
 def _examples():
