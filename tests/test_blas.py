@@ -1,10 +1,13 @@
 """The one-thread BLAS block of the filter banks restores the caller's thread count."""
 
+import pytest
+
 from convcli.engine import blas
 
 
-def test_one_thread_sets_one_and_restores_the_count(monkeypatch):
-    monkeypatch.setattr(blas, "_BUSY", [True])  # as on a machine whose cores are taken
+@pytest.mark.parametrize("busy,inside", [(True, 1), (False, 2)])
+def test_one_thread_when_busy_and_the_count_restored(monkeypatch, busy, inside):
+    monkeypatch.setattr(blas, "_BUSY", [busy])  # a machine whose cores are taken, or idle
     controls = blas._controls()
     if controls is None:
         with blas.one_thread():  # no OpenBLAS found: the block still runs
@@ -15,23 +18,8 @@ def test_one_thread_sets_one_and_restores_the_count(monkeypatch):
     put(2)
     try:
         with blas.one_thread():
-            assert get() == 1
+            assert get() == inside
         assert get() == 2
-    finally:
-        put(before)
-
-
-def test_an_idle_machine_keeps_its_threads(monkeypatch):
-    monkeypatch.setattr(blas, "_BUSY", [False])
-    controls = blas._controls()
-    if controls is None:
-        return
-    get, put = controls
-    before = get()
-    put(2)
-    try:
-        with blas.one_thread():
-            assert get() == 2
     finally:
         put(before)
 

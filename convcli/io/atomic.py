@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import sys
 import tempfile
 import threading
 
@@ -73,6 +74,16 @@ def atomic_path(path: str):
         for tmp in made:
             _discard(tmp)
         raise
+
+
+def write_bytes(payload: bytes, path: str) -> None:
+    """Encoded bytes to standard output (``-``), or atomically to a file."""
+    if path == "-":
+        sys.stdout.buffer.write(payload)
+        sys.stdout.buffer.flush()
+        return
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        f.write(payload)
 
 
 def scratch_path(near: str, suffix: str = ".wav"):

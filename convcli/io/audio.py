@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import sys
 
 import numpy as np
 import soundfile as sf
 
 from .. import messages
 from ..errors import DataError, FileError
-from .atomic import atomic_path
+from .atomic import atomic_path, write_bytes
 from .data import Data
 
 SF_FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "aiff": "AIFF", "mp3": "MP3"}
@@ -147,8 +146,7 @@ def write_audio(data: Data, path: str, fmt: str, subtype: str | None = None, **_
             buffer = io.BytesIO()
             buffer.name = f"out.{fmt}"
             sf.write(buffer, y, rate, subtype=subtype, format=SF_FORMATS[fmt])
-            sys.stdout.buffer.write(buffer.getvalue())
-            sys.stdout.buffer.flush()
+            write_bytes(buffer.getvalue(), "-")
             return
         with atomic_path(path) as tmp:
             sf.write(tmp, y, rate, subtype=subtype, format=SF_FORMATS[fmt])

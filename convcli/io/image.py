@@ -11,12 +11,10 @@ read or write, go through Pillow.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from ..errors import DataError, FileError, ResourceError
-from .atomic import atomic_path
+from .atomic import atomic_path, write_bytes
 from .data import Data
 
 MAX_PIXELS = 1 << 34  # 17 gigapixels: a header claiming more is refused as a bomb
@@ -208,10 +206,7 @@ def write_image(data: Data, path: str, fmt: str, quality: int | None = None, **_
     alpha = meta.get("alpha_array")
     if y.ndim == 3 and y.shape[2] == 1:
         y = y[:, :, 0]
-    channels = 1 if y.ndim == 2 else y.shape[2]
-    if channels > 4 or (channels not in (1, 3) and meta.get("interpretation") != "cmyk"):
-        raise DataError(f"{fmt} cannot hold a {channels}-channel image; "
-                        "write it to .npy (-o out.npy)")
+    channels = 1 if y.ndim == 2 else y.shape[2]  # save() checks what the format can hold
     im = to_vips(y.astype(np.float64, copy=False))
     if fmt == "tiff" and channels == 1 and alpha is None:
         im = im.cast("float")  # a float result, unclipped
@@ -260,8 +255,7 @@ def save(im, path: str, fmt: str, meta: dict, quality: int | None = None, pages=
         if fmt in PILLOW_ONLY:
             return _pillow_save(im, path, fmt)
         if path == "-":
-            sys.stdout.buffer.write(im.write_to_buffer(f".{_suffix(fmt)}", **options))
-            sys.stdout.buffer.flush()
+            write_bytes(im.write_to_buffer(f".{_suffix(fmt)}", **options), "-")
             return
         with atomic_path(path) as tmp:
             getattr(im, _SAVERS[fmt])(tmp, **options)
@@ -300,9 +294,4 @@ def _pillow_save(im, path: str, fmt: str) -> None:
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="BMP" if fmt == "bmp"
                                                       else "PPM")
-    if path == "-":
-        sys.stdout.buffer.write(buffer.getvalue())
-        sys.stdout.buffer.flush()
-        return
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        f.write(buffer.getvalue())
+    write_bytes(buffer.getvalue(), path)

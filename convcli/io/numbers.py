@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 from . import arrays
-from .atomic import atomic_path
+from .atomic import write_bytes
 from .data import Data
 
 
@@ -50,29 +48,19 @@ def read_npy(source, name: str, fmt: str = "npy", **_) -> Data:
     return Data(arrays.parse_npy(_bytes(source), name), fmt, name)
 
 
-def _emit(payload: bytes, path: str) -> None:
-    """Bytes to standard output (``-``) or atomically to a file."""
-    if path == "-":
-        sys.stdout.buffer.write(payload)
-        sys.stdout.buffer.flush()
-        return
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        f.write(payload)
-
-
 def write_text(data: Data, path: str, fmt: str = "txt", precision=None, **_) -> None:
-    _emit(arrays.format_text(data.array, data.orientation, precision).encode(), path)
+    write_bytes(arrays.format_text(data.array, data.orientation, precision).encode(), path)
 
 
 def write_csv(data: Data, path: str, fmt: str = "csv", precision=None, **_) -> None:
     header = data.header if data.format == "csv" else None
-    _emit(arrays.format_text(data.array, data.orientation, precision, sep=",",
+    write_bytes(arrays.format_text(data.array, data.orientation, precision, sep=",",
                              header=header).encode(), path)
 
 
 def write_json(data: Data, path: str, fmt: str = "json", precision=None, **_) -> None:
-    _emit(arrays.format_json(data.array, precision).encode(), path)
+    write_bytes(arrays.format_json(data.array, precision).encode(), path)
 
 
 def write_npy(data: Data, path: str, fmt: str = "npy", **_) -> None:
-    _emit(arrays.format_npy(data.array), path)
+    write_bytes(arrays.format_npy(data.array), path)
