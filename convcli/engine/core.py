@@ -6,11 +6,13 @@ import math
 
 import numpy as np
 
-from ..errors import DataError, ShapeError
+from ..errors import ShapeError
 from ..geometry import axes, check_nonempty
-from . import ndfilter
+from . import ndfilter, nonfinite
 from .bank import bank_forward
+from .cplx import complex_run
 from .direct import correlate_direct, separable
+from .numbers import all_finite, as_engine_array, check_pad_value, exact_bound, guard_int64
 from .padding import canonical_mode, check_memory, is_zero_padding, pad_pairs
 from .spectral import dilate, fft_window, oa_block_size, oa_full, polyphase_valid
 
@@ -26,24 +28,6 @@ _NS_SHIFT = 1.0
 _NS_FFT = 2.6
 _NS_OA = 0.31
 _NS_PASS = 4000.0  # fixed cost of one numpy call
-
-
-def _as_array(a, what: str) -> np.ndarray:
-    """Numeric ndarray (bool and integer kept exact, others as float64 or float32)."""
-    a = np.asarray(a)
-    kind = a.dtype.kind
-    if kind in "biu":
-        return a.astype(np.int64, copy=False)
-    if kind != "f":
-        raise DataError(f"the {what} must be real numbers, not {a.dtype}")
-    if a.dtype not in (np.float32, np.float64):
-        a = a.astype(np.float64)
-    return a  # NaN propagates, as in NumPy; the readers refuse it in files
-
-
-def _exact_bound(x, w) -> float:
-    """An upper bound on any output magnitude of an integer convolution."""
-    return float(np.abs(x).max(initial=0)) * float(np.abs(w).sum())
 
 
 def _costs(geometry, channels: int, kernel_taps: int, zero_pad: bool, single=False) -> dict:
@@ -105,6 +89,8 @@ def choose_method(geometry, channels=1, kernel_taps=None, zero_pad=True, single=
 def _resolve_method(method, geometry, x, w, nd, zero_pad) -> str:
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+    if nd == 0:
+        return "direct"  # no axis to transform: the convolution is a product
     channels = max(1, x.size // max(1, math.prod(x.shape[:nd])))
     if method == "auto" and x.size * w.size < 50_000 * channels:
         return "direct"  # too small for a transform to pay off
@@ -119,7 +105,7 @@ def _resolve_method(method, geometry, x, w, nd, zero_pad) -> str:
     if chosen != "direct" and x.dtype.kind == w.dtype.kind == "i":
         # integer inputs promise exact integer outputs: FFT only where rounding makes it exact
         points = sum(ax.n + ax.ke for ax in geometry)
-        if _exact_bound(x, w) * 2.0**-52 * 8 * math.log2(points + 2) * (nd + 1) >= 0.25:
+        if exact_bound(x, w) * 2.0**-52 * 8 * math.log2(points + 2) * (nd + 1) >= 0.25:
             chosen = "direct"
     return chosen
 
@@ -173,11 +159,30 @@ def _convolve_1d(x, wc, ax):
 
 
 def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim, bias, layout):
-    x = _as_array(x, "input")
-    w = _as_array(w, "kernel")
+    """Checks done once; complex operands as real convolutions; 0-d results as NumPy scalars."""
+    x = as_engine_array(x, "input")
+    w = as_engine_array(w, "kernel")
+    pad_value = check_pad_value(pad_value)
     if mode is None and pad is None:
         mode = "full"
-    if _plain_1d(x, w, mode, pad, pad_mode, stride, dilation, method, ndim):
+
+    def real(a, b, value, offset):
+        return _real(a, b, flip, mode, pad, pad_mode, value, stride, dilation, method, ndim,
+                     offset, layout)
+
+    if x.dtype.kind == "c" or w.dtype.kind == "c":
+        y = complex_run(real, x, w, pad_value, bias)
+    else:
+        y = real(x, w, pad_value, bias)
+    return y[()] if y.ndim == 0 else y
+
+
+def _real(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim, bias,
+          layout):
+    """A real convolution (int64, float32 or float64 operands)."""
+    x, w = guard_int64(x, w, pad_value if canonical_mode(pad_mode) == "constant" else 0)
+    if _plain_1d(x, w, mode, pad, pad_mode, stride, dilation, method, ndim) \
+            and all_finite(x) and all_finite(w):
         k = len(w)
         full = np.convolve(x, w if flip else w[::-1])  # what most calls are: skip the planning
         return full if mode == "full" else full[(k - 1) // 2 : (k - 1) // 2 + len(x)]
@@ -185,7 +190,7 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
         return _bank(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, bias, layout)
     if bias is not None:
         raise ShapeError("a bias needs a 4-D filter bank (K, C, kh, kw)")
-    nd = ndim or w.ndim
+    nd = w.ndim if ndim is None else ndim
     if w.ndim < nd or x.ndim < nd:
         raise ShapeError(f"a {nd}-D convolution needs a {nd}-D input and kernel, "
                          f"got {x.ndim}-D and {w.ndim}-D")
@@ -197,6 +202,20 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
     _check_size(geometry, _channels(x, nd))
     zero_pad = is_zero_padding(pad_mode, pad_value)
     chosen = _resolve_method(method, geometry, x, w, nd, zero_pad)
+    if not all_finite(w):  # a non-finite tap reaches every output: all by the rule
+        wf = np.flip(w, tuple(range(nd))) if flip else w
+        return nonfinite.by_rule(x, wf, geometry, pad_mode, pad_value)
+    if not all_finite(x):  # any method on the finite part, then the blocks that hold the rest
+        y = _compute(nonfinite.cleaned(x), w, flip, geometry, chosen, zero_pad, pad_mode,
+                     pad_value)
+        wf = np.flip(w, tuple(range(nd))) if flip else w
+        return nonfinite.patch(y, x, wf, geometry, pad_mode, pad_value)
+    return _compute(x, w, flip, geometry, chosen, zero_pad, pad_mode, pad_value)
+
+
+def _compute(x, w, flip, geometry, chosen, zero_pad, pad_mode, pad_value):
+    """The chosen method on finite operands."""
+    nd = len(geometry)
     spatial = tuple(range(nd))
     unit = all(ax.stride == ax.dilation == 1 for ax in geometry)
     if chosen == "direct" and nd == 1 and zero_pad and unit:

@@ -49,9 +49,9 @@ def correlate_direct(xp: np.ndarray, wf: np.ndarray, nd: int, stride, dilation) 
     factors = separable(wf) if nd == 2 and xp.dtype.kind == "f" else None
     if factors is not None:  # rows then columns: kh + kw passes instead of kh * kw
         u, v = (f.astype(np.result_type(xp, wf)) for f in factors)
-        rows = _shift_add(xp, u[:, None], 2, (stride[0], 1), (dilation[0], 1))
-        return _shift_add(rows, v[None, :], 2, (1, stride[1]), (1, dilation[1]))
-    return _shift_add(xp, wf, nd, stride, dilation)
+        rows = shift_add(xp, u[:, None], 2, (stride[0], 1), (dilation[0], 1))
+        return shift_add(rows, v[None, :], 2, (1, stride[1]), (1, dilation[1]))
+    return shift_add(xp, wf, nd, stride, dilation)
 
 
 def separable(w: np.ndarray):
@@ -60,7 +60,7 @@ def separable(w: np.ndarray):
     Box, Gaussian and Sobel kernels are rank one (to the rounding of their dtype);
     splitting pays from 3x3 up.
     """
-    if w.ndim != 2 or min(w.shape) < 2 or w.size < 9 or not np.any(w):
+    if w.ndim != 2 or min(w.shape) < 2 or w.size < 9 or w.dtype.kind == "c" or not np.any(w):
         return None
     tolerance = 100 * np.finfo(w.dtype if w.dtype.kind == "f" else np.float64).eps
     u, s, vt = np.linalg.svd(w.astype(np.float64))
@@ -69,8 +69,12 @@ def separable(w: np.ndarray):
     return u[:, 0] * np.sqrt(s[0]), vt[0] * np.sqrt(s[0])
 
 
-def _shift_add(xp, wf, nd, stride, dilation):
-    """Accumulate one shifted, strided view of ``xp`` per nonzero kernel tap."""
+def shift_add(xp, wf, nd, stride, dilation):
+    """Accumulate one shifted, strided view of ``xp`` per nonzero kernel tap.
+
+    Zero taps are skipped (``0 * inf`` never enters): this is the engine's rule for
+    non-finite values (see :mod:`convcli.engine.nonfinite`).
+    """
     k = wf.shape[:nd]
     out = tuple(
         valid_length(xp.shape[a], k[a], stride[a], dilation[a]) for a in range(nd)

@@ -6,9 +6,11 @@ import math
 
 import numpy as np
 
+from .. import messages
 from ..errors import ResourceError, ShapeError
 from ..geometry import PAD_ALIASES as ALIASES
 from ..geometry import PAD_MODES
+from .numbers import check_pad_value
 
 _NUMPY = {
     "replicate": "edge",
@@ -63,6 +65,23 @@ def is_zero_padding(mode: str, value: float = 0.0) -> bool:
     return name == "zeros" or (name == "constant" and value == 0)
 
 
+def _constant_dtype(dtype, value) -> np.dtype:
+    """The dtype that holds an integer array of ``dtype`` padded with ``value`` exactly.
+
+    A fraction pads as float64; a whole number beyond ``dtype`` widens it to int64, and
+    one beyond int64 pads as float64 with a warning, never wrapped.
+    """
+    if not float(value).is_integer():
+        return np.dtype(np.float64)
+    info = np.iinfo(dtype)
+    if info.min <= int(value) <= info.max:
+        return np.dtype(dtype)
+    if -(2**63) <= int(value) < 2**63 and np.can_cast(dtype, np.int64):
+        return np.dtype(np.int64)
+    messages.warning(f"the pad value {value:.6g} is beyond int64: padded as float64")
+    return np.dtype(np.float64)
+
+
 def pad_pairs(x: np.ndarray, pairs, mode: str = "zeros", value: float = 0.0) -> np.ndarray:
     """Pad the leading axes of ``x`` by ``(before, after)`` pairs; later axes are left alone.
 
@@ -84,10 +103,9 @@ def pad_pairs(x: np.ndarray, pairs, mode: str = "zeros", value: float = 0.0) -> 
         out[tuple(slice(b, b + n) for n, (b, _) in zip(x.shape, widths))] = x
         return out  # np.pad's general machinery costs 0.1 ms a call
     if name == "constant":
-        fill = value
-        if np.issubdtype(x.dtype, np.integer) and float(fill) != int(fill):
-            x = x.astype(np.float64)
-        return np.pad(x, widths, mode="constant", constant_values=fill)
+        if np.issubdtype(x.dtype, np.integer):
+            x = x.astype(_constant_dtype(x.dtype, value), copy=False)
+        return np.pad(x, widths, mode="constant", constant_values=value)
     for axis, (b, a) in enumerate(widths):
         if (b or a) and x.shape[axis] == 0:
             raise ShapeError(f"cannot {name}-pad an empty axis {axis}")
@@ -120,6 +138,7 @@ def pad(x, size, mode: str = "zeros", value: float = 0.0, direction: str = "both
     [2, 1, 1, 2, 3, 3, 2]
     """
     x = np.asarray(x)
+    value = check_pad_value(value)
     sizes = (size,) * x.ndim if isinstance(size, int) else tuple(size)
     if len(sizes) > x.ndim:
         raise ShapeError(f"padding names {len(sizes)} axes but the data has {x.ndim}")

@@ -62,6 +62,8 @@ def fft_window(x, wd, nd, starts, lengths, strides, workers=None):
     import scipy.fft as sfft
 
     dtype = _fft_dtype(x, wd)
+    if nd == 0:  # no axis to transform: the convolution is the product
+        return (x * wd).astype(np.result_type(dtype, x, wd), copy=False)
     axes = tuple(range(nd))
     sizes = []
     for a in axes:
