@@ -24,6 +24,10 @@ def _run(ndim, inputs, params):
     from ..job import convolve_file
 
     settings = _settings(ndim, params)
+    from .lessoncmd import run_lesson
+
+    if run_lesson(settings, inputs, params):  # --grad did the job (--animate goes on)
+        return
     pairs = output_paths(inputs, params["output"], settings.to_format,
                          recursive=params["recursive"], in_place=params["in_place"],
                          no_clobber=params["no_clobber"])
@@ -52,7 +56,7 @@ def _common(f):
         options.pad_mode, options.pad_value, options.correlate, options.method,
         options.normalize, options.from_, options.to, options.precision, options.rate,
         options.jobs, batchopts.recursive, batchopts.no_clobber, batchopts.in_place,
-        options.scheduler, options.steps,
+        options.scheduler, options.steps, options.grad, options.animate, options.json_,
     ]):
         f = option(f)
     return f

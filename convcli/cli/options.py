@@ -117,3 +117,12 @@ scheduler = click.option(
 steps = click.option("--steps", is_flag=True,
                      help="Show the computation first: the flipped kernel, the padded input, "
                           "each output's window, products and sum (at most 64 outputs).")
+grad = click.option("--grad", metavar="DY",
+                    help="Print dL/dx, dL/dw (and dL/db with --bias) for L = sum(DY * y) instead "
+                         "of the result. DY: numbers, a file, or 'ones', with the output's "
+                         "shape. With --steps: the computational graph and the rule.")
+animate = click.option("--animate", metavar="FILE.gif", type=click.Path(dir_okay=False),
+                       help="Write the flipped kernel sliding over the padded input as a GIF, "
+                            "one frame per output (1-D up to 64 outputs, 2-D up to 16x16).")
+json_ = click.option("--json", "as_json", is_flag=True,
+                     help='With --grad: print {"dx": ..., "dw": ..., "db": ...}.')
