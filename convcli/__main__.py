@@ -24,9 +24,37 @@ _sig.signal(_sig.SIGTERM, _leave_now)
 import sys  # noqa: E402
 
 
+class _Closed:
+    """Standard output closed (``>&-``): any write fails as the write to it would, so the
+    command says so (``Error: standard output: ...``, exit 1) instead of losing its result."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def write(self, data):
+        import errno
+
+        if data:
+            raise OSError(errno.EBADF, "closed", "standard output")
+        return 0
+
+    @property
+    def buffer(self):
+        return self
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
 def _repair_stdio() -> None:
-    """Give closed standard streams (``>&-``) the null device, so no write can fail or land
-    in a file that happens to get descriptor 1."""
+    """Give closed standard streams (``>&-``) the null device, so nothing lands in a file that
+    happens to get their descriptor; a closed standard output refuses writes."""
     for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
         try:
             os.fstat(fd)
@@ -35,7 +63,8 @@ def _repair_stdio() -> None:
             if null != fd:
                 os.dup2(null, fd)
                 os.close(null)
-            setattr(sys, name, open(fd, mode, closefd=False))  # noqa: SIM115 (lives on)
+            stream = _Closed(fd) if fd == 1 else open(fd, mode, closefd=False)  # noqa: SIM115
+            setattr(sys, name, stream)
 
 
 def entry() -> None:

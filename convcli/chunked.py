@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from .errors import FormatError
+from .errors import DataError, FormatError, SchedulerError
 from .pieces import Plan, convolve_block, plan
 
 CHUNKED_EXTENSIONS = (".zarr", ".npy")
@@ -51,13 +51,13 @@ def read_chunked(path):
     -------
     zarr.Array or numpy.memmap of any shape
     """
-    path = os.fspath(path)
+    path = os.path.abspath(os.fspath(path))  # workers started elsewhere open the same store
     ext = os.path.splitext(path.rstrip("/"))[1].lower()
     try:
         if ext == ".zarr":
             import zarr
 
-            return zarr.open_array(path, mode="r")
+            return _checked(zarr.open_array(path, mode="r"), path)
         if ext == ".npy":
             return np.load(path, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError:
@@ -65,10 +65,27 @@ def read_chunked(path):
 
         raise FileError(f"{path}: no such file or store") from None
     except (ValueError, OSError) as e:
-        from .errors import DataError
-
-        raise DataError(f"{path}: not a readable {ext[1:]} array ({e})") from None
+            raise DataError(f"{path}: not a readable {ext[1:]} array ({e})") from None
     raise FormatError(f"{path}: chunked arrays are .zarr stores or .npy files")
+
+
+MAX_CHUNKS = 1_000_000  # a store cut finer than this is refused before any work
+
+
+def _checked(z, path: str):
+    """A store whose geometry can be worked through: a sane chunk count, a finite fill."""
+    import math
+
+    count = math.prod(-(-n // c) for n, c in zip(z.shape, z.chunks)) if z.shape else 1
+    if count > MAX_CHUNKS:
+        raise DataError(f"{path}: {count:,} chunks of {'x'.join(map(str, z.chunks))} "
+                        f"(more than {MAX_CHUNKS:,}); rechunk it into larger chunks first")
+    fill = z.fill_value
+    if fill is not None and np.issubdtype(np.asarray(fill).dtype, np.inexact) \
+            and not np.all(np.isfinite(fill)):
+        raise DataError(f"{path}: its fill value is {fill}, which convcli cannot convolve; "
+                        "give the store a finite fill value")
+    return z
 
 
 class _NpyFile:
@@ -101,13 +118,18 @@ def to_dask(p: Plan):
                          meta=np.empty((0,) * len(p.shape), p.dtype))
 
 
-def write_block(p: Plan, target: str, index) -> None:
+def write_block(p: Plan, target: str, index) -> int:
     """Convolve block ``index`` and store it into the ``.zarr`` or ``.npy`` at ``target``.
 
     The target is opened here, by path, so the task pickles small and a target
-    removed after a failure is not recreated by a late task.
+    removed after a failure is not recreated by a late task. Returns the number of
+    values written, which the caller counts before the target is put in place.
     """
     y = convolve_block(p, index)
+    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
+        where = ", ".join(f"{a}:{b}" for a, b in p.bounds(index))
+        raise DataError(f"NaN or infinite values in the input (output block [{where}]); "
+                        "convcli refuses them as it does in memory")
     where = tuple(slice(a, b) for a, b in p.bounds(index))
     if target.endswith(".zarr"):
         import zarr
@@ -117,6 +139,7 @@ def write_block(p: Plan, target: str, index) -> None:
         out = np.load(target, mmap_mode="r+", allow_pickle=False)
         out[where] = y
         out.flush()
+    return y.size
 
 
 def _create_target(path: str, p: Plan) -> None:
@@ -226,10 +249,15 @@ def _run_cluster(p: Plan, tmp: str, scheduler, progress) -> None:
     with connect(scheduler) as client, client.as_current():
         [shared] = client.scatter([p], broadcast=True, hash=False)  # the plan travels once
         futures = [client.submit(write_block, shared, tmp, i, pure=False) for i in p.blocks()]
+        written = 0
         try:
             for done, future in enumerate(as_completed(futures), 1):
-                future.result()
+                written += future.result()
                 progress(done, len(futures))
         except BaseException:
             client.cancel(futures)
             raise
+    expected = int(np.prod(p.shape))
+    if written != expected:  # verified, not trusted: nothing is put in place short
+        raise SchedulerError(f"the cluster wrote {written:,} of {expected:,} values; "
+                             "nothing was written")

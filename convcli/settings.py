@@ -18,6 +18,11 @@ def check_padding(pad, mode) -> None:
         raise UsageProblem(f"--pad and --mode {mode} both say how to pad; give one")
 
 
+def default_pad_mode(kind: str) -> str:
+    """What padding holds unless ``--pad-mode`` says: the edge for images, else zeros."""
+    return "replicate" if kind == "image" else "zeros"
+
+
 @dataclass(frozen=True)
 class ConvSettings:
     """How to convolve a file: the kernel, the geometry and what to do with the result.
@@ -25,14 +30,16 @@ class ConvSettings:
     ``ndim`` is the number of convolved axes (1 for signals, 2 for images and
     matrices); ``stride`` and ``dilation`` hold one value per axis. ``mode`` is
     filled in when neither it nor ``pad`` is given: ``full`` in 1-D, ``same`` in
-    2-D (an image filter keeps its size).
+    2-D (an image filter keeps its size). ``pad_mode`` None means the default of
+    the input's kind (:meth:`for_kind`): ``replicate`` for image files, as libvips,
+    ImageMagick and OpenCV extend a photo's edges; ``zeros`` for everything else.
     """
 
     kernel: str
     ndim: int = 1
     mode: str | None = None
     pad: tuple[int, ...] | None = None
-    pad_mode: str = "zeros"
+    pad_mode: str | None = None
     pad_value: float = 0.0
     stride: tuple[int, ...] = (1,)
     dilation: tuple[int, ...] = (1,)
@@ -47,6 +54,9 @@ class ConvSettings:
     precision: int | None = None
     subtype: str | None = None
     quality: int | None = None
+    depth: int | None = None
+    flatten: bool = False
+    background: tuple[float, float, float] | None = None
     from_format: str | None = None
     to_format: str | None = None
     rate: float | None = None
@@ -55,15 +65,31 @@ class ConvSettings:
 
     def __post_init__(self):
         check_padding(self.pad, self.mode)
+        if self.background is not None and not self.flatten:
+            raise UsageProblem("--background is the colour --flatten composes onto; "
+                               "give --flatten too")
         if self.mode is None and self.pad is None:
             object.__setattr__(self, "mode", "full" if self.ndim == 1 else "same")
         for name in ("stride", "dilation"):
             value = getattr(self, name)
             object.__setattr__(self, name, per_axis(value, self.ndim, name))
 
+    def image_options(self) -> dict:
+        """What an image writer needs beyond the pixels: ``--depth`` and ``--flatten``."""
+        background = (self.background or (1.0, 1.0, 1.0)) if self.flatten else None
+        return {"depth": self.depth, "background": background}
+
+    def for_kind(self, kind: str) -> ConvSettings:
+        """These settings for an input of ``kind``, the padding's default filled in."""
+        if self.pad_mode is not None:
+            return self
+        from dataclasses import replace
+
+        return replace(self, pad_mode=default_pad_mode(kind))
+
     def engine_options(self) -> dict:
         """Keyword arguments of :func:`convcli.engine.convolve` for this job."""
-        return {"mode": self.mode, "pad": self.pad, "pad_mode": self.pad_mode,
+        return {"mode": self.mode, "pad": self.pad, "pad_mode": self.pad_mode or "zeros",
                 "pad_value": self.pad_value, "stride": self.stride, "dilation": self.dilation,
                 "method": self.method, "ndim": self.ndim, "layout": self.layout}
 

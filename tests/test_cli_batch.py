@@ -42,7 +42,7 @@ def test_two_inputs_writing_one_output_are_refused_before_any_work(tmp_path):
 
 def test_a_batch_never_writes_onto_its_own_inputs_unless_in_place(tmp_path):
     a, b = files(tmp_path, "a.txt", "b.txt")
-    with pytest.raises(FileError, match="one of this batch's inputs.*--in-place"):
+    with pytest.raises(FileError, match="one of the inputs.*--in-place"):
         batch.output_paths([a, b], f"{tmp_path}/", None)
     assert batch.output_paths([a, b], f"{tmp_path}/", None, in_place=True) == [(a, a), (b, b)]
     assert batch.output_paths([a, b], None, None, in_place=True) == [(a, a), (b, b)]
@@ -148,7 +148,7 @@ def test_conv_batch_refuses_clashes_and_its_own_inputs_before_any_work(cli, tmp_
     result = cli("conv1d", a, f"{tmp_path}/b/../a/x.txt", "-k", "1", "-o", f"{tmp_path}/a/")
     assert result.exit_code == 1
     result = cli("conv1d", a, "-k", "1,1", "-o", f"{tmp_path}/a/")
-    assert result.exit_code == 1 and "one of this batch's inputs" in result.output
+    assert result.exit_code == 1 and "one of the inputs" in result.output
     assert Path(a).read_text() == "1 2 3\n"
 
 

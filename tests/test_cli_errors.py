@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 
 @pytest.mark.parametrize("args,stdin,message", [
@@ -77,10 +78,16 @@ def test_a_failed_run_leaves_an_existing_output_untouched(cli, tmp_path):
     assert os.listdir(tmp_path) == ["out.txt"]
 
 
-def test_writing_onto_the_input_itself_works(cli, tmp_path):
+def test_writing_onto_the_input_needs_in_place_by_any_path_or_hard_link(cli, tmp_path):
     path = tmp_path / "x.txt"
     path.write_text("1 2 3\n")
-    assert cli("conv1d", path, "-k", "1,1", "-o", path).exit_code == 0
+    os.link(path, tmp_path / "hard.txt")
+    os.symlink(path, tmp_path / "soft.txt")
+    for out in (path, tmp_path / "hard.txt", tmp_path / "soft.txt", f"{tmp_path}/./x.txt"):
+        result = cli("conv1d", path, "-k", "1,1", "-o", out)
+        assert result.exit_code == 1 and "one of the inputs" in result.output, out
+        assert path.read_text() == "1 2 3\n"
+    assert cli("conv1d", path, "-k", "1,1", "-o", path, "--in-place").exit_code == 0
     assert path.read_text() == "1 3 5 3\n"
 
 
@@ -124,10 +131,24 @@ def test_results_too_large_for_memory_are_refused_before_allocating(cli):
     assert result.exit_code == 1 and "would need about" in result.output
 
 
-def test_a_binary_result_with_no_output_is_a_usage_error(cli):
+def test_a_binary_result_for_a_terminal_is_a_usage_error(cli, monkeypatch):
+    from convcli.io import files
+
+    monkeypatch.setattr(files, "_terminal", lambda: True)
     result = cli("conv2d", "-", "-k", "1", "--to", "png", input="1 2")
     assert result.exit_code == 2 and result.output.count("Error:") == 1
     assert "write it with -o FILE.png" in result.output
+
+
+def test_a_binary_result_goes_to_a_redirected_standard_output(tmp_path):
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes((ROOT / "samples" / "chelsea.png").read_bytes())
+    with open(tmp_path / "b.jpg", "wb") as out:
+        p = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3",
+                            "--to", "jpg"], stdin=open(photo, "rb"), stdout=out,
+                           stderr=subprocess.PIPE)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "b.jpg").read_bytes()[:3] == b"\xff\xd8\xff"
 
 
 @pytest.mark.parametrize("args", [["--pad-value", "inf"], ["--offset", "nan"],

@@ -12,7 +12,9 @@ from convcli import convolve
 def test_one_layer_forms(cli):
     assert cli("outsize", "--input", "5", "--kernel", "3").output == "3\n"
     assert cli("outsize", "--input", "5x5x3", "--kernel", "3", "--stride", "2", "--pad", "1",
-               "--filters", "2").output == (
+               "--filters", "2").output == "3x3x2\n"  # one line, for size=$(...)
+    assert cli("outsize", "--input", "5x5x3", "--kernel", "3", "--stride", "2", "--pad", "1",
+               "--filters", "2", "--explain").output.endswith(
         "3x3x2\n56 parameters: 2 filters of 3x3x3 weights + 2 biases\n")
     assert cli("outsize", "--input", "7x9", "--kernel", "3x5", "--mode", "same").output == "7x9\n"
     assert cli("outsize", "--input", "10", "--kernel", "3", "--dilation", "2").output == "6\n"
@@ -22,7 +24,7 @@ def test_explain_shows_the_formula_with_numbers(cli):
     out = cli("outsize", "--input", "5x5", "--kernel", "3", "--stride", "2", "--pad", "1",
               "--explain").output
     assert "rows: (W - F + 2P)/S + 1 = (5 - 3 + 2*1)/2 + 1 = 3" in out
-    assert out.endswith("3x3\n")
+    assert out.endswith("3x3\n9 parameters: one 3x3 kernel\n")
 
 
 def test_a_stride_that_does_not_tile_warns_and_strict_refuses(runner):
@@ -48,7 +50,7 @@ def test_json_for_one_layer(cli):
 
 def test_transposed_matches_pytorch_formula(cli):
     out = cli("outsize", "--input", "3x3x8", "--kernel", "3", "--stride", "2", "--pad", "1",
-              "--transposed", "--output-padding", "1", "--filters", "4").output
+              "--transposed", "--output-padding", "1", "--filters", "4", "--explain").output
     assert out == "6x6x4\n292 parameters: 4 filters of 3x3x8 weights + 4 biases\n"  # as torch
 
 

@@ -95,12 +95,13 @@ def test_ctrl_c_cancels_a_parallel_batch_at_once(tmp_path):
     "--help", "conv1d --help", "conv1d samples/signal.txt -k 1,1",
     "train-mnist --limit 40 --epochs 2 --arch fc:n=10",
 ])
-def test_every_command_ends_quietly_on_a_closed_or_broken_stdout(command):
+def test_every_command_ends_quietly_on_a_broken_stdout_and_says_so_on_a_closed_one(command):
     broken = shell(f"cd {ROOT} && {sys.executable} -m convcli {command} | head -c 1 >/dev/null;"
                    " exit ${PIPESTATUS[0]}")
     assert (broken.returncode, broken.stderr) == (0, "")
     closed = shell(f"cd {ROOT} && {sys.executable} -m convcli {command} >&-")
-    assert (closed.returncode, closed.stderr) == (0, "")
+    assert closed.returncode == 1
+    assert closed.stderr == "Error: standard output: closed (nothing could be written)\n"
 
 
 def test_a_closed_stderr_never_tracebacks_and_keeps_the_status():
@@ -155,7 +156,7 @@ def test_a_read_only_disk_is_one_clear_line(small_disk):
     assert p.stderr.count("\n") == 1
 
 
-def test_predict_ends_quietly_on_a_closed_or_broken_stdout(tmp_path):
+def test_predict_ends_quietly_on_a_broken_stdout_and_says_so_on_a_closed_one(tmp_path):
     from convcli.layerspec import parse_network
     from convcli.nn import Network
 
@@ -165,7 +166,7 @@ def test_predict_ends_quietly_on_a_closed_or_broken_stdout(tmp_path):
     broken = shell(f"{command} | head -c 1 >/dev/null; exit ${{PIPESTATUS[0]}}")
     assert (broken.returncode, broken.stderr) == (0, "")
     closed = shell(f"{command} >&-")
-    assert (closed.returncode, closed.stderr) == (0, "")
+    assert (closed.returncode, closed.stderr.split(":")[0]) == (1, "Error")
 
 
 def test_sigkill_leaves_at_most_one_hidden_temporary_that_says_it_is_convclis(tmp_path):

@@ -13,7 +13,6 @@ import click
 
 from .. import __version__, messages
 from ..errors import ConvcliError, UsageProblem
-from ..io.atomic import deferring
 from .failures import Terminated, describe_os_error, interrupt_status
 
 _DEBUG = {"on": bool(os.environ.get("CONVCLI_DEBUG"))}
@@ -97,7 +96,7 @@ class Main(click.Group):
 
 @click.group(cls=Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="convcli")
-@debug_option
+@_everywhere
 def main():
     """Convolve signals and images from the shell.
 
@@ -115,14 +114,41 @@ def main():
 def run(argv=None) -> None:
     """Run the command line: exit 130 on Ctrl-C, 143 on SIGTERM, 0 quietly on a closed pipe.
 
-    Both signals raise (``KeyboardInterrupt``, ``Terminated``), so every ``finally``
-    and atomic write unwinds and no temporary file is left; a second signal during
-    that unwinding is ignored.
+    The command runs on a worker thread while the main thread waits on it: Python acts
+    on signals only in the main thread, and only between bytecodes, so a command in a
+    long native call (libvips, NumPy, SciPy) would otherwise hold a Ctrl-C for as long
+    as the call lasts. Here a signal takes effect at once, at any moment: the main
+    thread refuses every rename into place, removes every temporary (``atomic.cancel``)
+    and exits, however deep in C the worker is.
     """
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    outcome = {}
+
+    def command():
+        try:
+            outcome["code"] = main.main(args=argv, prog_name="convcli", standalone_mode=False)
+        except BaseException as e:  # handed to the main thread, mapped there
+            outcome["error"] = e
+
+    worker = threading.Thread(target=command, name="convcli-command", daemon=True)
     try:
-        signal.signal(signal.SIGINT, _interrupt)
-        signal.signal(signal.SIGTERM, _interrupt)
-        code = main.main(args=argv, prog_name="convcli", standalone_mode=False)
+        worker.start()
+        worker.join()  # interruptible: a signal handler raises here
+    except KeyboardInterrupt as e:
+        from ..io.atomic import cancel
+
+        cancel()
+        _interrupted(e)
+    _finish(outcome)
+
+
+def _finish(outcome: dict) -> None:
+    """Exit as the command ended: its status, or its error mapped to one line."""
+    try:
+        if "error" in outcome:
+            raise outcome["error"]
+        code = outcome.get("code")
     except click.Abort as e:  # Click wraps KeyboardInterrupt (and our Terminated) in Abort
         _interrupted(e.__cause__ or e.__context__)
     except KeyboardInterrupt as e:
@@ -141,8 +167,11 @@ def run(argv=None) -> None:
     except OSError as e:  # a broken pipe outside a command (errors are mapped inside)
         if isinstance(e.__context__, KeyboardInterrupt):  # stderr broke while saying so
             _interrupted(e.__context__)
-        if e.errno != errno.EPIPE:
+        if debugging():
             raise
+        if e.errno != errno.EPIPE:  # a closed standard output, while Click printed help
+            _say(lambda: click.echo(f"Error: {describe_os_error(e)}", err=True))
+            _exit(1)
         _quiet_pipe()
         _exit(0)
     _exit(code if isinstance(code, int) else 0)
@@ -151,18 +180,13 @@ def run(argv=None) -> None:
 def _interrupt(signum, frame):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # unwind once, undisturbed
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    e = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-    if not deferring(e):  # a temporary being created is raised on once it is registered
-        raise e
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _interrupted(e) -> None:
     _say(lambda: click.echo("Interrupted.", err=True))
-    code = interrupt_status(e)
-    if threading.active_count() > 1:  # workers of a cancelled batch: do not wait for them
-        _flush()
-        os._exit(code)
-    _exit(code)
+    _flush()
+    os._exit(interrupt_status(e))  # the command's thread may be deep in C: do not wait
 
 
 def _say(show) -> None:

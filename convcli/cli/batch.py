@@ -21,7 +21,7 @@ from .failures import describe_os_error
 
 
 def output_paths(inputs, output, to_format, *, recursive=False, in_place=False,
-                 no_clobber=False):
+                 no_clobber=False, kinds=None):
     """The (input, output) pairs to run; output None means standard output.
 
     Parameters
@@ -35,13 +35,18 @@ def output_paths(inputs, output, to_format, *, recursive=False, in_place=False,
     recursive, in_place, no_clobber : bool
         ``-r``, ``--in-place`` (outputs may be their own inputs; without ``-o`` each
         input is rewritten) and ``--no-clobber`` (existing outputs are skipped).
+    kinds : collection of str, optional
+        The kinds of file (``image``, ``audio``, ``text``...) that ``-r`` takes; the
+        others are skipped with one notice that counts them.
     """
-    sources = _sources(inputs, recursive, output)
+    sources = _sources(inputs, recursive, output, kinds)
     folder = output is not None and (output.endswith(("/", os.sep)) or (
         os.path.isdir(output) and by_extension(output) != "zarr"))  # a store is a file here
     batch = folder or len(sources) > 1 or (in_place and output is None)
     if not batch:
         pairs = [(sources[0][0], output)]
+        if not in_place and output not in (None, "-"):
+            _check_not_inputs(pairs, [sources[0][0]])
     else:
         if any(path == "-" for path, _ in sources):
             raise click.UsageError("standard input (-) cannot be part of a batch")
@@ -55,6 +60,7 @@ def output_paths(inputs, output, to_format, *, recursive=False, in_place=False,
         _check_distinct(pairs)
         if not in_place:
             _check_not_inputs(pairs, {path for path, _ in sources})
+    atomic.set_exclusive(no_clobber)
     if no_clobber:
         pairs = _unclobbered(pairs)
     if batch and output is not None:
@@ -62,37 +68,45 @@ def output_paths(inputs, output, to_format, *, recursive=False, in_place=False,
     return pairs
 
 
-def _sources(inputs, recursive, output):
+def _sources(inputs, recursive, output, kinds=None):
     """(path, path relative to the output folder) for each input file."""
-    sources = []
+    sources, skipped = [], 0
     for path in inputs:
         if path != "-" and os.path.isdir(path) and by_extension(path) != "zarr":
             if not recursive:
                 raise FileError(f"{path} is a folder: give -r to convert what it holds")
-            sources += _walk(path, output)
+            found, passed = _walk(path, output, kinds)
+            sources += found
+            skipped += passed
         else:
             sources.append((path, os.path.basename(path.rstrip(os.sep))))
+    if skipped:
+        messages.notice(f"skipped {skipped} file(s) of other kinds in the folders given")
     if not sources:
-        raise FileError("no files of a format convcli reads in " + ", ".join(inputs))
+        what = " or ".join(sorted(kinds)) if kinds else "a format convcli reads"
+        raise FileError(f"no files of {what} in " + ", ".join(inputs))
     return sources
 
 
-def _walk(root, output):
-    """Files of formats convcli reads under ``root`` (by extension), hidden ones and the
-    output folder left out, in a stable order."""
+def _walk(root, output, kinds=None):
+    """Files of the wanted kinds under ``root`` (by extension), hidden ones and the output
+    folder left out, in a stable order; and how many visible files were passed over."""
     from ..io.registry import FORMATS
 
-    readable = {ext for f in FORMATS.values() for ext in f.extensions}
+    readable = {ext for f in FORMATS.values() if kinds is None or f.kind in kinds
+                for ext in f.extensions}
     skip = os.path.realpath(output) if output else None
-    found = []
+    found, passed = [], 0
     for folder, subfolders, files in os.walk(root):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith(".")
                                and os.path.realpath(os.path.join(folder, d)) != skip)
-        for name in sorted(files):
-            if not name.startswith(".") and os.path.splitext(name)[1].lower() in readable:
+        for name in sorted(n for n in files if not n.startswith(".")):
+            if os.path.splitext(name)[1].lower() in readable:
                 path = os.path.join(folder, name)
                 found.append((path, os.path.relpath(path, root)))
-    return found
+            else:
+                passed += 1
+    return found, passed
 
 
 def _target(path, rel, output, to_format):
@@ -108,8 +122,12 @@ def _renamed(name, to_format):
 
 
 def _key(path):
-    """One key per file, however it is spelt (``a/../x``, symbolic links)."""
-    return os.path.normcase(os.path.realpath(path))
+    """One key per file, however it is spelt (``a/../x``, symbolic links, hard links)."""
+    try:
+        st = os.stat(path)
+        return (st.st_dev, st.st_ino)
+    except OSError:
+        return os.path.normcase(os.path.realpath(path))
 
 
 def _check_distinct(pairs):
@@ -122,11 +140,11 @@ def _check_distinct(pairs):
 
 
 def _check_not_inputs(pairs, inputs):
-    keys = {_key(p) for p in inputs}
+    keys = {_key(p) for p in inputs if p != "-"}
     for _, out in pairs:
-        if _key(out) in keys:
-            raise FileError(f"{out} is one of this batch's inputs: choose another -o "
-                                   "folder, or give --in-place to replace inputs")
+        if out not in (None, "-") and _key(out) in keys:
+            raise FileError(f"{out} is one of the inputs: choose another output, "
+                            "or give --in-place to replace it")
 
 
 def _unclobbered(pairs):
@@ -161,7 +179,10 @@ def run_all(job, pairs, jobs: int = 1, scheduler: str | None = None) -> None:
         return _on_cluster(job, pairs, scheduler)
     if len(pairs) <= 1:
         for path, out in pairs:
-            job(path, out)
+            try:
+                job(path, out)
+            except atomic.Exists as e:  # another program made it meanwhile: theirs stays
+                messages.notice(str(e))
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -179,10 +200,29 @@ def run_all(job, pairs, jobs: int = 1, scheduler: str | None = None) -> None:
         raise click.ClickException(f"{failed} of {len(pairs)} file(s) failed")
 
 
+def split_stores(pairs):
+    """(pairs whose input or output is a chunked store, the other pairs)."""
+    def store(path):
+        return path not in (None, "-") and by_extension(path) == "zarr"
+
+    stores = [(p, o) for p, o in pairs if store(p) or store(o)]
+    return stores, [(p, o) for p, o in pairs if not (store(p) or store(o))]
+
+
 def _on_cluster(job, pairs, scheduler: str) -> None:
-    """The batch's files as tasks on a Dask cluster; the bar follows the cluster's progress."""
+    """The batch's files as tasks on a Dask cluster; the bar follows the cluster's progress.
+
+    Paths are made absolute here: a worker started in another folder reads and writes
+    the same files. A result for standard output is refused: a worker has none of ours.
+    """
     from ..cluster import run_batch
 
+    if not pairs:
+        return
+    if any(p == "-" or o in (None, "-") for p, o in pairs):
+        raise click.UsageError("--scheduler runs files on other machines: give input files "
+                               "and -o (not standard input or output)")
+    pairs = [(os.path.abspath(p), os.path.abspath(o)) for p, o in pairs]
     show = messages.progress_wanted()
     bar = click.progressbar(length=len(pairs), label="convolving on the cluster",
                             file=sys.stderr) if show else None
@@ -212,6 +252,8 @@ def _collect(pool, job, pairs) -> int:
     for (path, _), future in zip(pairs, futures):
         try:
             future.result()
+        except atomic.Exists as e:
+            messages.notice(str(e))
         except (ConvcliError, ValueError, OSError, MemoryError) as e:
             failed += 1
             _report(path, e, newline=show)

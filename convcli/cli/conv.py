@@ -9,7 +9,7 @@ import click
 
 from ..settings import ConvSettings
 from . import batchopts, main, options
-from .batch import output_paths, run_all
+from .batch import output_paths, run_all, split_stores
 
 _SETTINGS = {f.name for f in fields(ConvSettings)}
 
@@ -20,7 +20,12 @@ def _settings(ndim: int, params: dict) -> ConvSettings:
     return ConvSettings(ndim=ndim, **values)
 
 
+_KINDS = {1: ("audio", "text", "json", "npy"), 2: ("image",)}
+
+
 def _run(ndim, inputs, params):
+    from dataclasses import replace
+
     from ..job import convolve_file
 
     settings = _settings(ndim, params)
@@ -30,11 +35,14 @@ def _run(ndim, inputs, params):
         return
     pairs = output_paths(inputs, params["output"], settings.to_format,
                          recursive=params["recursive"], in_place=params["in_place"],
-                         no_clobber=params["no_clobber"])
-
-    if settings.scheduler and len(pairs) > 1:  # tasks pickle: the library function itself
-        run_all(partial(convolve_file, settings=settings), pairs, scheduler=settings.scheduler)
-        return
+                         no_clobber=params["no_clobber"], kinds=_KINDS[ndim])
+    if settings.scheduler:
+        stores, files = split_stores(pairs)
+        # a file is one task (whose own pieces then run on the worker); a store's chunks
+        # are the tasks, submitted from here
+        run_all(partial(convolve_file, settings=replace(settings, scheduler=None)), files,
+                scheduler=settings.scheduler)
+        pairs = stores
 
     def job(path, out):
         convolve_file(path, out, settings, show_steps=lambda text: click.echo(text, nl=False))
@@ -105,6 +113,9 @@ def conv1d(inputs, **params):
 @click.option("--layout", type=click.Choice(("oihw", "hwio")), default="oihw", show_default=True,
               help="Axis order of a 4-D filter bank: (K,C,kh,kw) or TensorFlow's (kh,kw,C,K).")
 @options.quality
+@options.depth
+@options.flatten
+@options.background
 @click.option("--gray", is_flag=True, help="Convert images to grayscale first.")
 @click.option("--abs", "absolute", is_flag=True, help="Take magnitudes (edge detectors).")
 @click.option("--offset", type=options.FINITE, default=0.0,

@@ -19,6 +19,7 @@ _MEANINGS = {
     errno.EIO: "input/output error (a failing disk or connection)",
     errno.EMFILE: "too many open files",
     errno.ENAMETOOLONG: "the name is too long",
+    errno.EBADF: "closed (nothing could be written)",
 }
 
 

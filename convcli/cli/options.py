@@ -86,7 +86,8 @@ def mode(default: str):
              "samples, same n, valid n-k+1 (k: the dilated kernel's span). "
              f"[default: {default}, or valid after --pad]")
 pad_mode = click.option("--pad-mode", type=click.Choice(PAD_MODES + tuple(PAD_ALIASES)),
-                        default="zeros", show_default=True, help="What the padding holds.")
+                        help="What the padding holds. [default: replicate for image files, "
+                             "as photo editors extend edges; zeros for numbers and audio]")
 pad_value = click.option("--pad-value", type=FINITE, default=0.0, show_default=True,
                          help="The value of --pad-mode constant.")
 correlate = click.option("--correlate", is_flag=True,
@@ -101,6 +102,39 @@ from_ = click.option("--from", "from_format", type=click.Choice(FORMAT_NAMES),
                      help="Input format, when the extension or content does not say it.")
 precision = click.option("--precision", type=click.IntRange(1, 17),
                          help="Print numbers as %.Ng instead of their shortest exact form.")
+_COLOURS = {"white": (1.0, 1.0, 1.0), "black": (0.0, 0.0, 0.0), "grey": (0.5, 0.5, 0.5),
+            "gray": (0.5, 0.5, 0.5), "red": (1.0, 0.0, 0.0), "green": (0.0, 1.0, 0.0),
+            "blue": (0.0, 0.0, 1.0)}
+
+
+def _colour(ctx, param, value):
+    """A colour as RGB fractions of full scale: a name, ``#rrggbb``, or ``R,G,B`` in 0..255."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    try:
+        if text in _COLOURS:
+            return _COLOURS[text]
+        if text.startswith("#") and len(text) == 7:
+            return tuple(int(text[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        parts = [float(v) for v in text.split(",")]
+        if len(parts) in (1, 3) and all(0 <= v <= 255 for v in parts):
+            return tuple(v / 255 for v in parts * (3 // len(parts)))
+    except ValueError:
+        pass
+    raise click.BadParameter(f"{value!r} is not a colour: give a name ({', '.join(_COLOURS)}), "
+                             "#rrggbb, or R,G,B in 0..255")
+
+
+depth = click.option("--depth", type=click.Choice(("8", "16")), callback=lambda c, p, v:
+                     int(v) if v else None,
+                     help="Bit depth of the output image (default: the input's).")
+flatten = click.option("--flatten", is_flag=True,
+                       help="Compose the alpha channel onto --background (for JPEG and other "
+                            "formats without alpha).")
+background = click.option("--background", callback=_colour, metavar="COLOUR",
+                          help="What --flatten composes onto: a name, #rrggbb or R,G,B "
+                               "[default: white].")
 quality = click.option("--quality", type=click.IntRange(1, 100),
                        help="JPEG/WebP quality [default: the input JPEG's own, else 92].")
 jobs = click.option("-j", "--jobs", type=click.IntRange(1, 64), default=1, show_default=True,

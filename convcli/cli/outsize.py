@@ -133,12 +133,13 @@ def _field(rf):
 @click.option("--dilation", callback=options.int_list((1, 2), minimum=1), default="1",
               metavar="D|R,C", help="Dilation.  [default: 1]")
 @click.option("--filters", type=click.IntRange(min=1),
-              help="Number of filters: the depth (channels) of the output; also prints the "
-                   "layer's parameters.")
+              help="Number of filters: the depth (channels) of the output (--explain also "
+                   "prints the layer's parameters).")
 @click.option("--transposed", is_flag=True, help="Transposed convolution (PyTorch's formula).")
 @click.option("--output-padding", callback=options.int_list((1, 2)), default="0", metavar="P",
               help="Extra size on one side of a transposed convolution.")
-@click.option("--explain", is_flag=True, help="Show the formula with the numbers in it.")
+@click.option("--explain", is_flag=True,
+              help="Show the formula with the numbers in it, and the parameter count.")
 @click.option("--strict", is_flag=True, help="A stride that does not tile the input is an error.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def outsize(layers, shape, kernel, stride, pad, mode, dilation, filters, transposed,
@@ -183,8 +184,8 @@ def outsize(layers, shape, kernel, stride, pad, mode, dilation, filters, transpo
     if explain and geometry:
         for name, ax in zip(_NAMES[1 if len(shape) == 1 else 2], geometry):
             click.echo(_explain(ax, name))
-    click.echo(shape_text(out))
-    if filters:
+    click.echo(shape_text(out))  # one line alone, for size=$(convcli outsize ...)
+    if explain:
         click.echo(f"{params:,} parameters: {what}")
 
 

@@ -55,11 +55,11 @@ def pool(inputs, **s):
     from ..job import pool_file
 
     pairs = output_paths(inputs, s["output"], s["to_format"], recursive=s["recursive"],
-                         in_place=s["in_place"], no_clobber=s["no_clobber"])
+                         in_place=s["in_place"], no_clobber=s["no_clobber"], kinds=("image",))
     job = partial(pool_file, size=s["size"], stride=s["stride"], pad=s["pad"], ceil=s["ceil"],
                   op=s["op"], gray=s["gray"], from_format=s["from_format"],
                   to_format=s["to_format"], precision=s["precision"])
-    if s["scheduler"] and len(pairs) > 1:
+    if s["scheduler"]:
         run_all(job, pairs, scheduler=s["scheduler"])
         return
     show = (lambda text: click.echo(text, nl=False)) if s["steps"] else None

@@ -19,7 +19,7 @@ def _parts(a: np.ndarray, exact: bool):
     """``(real, imag or None)``, as int64 when ``exact``."""
     if a.dtype.kind != "c":
         return a, None
-    re, im = np.ascontiguousarray(a.real), np.ascontiguousarray(a.imag)
+    re, im = a.real.copy(), a.imag.copy()  # (ascontiguousarray makes 0-d 1-d)
     if exact:
         return re.astype(np.int64), im.astype(np.int64)
     return re, im

@@ -1,40 +1,73 @@
 """Atomic file output: a temporary file in the same folder, then one rename.
 
-Temporaries are hidden and say whose they are (``.out.wav.convcli-k2j9.part.wav``),
+Temporaries are hidden, short and say whose they are (``.out.wav.convcli-k2j9.part.wav``),
 so the one a SIGKILL may leave behind is recognisable. Every live temporary is
-known here, so a cancelled batch can remove those its worker threads still write.
+known here, so an interrupted run (:func:`cancel`) removes those its threads still
+write, and no rename into place happens after it.
+
+An output is treated as ``cp`` and a shell redirection treat it: a symbolic link is
+written through (its target is replaced, the link stays), a device or FIFO is
+written through, a read-only file is refused, and with :func:`set_exclusive`
+(``--no-clobber``) a file that exists by the time the result is ready is left as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 import sys
 import tempfile
 import threading
 
-from ..errors import FileError
+from ..errors import ConvcliError, FileError
 
 _LOCK = threading.Lock()
 _LIVE: set[str] = set()
 _CANCELLED = threading.Event()
-_HERE = threading.local()  # the main thread's critical section, where signal handlers run
+_EXCLUSIVE = threading.Event()
+_NAME = 24  # characters of the output's name kept in a temporary's name
 
 
 class Cancelled(Exception):
     """The run was interrupted: no new output may start or be put in place."""
 
 
+class Exists(ConvcliError, FileExistsError):
+    """With ``--no-clobber``: the output appeared while the result was computed; kept."""
+
+
+def set_exclusive(on: bool) -> None:
+    """``--no-clobber`` for the whole run: outputs are created, never replaced."""
+    (_EXCLUSIVE.set if on else _EXCLUSIVE.clear)()
+
+
 def check_writable_folder(path: str) -> None:
     """Raise FileError early when ``path``'s folder does not exist or cannot be written."""
     if is_special(path):
         return
-    folder = os.path.dirname(os.path.abspath(path))
+    folder = os.path.dirname(target_of(path))
     if not os.path.isdir(folder):
         raise FileError(f"{path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise FileError(f"{path}: the folder {folder} cannot be written")
+
+
+def target_of(path: str) -> str:
+    """The file a write of ``path`` replaces: a symbolic link's target (dangling or not)."""
+    return os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
+
+
+def check_replaceable(path: str) -> None:
+    """Refuse an existing output whose permissions forbid writing (as ``cp`` does)."""
+    try:
+        mode = os.stat(target_of(path)).st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode) and not mode & 0o222:
+        raise FileError(f"{path}: the file is read-only; make it writable (chmod u+w) "
+                        "or choose another output")
 
 
 def is_special(path: str) -> bool:
@@ -48,32 +81,29 @@ def is_special(path: str) -> bool:
 
 @contextlib.contextmanager
 def atomic_path(path: str):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+    """Yield a temporary path beside ``path``'s target; rename it onto it only on success.
 
-    An error, Ctrl-C or SIGTERM inside the block removes the temporary file and
-    leaves any existing ``path`` untouched. The new file gets the old one's
-    permissions, or the usual ``0o666 & ~umask``. A special file (``/dev/null``,
-    a FIFO) is yielded itself: it is written through, as a shell redirection would.
-    Operating-system errors name ``path``, not the hidden temporary.
+    An error, Ctrl-C or SIGTERM removes the temporary file and leaves any existing
+    ``path`` untouched. The new file gets the old one's permissions, or the usual
+    ``0o666 & ~umask``. A special file (``/dev/null``, a FIFO) is yielded itself: it
+    is written through, as a shell redirection would. Operating-system errors name
+    ``path``, not the hidden temporary.
     """
     if is_special(path):
         with _naming(path, path):
             yield path
         return
     check_writable_folder(path)
-    made = []
+    check_replaceable(path)
+    target = target_of(path)
+    tmp = _create(target)
     try:
-        with _critical():  # a signal now is raised once the temporary is known
-            made.append(_create(path))
-        tmp = made[0]
         with _naming(path, tmp):
             yield tmp
-            os.chmod(tmp, _mode_for(path))
-            _put_in_place(tmp, path)
-    except BaseException:
-        for tmp in made:
-            _discard(tmp)
-        raise
+            os.chmod(tmp, _mode_for(target))
+            _put_in_place(tmp, target, path)
+    finally:
+        _discard(tmp)
 
 
 def write_bytes(payload: bytes, path: str) -> None:
@@ -93,82 +123,111 @@ def scratch_path(near: str, suffix: str = ".wav"):
 
 @contextlib.contextmanager
 def _scratch(near, suffix):
-    made = []
+    tmp = _create(target_of(near), f".scratch{suffix}")
     try:
-        with _critical():
-            made.append(_create(near, f".scratch{suffix}"))
-        with _naming(near, made[0]):
-            yield made[0]
+        with _naming(near, tmp):
+            yield tmp
     finally:
-        for tmp in made:
-            _discard(tmp)
+        _discard(tmp)
 
 
-def deferring(exc: BaseException) -> bool:
-    """Called by a signal handler: while this thread creates a temporary, keep ``exc`` to
-    be raised as soon as the temporary is registered (and so removed); True if kept."""
-    if getattr(_HERE, "depth", 0):
-        _HERE.pending = exc
-        return True
-    return False
+def spool(stream, block: int = 1 << 20) -> str:
+    """Copy a stream (a pipe) into a hidden file under the temporary folder, a block at a
+    time; the file is removed when the run ends, or at once by :func:`cancel`."""
+    import atexit
 
-
-@contextlib.contextmanager
-def _critical():
-    _HERE.depth = getattr(_HERE, "depth", 0) + 1
+    tmp = _create(os.path.join(tempfile.gettempdir(), "stdin"), ".spool")
+    atexit.register(_discard, tmp)
     try:
-        yield
-    finally:
-        _HERE.depth -= 1
-        pending, _HERE.pending = getattr(_HERE, "pending", None), None
-        if pending is not None and not _HERE.depth:
-            raise pending
+        with open(tmp, "wb") as f:
+            while chunk := stream.read(block):
+                f.write(chunk)
+    except BaseException:
+        _discard(tmp)
+        raise
+    return tmp
 
 
 def cancel() -> None:
-    """Remove every temporary still being written, and refuse new ones (a batch's Ctrl-C)."""
+    """Remove every temporary still being written, and refuse new ones (Ctrl-C, SIGTERM)."""
     with _LOCK:
         _CANCELLED.set()
         for tmp in _LIVE:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+            _remove(tmp)
         _LIVE.clear()
 
 
 def resume() -> None:
-    """Allow writes again (a new batch in the same process)."""
+    """Allow writes again (a new run in the same process)."""
     _CANCELLED.clear()
 
 
-def _create(path: str, suffix: str | None = None) -> str:
-    folder, name = os.path.split(os.path.abspath(path))
-    suffix = suffix if suffix is not None else ".part" + os.path.splitext(name)[1]
+def _hidden(target: str, suffix: str) -> tuple[str, str, str]:
+    """(folder, prefix, suffix) of a short hidden name beside ``target`` that says convcli."""
+    folder, name = os.path.split(target)
+    return folder, f".{name[:_NAME]}.convcli-", suffix[:16]
+
+
+def _create(target: str, suffix: str | None = None, folder_too: bool = False) -> str:
+    ext = os.path.splitext(target)[1]
+    folder, prefix, suffix = _hidden(target, suffix if suffix is not None else ".part" + ext)
     with _LOCK:
         if _CANCELLED.is_set():
             raise Cancelled("interrupted")
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.convcli-", suffix=suffix, dir=folder)
+            if folder_too:
+                tmp = tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=folder)
+            else:
+                fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
+                os.close(fd)
         except OSError as e:  # a read-only or full file system: name the user's path
-            e.filename = path
+            e.filename = target
             raise
         _LIVE.add(tmp)
-    os.close(fd)
     return tmp
 
 
-def _put_in_place(tmp: str, path: str) -> None:
+def _put_in_place(tmp: str, target: str, path: str) -> None:
+    """Rename ``tmp`` onto ``target``; with ``--no-clobber`` only where nothing is yet."""
     with _LOCK:
         if _CANCELLED.is_set():
             raise Cancelled("interrupted")
-        os.replace(tmp, path)
+        if _EXCLUSIVE.is_set():
+            _link(tmp, target, path)
+        else:
+            os.replace(tmp, target)
         _LIVE.discard(tmp)
+
+
+def _link(tmp: str, target: str, path: str) -> None:
+    """Put ``tmp`` at ``target`` only if nothing is there: a hard link, which fails if
+    anything is (no check-then-rename race), or an exclusive create where links are not."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise Exists(f"{path} exists; skipped (--no-clobber)") from None
+    except OSError:  # a file system without hard links
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            raise Exists(f"{path} exists; skipped (--no-clobber)") from None
+        os.replace(tmp, target)
+        return
+    os.unlink(tmp)
 
 
 def _discard(tmp: str) -> None:
     with _LOCK:
         _LIVE.discard(tmp)
-    with contextlib.suppress(OSError):
-        os.unlink(tmp)
+    _remove(tmp)
+
+
+def _remove(tmp: str) -> None:
+    if os.path.isdir(tmp) and not os.path.islink(tmp):
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 @contextlib.contextmanager
@@ -191,31 +250,42 @@ def _mode_for(path: str) -> int:
         return 0o666 & ~umask
 
 
+def _old_of(target: str) -> str:
+    """Where an existing store waits while its replacement is swapped in."""
+    folder, prefix, _ = _hidden(target, "")
+    return os.path.join(folder, prefix + "old")
+
+
 @contextlib.contextmanager
 def atomic_dir(path: str):
     """Yield a temporary folder beside ``path`` (a ``.zarr`` store); swap it in on success.
 
-    The folder is ``.<name>.<random>.part<ext>``. An error or Ctrl-C inside the block
-    removes it and leaves any existing ``path`` untouched. On success an existing
-    ``path`` is renamed aside, the new folder renamed onto it, then the old one removed,
-    so a reader sees the old store or the new one, never a mix (though for an instant
-    neither, since Linux cannot rename a folder over a non-empty one).
+    An error or a signal inside the block removes it and leaves any existing ``path``
+    untouched. On success an existing ``path`` is renamed aside, the new folder onto
+    it, then the old one removed, all under the lock that a signal's :func:`cancel`
+    takes too, so a signal never lands between the renames. Only a SIGKILL can: the
+    old store then waits under a fixed hidden name, and the next write of ``path``
+    puts it back first.
     """
-    import shutil
-
     check_writable_folder(path)
-    folder, name = os.path.split(os.path.abspath(path))
-    tmp = tempfile.mkdtemp(prefix=f".{name}.", suffix=f".part{os.path.splitext(name)[1]}",
-                           dir=folder)
+    check_replaceable(path)
+    target = target_of(path)
+    old = _old_of(target)
+    if os.path.isdir(old) and not os.path.lexists(target):  # a killed swap: undo it
+        os.replace(old, target)
+    tmp = _create(target, ".part" + os.path.splitext(target)[1], folder_too=True)
     try:
         yield tmp
-        if os.path.lexists(path):
-            old = tempfile.mkdtemp(prefix=f".{name}.", suffix=".old", dir=folder)
-            os.replace(path, os.path.join(old, name))
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        with _LOCK:
+            if _CANCELLED.is_set():
+                raise Cancelled("interrupted")
+            if os.path.lexists(target):
+                _remove(old)
+                os.replace(target, old)
+                os.replace(tmp, target)
+                _remove(old)
+            else:
+                os.replace(tmp, target)
+            _LIVE.discard(tmp)
+    finally:
+        _discard(tmp)

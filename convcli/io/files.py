@@ -1,8 +1,11 @@
 """Reading any input and writing any output, through the format table.
 
 Every input is read exactly once: a regular file is handed to its reader by path
-(so big files can stream), anything else (standard input, a pipe, a FIFO,
-``/dev/stdin``, ``<(...)``) is read into memory once and handed over as bytes.
+(so big files can stream); anything else (standard input, a pipe, a FIFO,
+``/dev/stdin``, ``<(...)``) is copied once, a block at a time, into a hidden spool
+file that lives as long as the run, and handed over by that path. A pipe then takes
+the same routes as a file (audio blocks, image strips) in the same flat memory, and
+gives the same bytes.
 """
 
 from __future__ import annotations
@@ -20,17 +23,19 @@ class OutputNeeded(UsageProblem):
     """A binary result with nowhere to go but a terminal."""
 
 
-def _stdin_bytes() -> bytes:
-    data = sys.stdin.buffer.read()
-    if not data:
-        raise DataError("stdin: the input is empty")
-    return data
+def _spooled(stream, name: str) -> str:
+    from .atomic import spool
+
+    copied = spool(stream)
+    if not os.path.getsize(copied):
+        raise DataError(f"{name}: the input is empty")
+    return copied
 
 
-def source_of(path: str):
-    """A regular file's path, or the bytes of anything else (read once, here)."""
+def source_of(path: str) -> str:
+    """A regular file's path (or a store's), or the path of a spool of anything else."""
     if path == "-":
-        return _stdin_bytes()
+        return _spooled(sys.stdin.buffer, "stdin")
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -47,7 +52,7 @@ def source_of(path: str):
         return path
     try:
         with open(path, "rb") as f:
-            return f.read()
+            return _spooled(f, path)
     except OSError as e:
         raise FileError(f"{path}: cannot read ({e.strerror})") from None
 
@@ -97,8 +102,7 @@ def read(path: str, fmt: str | None = None, **options) -> Data:
     name = "stdin" if path == "-" else path
     source = source_of(path)
     fmt = detect(path, fmt, source)
-    if not isinstance(source, bytes) and registry.kind_of(fmt) != "chunked" \
-            and os.path.getsize(source) == 0:
+    if registry.kind_of(fmt) != "chunked" and os.path.getsize(source) == 0:
         raise DataError(f"{name}: the input is empty")
     return registry.reader(fmt)(source, name, fmt=fmt, **options)
 
@@ -125,10 +129,18 @@ def check_output(data_format: str, name: str, out: str | None, to: str | None) -
         src, dst = registry.kind_of(data_format), registry.kind_of(fmt)
         raise FormatError(f"{name} is {src}; it cannot be written as {fmt} ({dst}). "
                           f"Write {src}, or npy/json/txt for the numbers")
-    if out is None and registry.FORMATS[fmt].binary:
+    if out is None and registry.FORMATS[fmt].binary and _terminal():
         raise OutputNeeded(f"the result is {fmt} data; write it with -o FILE.{fmt} "
-                           f"(or -o - for a pipe)")
+                           f"(or redirect standard output to a file or a pipe)")
     return fmt
+
+
+def _terminal() -> bool:
+    """Whether standard output is a terminal (binary results then need ``-o``)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def write(data: Data, path: str | None, fmt: str, **options) -> None:

@@ -175,22 +175,50 @@ def output_quality(meta: dict, quality: int | None) -> int:
 
 
 def check_writable(fmt: str, bands: int, alpha: bool, sample: str, meta: dict) -> None:
-    """Refuse, with what to write instead, results a format cannot hold."""
+    """Refuse, naming the option or the format that would hold it, what a format cannot
+    hold: never a silent reduction of depth or alpha."""
     colour = bands - alpha
     cmyk = meta.get("interpretation") == "cmyk" and colour == 4
     if colour not in (1, 3) and not cmyk or (fmt == "pgm" and bands != 1):
         raise DataError(f"{fmt} cannot hold a {colour}-channel image; "
                         "write it to .npy (-o out.npy)")
-    if fmt in ("jpg", "gif", "bmp", "ppm", "pgm") and sample == "ushort":
-        raise DataError(f"{fmt} holds no 16-bit samples; write .png or .tiff")
+    if fmt in ("jpg", "gif", "bmp", "ppm", "webp") and sample == "ushort":
+        raise DataError(f"{fmt} holds no 16-bit samples; give --depth 8 to convert, "
+                        "or write .png or .tiff")
     if fmt == "jpg" and alpha:
-        raise DataError("jpg holds no alpha channel; write .png, .tiff or .webp")
+        raise DataError("jpg holds no alpha channel; give --flatten (onto --background, "
+                        "white by default), or write .png, .tiff or .webp")
+
+
+def sample_format(meta: dict) -> str:
+    """The output's sample format: ``--depth``'s, else the input's (8-bit for float input)."""
+    depth = meta.get("depth")
+    if depth:
+        return "ushort" if depth == 16 else "uchar"
+    return meta.get("format") if meta.get("format") in _TOP else "uchar"
 
 
 def pixels(y, meta: dict):
-    """A float pyvips image rounded (ties to even) and clipped to the input's bit depth."""
-    sample = meta.get("format") if meta.get("format") in _TOP else "uchar"
+    """A float pyvips image rounded (ties to even) and clipped to the output's bit depth
+    (``--depth`` rescales the input's full scale to the output's)."""
+    sample = sample_format(meta)
+    top_in, top_out = meta.get("max"), _TOP[sample]
+    if top_in and top_in != top_out:
+        y = y * (top_out / top_in)
     return y.rint().cast(sample)
+
+
+def flattened(im, meta: dict):
+    """``--flatten``: alpha composed onto the background (fractions of full scale, RGB)."""
+    background = meta.get("background")
+    if background is None or not meta.get("alpha"):
+        return im
+    top = _TOP.get(im.format, 1.0)
+    colour = [v * top for v in background]
+    if im.bands - 1 == 1:  # grey: the colour's luminance (ITU-R 601-2)
+        colour = [0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]]
+    flat = im.flatten(background=colour, max_alpha=top)
+    return flat.rint().cast(im.format) if im.format in _TOP else flat.cast(im.format)
 
 
 def to_vips(array: np.ndarray):
@@ -228,6 +256,8 @@ def _tagged(im, meta: dict, pages):
             im.set_type(getattr(GValue, _GTYPES[key]), key, value)
     if pages:
         im.set_type(GValue.gint_type, "page-height", pages)
+    if "exif-data" in tags:  # the pixels were turned upright on reading: say so in the EXIF
+        im.set_type(GValue.gint_type, "orientation", 1)
     colour = im.bands - im.hasalpha()
     if meta.get("interpretation") == "cmyk" and colour == 4:
         return im.copy(interpretation="cmyk")
@@ -245,7 +275,8 @@ def save(im, path: str, fmt: str, meta: dict, quality: int | None = None, pages=
     """Encode ``im`` (already in its output sample format) atomically, or to stdout."""
     import pyvips
 
-    check_writable(fmt, im.bands, bool(im.hasalpha()) and meta.get("alpha", False),
+    im = flattened(im, meta)
+    check_writable(fmt, im.bands, meta.get("alpha", False) and meta.get("background") is None,
                    im.format, meta)
     if meta.get("interpretation") == "cmyk" and im.bands == 4 and fmt not in ("jpg", "tiff"):
         im = im.copy(interpretation="cmyk").colourspace("srgb")  # the format holds no CMYK

@@ -117,7 +117,7 @@ def exact_in_integers(im, wf: np.ndarray, settings, float_out: bool) -> bool:
     """
     whole = np.array_equal(wf, np.rint(wf)) and np.abs(wf).sum() < 2**20
     return (im.format == "uchar" and whole and not float_out and not settings.post
-            and float(settings.pad_value).is_integer())
+            and float(settings.pad_value).is_integer() and settings.depth in (None, 8))
 
 
 def correlate_integer(im, wf: np.ndarray, geometry, pad_mode: str, value: float):
@@ -161,7 +161,7 @@ def _build(source, name, fmt, out_fmt, wf, geometry, settings, span=None):
     import pyvips
 
     im = image.prepare(image.load(source, name, fmt), settings.gray)
-    meta = {**image.describe(im, fmt), "name": name}
+    meta = {**image.describe(im, fmt), "name": name, **settings.image_options()}
     alpha = im[im.bands - 1] if meta["alpha"] else None
     colour = im[: im.bands - 1] if meta["alpha"] else im
     alphas = _pages(alpha, meta) if alpha is not None else None

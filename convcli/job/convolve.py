@@ -41,6 +41,7 @@ def convolve_file(path: str, out: str | None, settings: ConvSettings, show_steps
     fmt = files.detect(path, settings.from_format, source)
     kind = registry.kind_of(fmt)
     _check_kind(kind, name, settings.ndim)
+    settings = settings.for_kind(kind)
     if out not in (None, "-") and not settings.steps:  # the streaming routes
         out_fmt = files.check_output(fmt, name, out, settings.to_format)
         if kind == "audio" and not isinstance(source, bytes) and _stream_audio(
@@ -328,7 +329,8 @@ def _finish(data: Data, y, alpha, settings: ConvSettings) -> Data:
     if data.kind == "image":
         full = data.image.get("max") or 1.0
         y = postprocess(y.astype(np.float64), 2, settings, full_scale=full)
-        return Data(y, data.format, data.name, image={**data.image, "alpha_array": alpha})
+        return Data(y, data.format, data.name, image={**data.image, "alpha_array": alpha,
+                                                     **settings.image_options()})
     if data.kind == "audio":
         return data.with_array(postprocess(y.astype(float), 1, settings))
     if settings.post:
