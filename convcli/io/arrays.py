@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cmath
 import io
 import json
 import math
@@ -17,10 +18,17 @@ _BLOCK = re.compile(r"^\s*\w*\(:,:((?:,\d+)+)\)\s*=\s*$")  # MATLAB's "(:,:,2) =
 
 
 def _number(token: str):
+    """An int, a float, or a complex number as Python and NumPy print one (``1+2j``)."""
     try:
         return int(token)
     except ValueError:
+        pass
+    try:
         return float(token)
+    except ValueError:
+        if token.rstrip(")")[-1:] not in ("j", "J"):
+            raise
+        return complex(token)
 
 
 def _row(part: str, where: str, lineno: int, offset: int) -> list:
@@ -33,7 +41,7 @@ def _row(part: str, where: str, lineno: int, offset: int) -> list:
             value = _number(token)
         except ValueError:
             raise DataError(f"{where}:{lineno}:{col}: {token!r} is not a number") from None
-        if value != value or value in (float("inf"), float("-inf")):
+        if not cmath.isfinite(value):
             raise DataError(f"{where}:{lineno}:{col}: {token} is not allowed")
         row.append(value)
     return row
@@ -115,11 +123,10 @@ def parse_text(text: str, where: str = "input"):
         raise DataError(f"{where}: no numbers in the input")
     if blocks[0][0] is not None or len(blocks) > 1:
         values = _stack(blocks, where)
-        exact = all(isinstance(v, int) for v in np.ravel(np.array(values, dtype=object)))
-        return np.array(values, dtype=np.int64 if exact else np.float64), "matrix"
+        flat = np.ravel(np.array(values, dtype=object)).tolist()
+        return np.array(values, dtype=_dtype_of(flat)), "matrix"
     values = _matrix(blocks[0][1], where)
-    exact = all(isinstance(v, int) for r in values for v in r)
-    array = np.array(values, dtype=np.int64 if exact and _fits_int64(values) else np.float64)
+    array = np.array(values, dtype=_dtype_of([v for r in values for v in r]))
     if array.shape[0] == 1:
         return array[0], "row"
     if array.shape[1] == 1:
@@ -137,20 +144,32 @@ def csv_header(text: str) -> str | None:
     return None
 
 
-def _fits_int64(values) -> bool:
-    return all(-(2**63) <= v < 2**63 for r in values for v in r)
+def _dtype_of(values: list):
+    """int64 when every number is an integer within int64, complex128 when one is complex,
+    else float64."""
+    if all(isinstance(v, int) for v in values):
+        return np.int64 if all(-(2**63) <= v < 2**63 for v in values) else np.float64
+    return np.complex128 if any(isinstance(v, complex) for v in values) else np.float64
 
 
 def format_number(v, precision: int | None = None) -> str:
     """Shortest text that reads back to the value rounded to 15 significant digits.
 
-    Integers print without ``.0``; ``precision`` prints ``%.Ng`` instead.
+    Integers print without ``.0``; ``precision`` prints ``%.Ng`` instead. A complex
+    number prints as ``re+imj`` (each part so), which Python, NumPy and the text reader
+    read back.
 
     >>> format_number(5.000000000000001), format_number(0.1 + 0.2), format_number(2.5)
     ('5', '0.3', '2.5')
+    >>> format_number(1 - 2.5j), format_number(3j)
+    ('1-2.5j', '0+3j')
     """
     if isinstance(v, (int, np.integer)):
         return str(int(v))
+    if isinstance(v, (complex, np.complexfloating)):
+        imag = format_number(v.imag, precision)
+        sign = "" if imag[:1] in "-+" else "+"
+        return f"{format_number(v.real, precision)}{sign}{imag}j"
     v = float(v)
     if precision is not None:
         return f"{v:.{precision}g}"
@@ -198,13 +217,20 @@ def format_text(array: np.ndarray, orientation: str = "row", precision: int | No
 
 
 def parse_json(text: str, where: str = "input") -> np.ndarray:
-    """Nested lists of numbers, any depth, as an int64 or float64 array."""
+    """Nested lists of numbers, any depth, as an int64, float64 or complex128 array.
+
+    A string that holds a complex number (``"1+2j"``) is one; ``[re, im]`` pairs, which
+    :func:`format_json` writes, read as a last axis of two (real two-channel data looks
+    the same).
+    """
     try:
         value = json.loads(text)
     except json.JSONDecodeError as e:
         raise DataError(f"{where}:{e.lineno}:{e.colno}: not valid JSON ({e.msg})") from None
     except RecursionError:
         raise DataError(f"{where}: the JSON lists are nested too deeply") from None
+    if '"' in text:
+        value = _json_complex(value, where)
     try:
         array = np.array(value)
     except (ValueError, OverflowError):
@@ -218,8 +244,21 @@ def parse_json(text: str, where: str = "input") -> np.ndarray:
     return as_numbers(array, where)
 
 
+def _json_complex(value, where: str):
+    """Strings of numbers (``"1+2j"``, ``"3"``) as numbers, anywhere in nested lists."""
+    if isinstance(value, list):
+        return [_json_complex(v, where) for v in value]
+    if isinstance(value, str):
+        try:
+            return _number(value.strip())
+        except ValueError:
+            raise DataError(f"{where}: {value!r} in the JSON is not a number") from None
+    return value
+
+
 def as_numbers(array: np.ndarray, where: str) -> np.ndarray:
-    """Any real array as the engine's numbers: int64 where exact, else float64; at least 1-D.
+    """Any numeric array as the engine's numbers: int64 where exact, else float64 or
+    complex128; at least 1-D.
 
     Unsigned integers beyond int64 become float64 (never wrap to negative numbers); a 0-d
     array is one sample; NaN and infinity are refused.
@@ -233,27 +272,34 @@ def as_numbers(array: np.ndarray, where: str) -> np.ndarray:
         if array.dtype.kind == "u" and array.dtype.itemsize == 8 and array.max() >= 2**63:
             return array.astype(np.float64)
         return array.astype(np.int64)
+    if array.dtype.kind == "c":
+        return _finite(array.astype(np.complex128, copy=False), where)
     if array.dtype.kind != "f":
-        raise DataError(f"{where}: cannot use {array.dtype} data as real numbers")
+        raise DataError(f"{where}: cannot use {array.dtype} data as numbers")
     return _finite(array.astype(np.float64, copy=False), where)
 
 
 def _finite(array: np.ndarray, where: str) -> np.ndarray:
     """Refuse NaN and infinity, which would spread through any convolution."""
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
         raise DataError(f"{where}: {array[bad]} at index {list(bad)} is not allowed")
     return array
 
 
 def format_json(array: np.ndarray, precision: int | None = None) -> str:
-    """Nested lists; floats in their shortest exact form, integral values as integers."""
+    """Nested lists; floats in their shortest exact form, integral values as integers.
+
+    A complex number is the pair ``[re, im]``: ``[1+2j, 3]`` gives ``[[1, 2], [3, 0]]``.
+    """
     if array.dtype.kind in "iu":
         return json.dumps(array.tolist()) + "\n"
 
     def text(v):
         if isinstance(v, list):
             return "[" + ", ".join(text(u) for u in v) + "]"
+        if isinstance(v, complex):
+            return f"[{format_number(v.real, precision)}, {format_number(v.imag, precision)}]"
         return format_number(v, precision)
 
     return text(array.tolist()) + "\n"
