@@ -120,8 +120,9 @@ def _json(g, precision) -> str:
 
 def animate_file(path: str, settings: ConvSettings, gif: str) -> int:
     """Write the flip-and-slide of one file's convolution to ``gif``; the number of frames."""
-    from .animate import animation, write_gif
+    from .animate import animation, check_gif_path, write_gif
 
+    check_gif_path(gif)
     x, kernel, bias, data = _inputs(path, settings)
     frames = animation(x, kernel, bias=bias, **_geometry(settings, data.kind))
     write_gif(frames, gif)

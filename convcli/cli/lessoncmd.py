@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
 import click
 
 from ..errors import UsageProblem
@@ -25,7 +28,10 @@ def run_lesson(settings: ConvSettings, inputs, params: dict) -> bool:
         option = "--grad" if grad is not None else "--animate"
         raise UsageProblem(f"{option} takes one INPUT, got {len(inputs)}")
     if gif:
+        replay = _replayable_stdin() if inputs[0] == "-" else None
         frames = lesson.animate_file(inputs[0], settings, gif)
+        if replay:
+            replay()  # the command reads standard input again for the result
         from .. import messages
 
         messages.notice(f"wrote {gif} ({frames} frames)")
@@ -40,3 +46,14 @@ def run_lesson(settings: ConvSettings, inputs, params: dict) -> bool:
 
         write_bytes(text.encode(), out)
     return True
+
+
+def _replayable_stdin():
+    """Hold standard input's bytes; the function returned hands them out once more."""
+    data = sys.stdin.buffer.read()
+
+    def replay():
+        sys.stdin = io.TextIOWrapper(io.BytesIO(data))
+
+    replay()
+    return replay
