@@ -49,6 +49,8 @@ class ConvSettings:
     layout: str = "oihw"
     gray: bool = False
     absolute: bool = False
+    real: bool = False
+    imag: bool = False
     offset: float = 0.0
     normalize: bool = False
     precision: int | None = None
@@ -65,6 +67,8 @@ class ConvSettings:
 
     def __post_init__(self):
         check_padding(self.pad, self.mode)
+        if self.real + self.imag + self.absolute > 1:
+            raise UsageProblem("--real, --imag and --abs each choose what to keep; give one")
         if self.background is not None and not self.flatten:
             raise UsageProblem("--background is the colour --flatten composes onto; "
                                "give --flatten too")

@@ -65,6 +65,7 @@ def _common(f):
         options.normalize, options.from_, options.to, options.precision, options.rate,
         options.jobs, batchopts.recursive, batchopts.no_clobber, batchopts.in_place,
         options.scheduler, options.steps, options.grad, options.animate, options.json_,
+        options.real, options.imag,
     ]):
         f = option(f)
     return f
@@ -81,6 +82,7 @@ def _common(f):
               help="Space kernel taps D apart.")
 @_common
 @click.option("--subtype", help="Audio sample format of the output, e.g. PCM_16, PCM_24, FLOAT.")
+@options.absolute
 def conv1d(inputs, **params):
     """Convolve 1-D signals: numbers, audio files, columns of a matrix.
 

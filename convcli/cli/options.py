@@ -158,5 +158,10 @@ grad = click.option("--grad", metavar="DY",
 animate = click.option("--animate", metavar="FILE.gif", type=click.Path(dir_okay=False),
                        help="Write the flipped kernel sliding over the padded input as a GIF, "
                             "one frame per output (1-D up to 64 outputs, 2-D up to 16x16).")
+real = click.option("--real", is_flag=True,
+                    help="Keep the real part of a complex result (audio and images need one).")
+imag = click.option("--imag", is_flag=True, help="Keep the imaginary part of a complex result.")
+absolute = click.option("--abs", "absolute", is_flag=True,
+                        help="Take magnitudes (of complex results too).")
 json_ = click.option("--json", "as_json", is_flag=True,
                      help='With --grad: print {"dx": ..., "dw": ..., "db": ...}.')

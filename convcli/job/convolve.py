@@ -59,6 +59,7 @@ def convolve_file(path: str, out: str | None, settings: ConvSettings, show_steps
         data = registry.reader(fmt)(source, name, fmt=fmt, gray=settings.gray)
     out_fmt = files.check_output(fmt, name, out, settings.to_format)
     kernel = load_kernel(settings, data.sample_rate)
+    check_complex(name, out_fmt, settings, data.array, kernel)
     if settings.steps and show_steps is not None:
         show_steps(_steps(data, kernel, settings))
     with _stage(f"convolved {data.array.shape} with {kernel.shape} in memory "
@@ -167,7 +168,7 @@ def _stream_image(source, name: str, fmt: str, out, out_fmt: str, settings) -> b
             or settings.bias is not None:
         return False
     kernel = load_kernel(settings)
-    if kernel.ndim != 2:
+    if kernel.ndim != 2 or np.iscomplexobj(kernel):
         return False
     header = image.load(source, name, fmt)
     rows = image.describe(header, fmt)["page_height"] or header.height
@@ -308,8 +309,29 @@ def _alpha(alpha, kernel, settings: ConvSettings):
     return _convolve(alpha, delta, plain)
 
 
+def check_complex(name: str, out_fmt: str, settings: ConvSettings, *arrays) -> None:
+    """Audio and images hold real samples: a complex result needs --real, --imag or --abs."""
+    if registry.kind_of(out_fmt) not in ("audio", "image") or \
+            settings.real or settings.imag or settings.absolute:
+        return
+    if any(np.iscomplexobj(a) for a in arrays):
+        raise DataError(f"{name}: the result is complex, which {out_fmt} cannot hold; keep one "
+                        "part with --real, --imag or --abs, or write .npy")
+
+
+def complex_part(y, settings: ConvSettings):
+    """``--real``, ``--imag`` or ``--abs`` of a result (the imaginary part of a real one is 0)."""
+    if settings.real:
+        return np.real(y)
+    if settings.imag:
+        return np.imag(y) if np.iscomplexobj(y) else np.zeros_like(y)
+    return np.abs(y) if settings.absolute else y
+
+
 def postprocess(y, ndim: int, settings: ConvSettings, full_scale=1.0, floor=0.0):
     """``--abs``, ``--offset`` and ``--normalize`` on a float result."""
+    if settings.normalize and ndim != 1 and np.iscomplexobj(y):
+        raise DataError("--normalize stretches real values: add --real, --imag or --abs")
     if settings.absolute:
         y = np.abs(y)
     if settings.offset:
@@ -326,15 +348,17 @@ def postprocess(y, ndim: int, settings: ConvSettings, full_scale=1.0, floor=0.0)
 
 def _finish(data: Data, y, alpha, settings: ConvSettings) -> Data:
     """Post-process and wrap the result in a Data of the input's kind."""
+    y = complex_part(y, settings)
+    real = np.result_type(y, np.float64)  # float64, or complex128 kept for .npy
     if data.kind == "image":
         full = data.image.get("max") or 1.0
-        y = postprocess(y.astype(np.float64), 2, settings, full_scale=full)
+        y = postprocess(y.astype(real), 2, settings, full_scale=full)
         return Data(y, data.format, data.name, image={**data.image, "alpha_array": alpha,
                                                      **settings.image_options()})
     if data.kind == "audio":
-        return data.with_array(postprocess(y.astype(float), 1, settings))
+        return data.with_array(postprocess(y.astype(real), 1, settings))
     if settings.post:
-        y = postprocess(y.astype(float), settings.ndim, settings)
+        y = postprocess(y.astype(real), settings.ndim, settings)
     if y.ndim == 3 and y.shape[2] == 1 and data.kind == "text":
         y = y[:, :, 0]
     if not np.all(np.isfinite(y)):
