@@ -29,6 +29,11 @@ class UsageProblem(ConvcliError):
     """A request that needs another option (the CLI exits 2, as for a bad option)."""
 
 
+class ArgumentError(UsageProblem, ValueError):
+    """An argument out of its domain (padding of the wrong length, a stride of 0): a bad
+    option on the command line (exit 2), a ``ValueError`` in the library."""
+
+
 class FileError(ConvcliError, OSError):
     """A file or folder that cannot be opened, read or written."""
 

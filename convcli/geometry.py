@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from .errors import ShapeError
+from .errors import ArgumentError, ShapeError
 
 MODES = ("full", "same", "valid")
 PAD_MODES = ("zeros", "constant", "replicate", "symmetric", "reflect", "circular")
@@ -43,7 +43,7 @@ def mode_padding(k: int, mode: str, d: int = 1) -> tuple[int, int]:
         return ke - 1 - (ke - 1) // 2, (ke - 1) // 2
     if mode == "valid":
         return 0, 0
-    raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    raise ArgumentError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
 
 
 class Axis:
@@ -78,7 +78,7 @@ def per_axis(value, ndim: int, name: str) -> tuple:
     if len(value) == 1:
         return value * ndim
     if len(value) != ndim:
-        raise ValueError(f"{name} needs 1 or {ndim} values, got {len(value)}")
+        raise ArgumentError(f"{name} needs 1 or {ndim} values, got {len(value)}")
     return value
 
 
@@ -102,11 +102,11 @@ def _pad_pairs(pad, ndim: int) -> tuple[tuple[int, int], ...]:
     elif len(pad) == ndim:
         pairs = tuple((p, p) for p in pad)
     else:
-        raise ValueError(f"padding needs 1, {ndim} or {2 * ndim} values, got {len(pad)}")
+        raise ArgumentError(f"padding needs 1, {ndim} or {2 * ndim} values, got {len(pad)}")
     if len(pairs) != ndim:
-        raise ValueError(f"padding needs {ndim} axes, got {len(pairs)}")
+        raise ArgumentError(f"padding needs {ndim} axes, got {len(pairs)}")
     if any(b < 0 or a < 0 for b, a in pairs):
-        raise ValueError("padding cannot be negative")
+        raise ArgumentError("padding cannot be negative")
     return pairs
 
 
@@ -129,12 +129,12 @@ def axes(n, k, mode: str | None = "valid", *, pad=None, stride=1, dilation=1) ->
     s = per_axis(stride, nd, "stride")
     d = per_axis(dilation, nd, "dilation")
     if any(v < 1 for v in s + d):
-        raise ValueError("stride and dilation must be at least 1")
+        raise ArgumentError("stride and dilation must be at least 1")
     if any(v < 1 for v in k):
         raise ShapeError("the kernel is empty")
     if pad is not None:
         if mode not in (None, "valid"):
-            raise ValueError(f"padding is said one way: --pad or --mode {mode}, not both")
+            raise ArgumentError(f"padding is said one way: --pad or --mode {mode}, not both")
         pairs = _pad_pairs(pad, nd)
     else:
         pairs = tuple(mode_padding(k[i], mode or "valid", d[i]) for i in range(nd))
@@ -188,7 +188,7 @@ def output_size(n, k, mode: str | None = "valid", *, pad=None, stride=1, dilatio
 def transposed_length(n: int, k: int, stride=1, pad=0, dilation=1, output_padding=0) -> int:
     """PyTorch's ``ConvTranspose`` output length."""
     if output_padding >= max(stride, dilation):
-        raise ValueError("output padding must be smaller than the stride or the dilation")
+        raise ArgumentError("output padding must be smaller than the stride or the dilation")
     length = (n - 1) * stride - 2 * pad + dilation * (k - 1) + output_padding + 1
     if length < 1:
         raise ShapeError(f"empty result: transposed convolution of length {n} gives {length}")
@@ -199,7 +199,7 @@ def pool_length(n: int, k: int, stride=None, pad=0, dilation=1, ceil_mode=False)
     """PyTorch's ``MaxPool``/``AvgPool`` output length, with its ceil-mode rule."""
     s = stride or k
     if pad > k // 2:
-        raise ValueError(f"pool padding {pad} must be at most half the kernel {k}")
+        raise ArgumentError(f"pool padding {pad} must be at most half the kernel {k}")
     span = n + 2 * pad - effective_length(k, dilation)
     length = (math.ceil(span / s) if ceil_mode else span // s) + 1
     if ceil_mode and (length - 1) * s >= n + pad:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ShapeError
+from .errors import ArgumentError, ShapeError
 from .geometry import Axis, axes, check_nonempty, per_axis
 
 BLOCK_BYTES = 32 << 20  # default output block size when the source has no chunks of its own
@@ -120,7 +120,7 @@ def _block_sizes(geometry, chunks, source_chunks, source, dtype) -> tuple[int, .
         sizes = strips(tuple(ax.length for ax in geometry),
                        BLOCK_BYTES // (dtype.itemsize * math.prod(source.shape[nd:])))
     if any(int(c) < 1 for c in sizes):
-        raise ValueError("chunk sizes must be at least 1")
+        raise ArgumentError("chunk sizes must be at least 1")
     return tuple(min(int(c), ax.length) for c, ax in zip(sizes, geometry))
 
 
@@ -181,7 +181,7 @@ def source_index(start: int, stop: int, n: int, mode: str):
             return np.zeros_like(i)
         j = i % (2 * n - 2)
         return np.where(j < n, j, 2 * n - 2 - j)
-    raise ValueError(f"pad mode {mode!r} has no source index")
+    raise ArgumentError(f"pad mode {mode!r} has no source index")
 
 
 def read_window(source, starts, stops, pad_mode="zeros", pad_value=0.0) -> np.ndarray:

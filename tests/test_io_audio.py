@@ -30,11 +30,21 @@ def test_stereo_impulse_response_filters_each_channel_with_its_own_column(cli, w
         np.testing.assert_allclose(y[:, c], ss.convolve(x[:, c], ir[:, c]), atol=1e-6)
 
 
+def test_mono_speech_through_a_stereo_response_is_refused_with_the_way_out(cli, samples,
+                                                                           tmp_path):
+    result = cli("conv1d", samples / "speech.wav", "-k", samples / "room-ir.wav", "-o",
+                 tmp_path / "reverb.wav")
+    assert result.exit_code == 1 and not (tmp_path / "reverb.wav").exists()
+    assert "the kernel has 2 channels but the input has 1; give a mono kernel" in result.output
+
+
 def test_reverb_on_the_shipped_speech_matches_scipy(cli, samples, tmp_path):
+    x, rate = sf.read(samples / "speech.wav")
+    sf.write(tmp_path / "stereo.wav", np.column_stack([x, x]), rate, subtype="PCM_16")
     out = tmp_path / "reverb.wav"
-    result = cli("conv1d", samples / "speech.wav", "-k", samples / "room-ir.wav", "-o", out,
+    result = cli("conv1d", tmp_path / "stereo.wav", "-k", samples / "room-ir.wav", "-o", out,
                  "--normalize")
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
     assert "resampled the kernel from 44100 Hz to 22050 Hz" in result.output
     y, rate = sf.read(out)
     assert rate == 22050 and y.shape[1] == 2 and sf.info(out).subtype == "PCM_16"
@@ -154,10 +164,13 @@ def test_channel_mismatch_is_an_error(cli, tmp_path):
     sf.write(tmp_path / "k.wav", np.zeros((10, 3)), 8000)
     result = cli("conv1d", tmp_path / "x.wav", "-k", tmp_path / "k.wav", "-o", tmp_path / "y.wav")
     assert result.exit_code == 1
-    assert "the kernel has 3 channel(s) but the input has 2" in result.output
+    assert "the kernel has 3 channels but the input has 2" in result.output
 
 
-def test_binary_results_need_an_output(cli, samples):
+def test_binary_results_for_a_terminal_need_an_output(cli, samples, monkeypatch):
+    from convcli.io import files
+
+    monkeypatch.setattr(files, "_terminal", lambda: True)
     result = cli("conv1d", samples / "speech.wav", "-k", "1")
     assert result.exit_code == 2 and "write it with -o FILE.wav" in result.output
 

@@ -13,9 +13,11 @@ BOX = np.full((3, 3), 1 / 9)
 
 
 def blur_reference(x):
-    """Per-channel 'same' box blur, rounded half to even and clipped to 8 bits."""
+    """Per-channel 'same' box blur with the edge extended (image files' default padding),
+    rounded half to even and clipped to 8 bits."""
     if x.ndim == 2:
-        return np.clip(np.rint(ss.convolve2d(x, BOX, "same")), 0, 255)
+        edged = np.pad(x, 1, mode="edge")
+        return np.clip(np.rint(ss.convolve2d(edged, BOX, "valid")), 0, 255)
     return np.dstack([blur_reference(x[..., c]) for c in range(x.shape[2])])
 
 

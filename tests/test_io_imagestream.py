@@ -15,7 +15,7 @@ RGBA = (np.random.default_rng(1).random((29, 31, 4)) * 255).astype(np.uint8)
 
 def _expected(x, kernel, args):
     """The whole-image engine on the decoded array, rounded and clipped as convcli writes."""
-    options = dict(args)
+    options = {"pad_mode": "replicate", **args}  # image files' default padding
     op = correlate if options.pop("correlate", False) else convolve
     y = op(x.astype(np.float64), kernel, ndim=2, method="direct", **options)
     return np.clip(np.rint(y), 0, 255).astype(np.uint8)

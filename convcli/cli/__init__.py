@@ -71,10 +71,6 @@ class Main(click.Group):
             if debugging():
                 raise
             raise click.ClickException(str(e)) from None
-        except ValueError as e:  # an option value the library refused
-            if debugging():
-                raise
-            raise click.UsageError(str(e), ctx) from None
         except MemoryError:
             if debugging():
                 raise

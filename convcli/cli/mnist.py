@@ -7,6 +7,7 @@ import sys
 import click
 
 from . import main
+from .options import FiniteRange
 
 model_option = click.option("-m", "--model", required=True, metavar="MODEL.npz",
                             help="A model file written by train-mnist -o.")
@@ -82,13 +83,13 @@ def _print_confusion(matrix):
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=32, show_default=True)
 @click.option("--optimizer", type=click.Choice(("sgd", "adam")), default="adam",
               show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True),
+@click.option("--lr", type=FiniteRange(0, 10, min_open=True),
               help="Learning rate (default 0.002 for adam, 0.02 for sgd), 15% less each epoch.")
-@click.option("--momentum", type=click.FloatRange(0, 1, max_open=True), default=0.9,
+@click.option("--momentum", type=FiniteRange(0, 1, max_open=True), default=0.9,
               show_default=True, help="SGD momentum.")
-@click.option("--l2", type=click.FloatRange(min=0), default=0.0, show_default=True,
+@click.option("--l2", type=FiniteRange(0, 10), default=0.0, show_default=True,
               help="L2 regularisation: 0.5*lambda*w^2 per weight.")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True),
+@click.option("--dropout", type=FiniteRange(0, 1, max_open=True),
               help="Dropout probability (sets the arch's dropout layers, or adds one).")
 @click.option("--augment/--no-augment", default=True, show_default=True,
               help="Random shifts (2 px) and rotations (10 degrees).")

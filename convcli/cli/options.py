@@ -48,6 +48,16 @@ class FiniteFloat(click.ParamType):
 FINITE = FiniteFloat()
 
 
+class FiniteRange(click.FloatRange):
+    """A float within a range, and never NaN (which every range comparison lets through)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
 def _float_list(ctx, param, value):
     if value is None:
         return None
@@ -148,6 +158,11 @@ scheduler = click.option(
     help="Run the files (and the chunks of .zarr arrays) as tasks on the Dask cluster at "
          "ADDRESS (tcp://host:8786; default $DASK_SCHEDULER_ADDRESS). Inputs and outputs must "
          "be on storage every worker reaches.")
+real = click.option("--real", is_flag=True,
+                    help="Keep the real part of a complex result (audio and images need one).")
+imag = click.option("--imag", is_flag=True, help="Keep the imaginary part of a complex result.")
+absolute = click.option("--abs", "absolute", is_flag=True,
+                        help="Take magnitudes (of complex results too).")
 steps = click.option("--steps", is_flag=True,
                      help="Show the computation first: the flipped kernel, the padded input, "
                           "each output's window, products and sum (at most 64 outputs).")
@@ -158,10 +173,5 @@ grad = click.option("--grad", metavar="DY",
 animate = click.option("--animate", metavar="FILE.gif", type=click.Path(dir_okay=False),
                        help="Write the flipped kernel sliding over the padded input as a GIF, "
                             "one frame per output (1-D up to 64 outputs, 2-D up to 16x16).")
-real = click.option("--real", is_flag=True,
-                    help="Keep the real part of a complex result (audio and images need one).")
-imag = click.option("--imag", is_flag=True, help="Keep the imaginary part of a complex result.")
-absolute = click.option("--abs", "absolute", is_flag=True,
-                        help="Take magnitudes (of complex results too).")
 json_ = click.option("--json", "as_json", is_flag=True,
                      help='With --grad: print {"dx": ..., "dw": ..., "db": ...}.')

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..geometry import axes, check_nonempty
 from . import ndfilter, nonfinite
 from .bank import bank_forward
@@ -88,7 +88,7 @@ def choose_method(geometry, channels=1, kernel_taps=None, zero_pad=True, single=
 
 def _resolve_method(method, geometry, x, w, nd, zero_pad) -> str:
     if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+        raise ArgumentError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
     if nd == 0:
         return "direct"  # no axis to transform: the convolution is a product
     channels = max(1, x.size // max(1, math.prod(x.shape[:nd])))
@@ -180,7 +180,10 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
 def _real(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim, bias,
           layout):
     """A real convolution (int64, float32 or float64 operands)."""
+    exact = x.dtype.kind == w.dtype.kind == "i"
     x, w = guard_int64(x, w, pad_value if canonical_mode(pad_mode) == "constant" else 0)
+    if exact and x.dtype.kind == "f":
+        method = "direct"  # integers beyond int64: the nearest floats, not an FFT's noise
     if _plain_1d(x, w, mode, pad, pad_mode, stride, dilation, method, ndim) \
             and all_finite(x) and all_finite(w):
         k = len(w)
@@ -264,7 +267,7 @@ def _channels(a, nd) -> int:
 def _bank(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, bias, layout):
     """A CNN layer: (H, W[, C]) or (B, H, W, C) input, (K, C, kh, kw) bank -> (..., H', W', K)."""
     if layout not in ("oihw", "hwio"):
-        raise ValueError(f"unknown layout {layout!r}; expected oihw or hwio")
+        raise ArgumentError(f"unknown layout {layout!r}; expected oihw or hwio")
     if layout == "hwio":
         w = w.transpose(3, 2, 0, 1)  # (kh, kw, C, K) -> (K, C, kh, kw)
     if x.ndim not in (2, 3, 4):

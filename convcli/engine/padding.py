@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .. import messages
-from ..errors import ResourceError, ShapeError
+from ..errors import ArgumentError, ResourceError, ShapeError
 from ..geometry import PAD_ALIASES as ALIASES
 from ..geometry import PAD_MODES
 from .numbers import check_pad_value
@@ -55,7 +55,7 @@ def canonical_mode(mode: str) -> str:
     """The canonical name of a pad mode, resolving the aliases ``edge`` and ``wrap``."""
     name = ALIASES.get(mode, mode)
     if name not in PAD_MODES:
-        raise ValueError(f"unknown pad mode {mode!r}; expected one of {', '.join(PAD_MODES)}")
+        raise ArgumentError(f"unknown pad mode {mode!r}; expected one of {', '.join(PAD_MODES)}")
     return name
 
 
@@ -143,9 +143,9 @@ def pad(x, size, mode: str = "zeros", value: float = 0.0, direction: str = "both
     if len(sizes) > x.ndim:
         raise ShapeError(f"padding names {len(sizes)} axes but the data has {x.ndim}")
     if any(p < 0 for p in sizes):
-        raise ValueError("padding cannot be negative")
+        raise ArgumentError("padding cannot be negative")
     if direction not in ("both", "pre", "post"):
-        raise ValueError(f"unknown direction {direction!r}; expected both, pre or post")
+        raise ArgumentError(f"unknown direction {direction!r}; expected both, pre or post")
     pre = direction in ("both", "pre")
     post = direction in ("both", "post")
     pairs = [(p if pre else 0, p if post else 0) for p in sizes]

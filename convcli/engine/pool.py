@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..errors import ShapeError
+from ..errors import ArgumentError, ShapeError
 from ..geometry import per_axis, pool_length
 
 OPS = ("max", "avg")
@@ -47,7 +47,7 @@ def pool_geometry(shape, size, stride=None, pad=0, ceil=False):
 def _check(x, ndim, op):
     x = np.asarray(x)
     if op not in OPS:
-        raise ValueError(f"unknown pooling {op!r}; expected max or avg")
+        raise ArgumentError(f"unknown pooling {op!r}; expected max or avg")
     if x.ndim < ndim:
         raise ShapeError(f"{ndim}-D pooling needs at least {ndim} axes, the data has {x.ndim}")
     if x.size == 0:

@@ -12,8 +12,11 @@ from ..errors import DataError, FileError
 from .atomic import atomic_path, write_bytes
 from .data import Data
 
-SF_FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "aiff": "AIFF", "mp3": "MP3"}
-_FROM_SF = {v: k for k, v in SF_FORMATS.items()}
+SF_FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "aiff": "AIFF", "mp3": "MP3",
+              "opus": "OGG"}
+_FROM_SF = {v: k for k, v in SF_FORMATS.items() if k != "opus"}
+_CODEC = {"opus": "OPUS"}  # formats whose subtype is their name, not their container's default
+OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 
 
 def reason(e) -> str:
@@ -111,7 +114,15 @@ def subtype_for(fmt: str, wanted: str | None, fallback: str | None) -> str:
         if candidate and candidate is wanted:
             raise DataError(f"{fmt} cannot hold subtype {wanted}; try one of "
                             f"{', '.join(sorted(sf.available_subtypes(sf_format)))}")
-    return sf.default_subtype(sf_format)
+    return _CODEC.get(fmt) or sf.default_subtype(sf_format)
+
+
+def check_rate(subtype: str, rate: float) -> None:
+    """Opus holds five sample rates only: refuse the others rather than write Vorbis."""
+    if subtype == "OPUS" and rate not in OPUS_RATES:
+        raise DataError(f"Opus holds {', '.join(f'{r // 1000}' for r in OPUS_RATES)} kHz audio, "
+                        f"not {rate:g} Hz; resample first (sox in.wav -r 48000 out.wav) or "
+                        "write .ogg (Vorbis)")
 
 
 def clip(y: np.ndarray, subtype: str) -> tuple[np.ndarray, int]:
@@ -141,6 +152,7 @@ def write_audio(data: Data, path: str, fmt: str, subtype: str | None = None, **_
     y, clipped = clip(y, subtype)
     warn_clipped(clipped)
     rate = data.sample_rate or 44100
+    check_rate(subtype, rate)
     try:
         if path == "-":
             buffer = io.BytesIO()

@@ -13,7 +13,7 @@ import soundfile as sf
 from .. import messages
 from ..errors import FileError
 from .atomic import atomic_path, scratch_path
-from .audio import SF_FORMATS, clip, reason, subtype_for, warn_clipped
+from .audio import SF_FORMATS, check_rate, clip, reason, subtype_for, warn_clipped
 
 STREAM_MIN_FRAMES = 1 << 20  # about 24 s at 44.1 kHz: longer files go block by block
 BLOCK_FRAMES = 1 << 16
@@ -58,6 +58,7 @@ def stream_convolve(path: str, out: str, fmt: str, wc: np.ndarray, ax, settings)
 
     info = sf.info(path)
     subtype = subtype_for(fmt, settings.subtype, info.subtype)
+    check_rate(subtype, info.samplerate)
     single = info.subtype in _SINGLE and subtype in _SINGLE
     dtype = np.float32 if single else np.float64
     conv = OverlapAdd(dilate(np.asarray(wc, float), 1, (ax.dilation,)), info.channels, dtype)

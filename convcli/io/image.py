@@ -75,10 +75,45 @@ def _pillow_open(source, name: str):
     return pyvips.Image.new_from_array(np.ascontiguousarray(array))
 
 
+def check_output_size(width: int, height: int) -> None:
+    """A result is held to the same pixel limit as an input."""
+    if width * height > MAX_PIXELS:
+        raise DataError(f"the result would be {width}x{height} pixels, over the limit of "
+                        f"{MAX_PIXELS:,} that inputs have too; pad less")
+
+
 def _check_bomb(width: int, height: int, name: str) -> None:
     if width * height > MAX_PIXELS:
         raise DataError(f"{name}: over the decompression-bomb limit of {MAX_PIXELS:,} pixels "
                         f"({width}x{height}: a huge or hostile image)")
+
+
+MAX_RATIO = 4096  # no codec here packs more raw bytes than this into one byte of file
+
+
+def _check_claim(im, source, name: str) -> None:
+    """A header that claims far more pixels than the file's bytes could hold (a few hundred
+    bytes claiming gigapixels) is refused before a filter runs into the missing data."""
+    import os
+
+    if isinstance(source, bytes) or im.width * im.height < 1 << 26:
+        return
+    raw = im.width * im.height * im.bands * _BYTES.get(im.format, 8)
+    size = len(source) if isinstance(source, bytes) else os.path.getsize(source)
+    if raw > MAX_RATIO * size:
+        raise DataError(f"{name}: its header claims {im.width}x{im.height} pixels, more than "
+                        f"its {size:,} bytes can hold: a damaged or hostile image")
+
+
+_BYTES = {"uchar": 1, "char": 1, "ushort": 2, "short": 2, "uint": 4, "int": 4, "float": 4}
+
+
+def _check_finite(source, name: str, fmt: str) -> None:
+    """Float samples must be numbers: NaN or infinity is refused, as for every other input."""
+    im = _vips_open(source, name, "random", **({"n": -1} if fmt in _MULTIPAGE else {}))
+    bad = (im != im) | (im.abs() == float("inf"))  # NaN is the one value unequal to itself
+    if bad.max() > 0:
+        raise DataError(f"{name}: holds NaN or infinite samples, which convcli cannot filter")
 
 
 def load(source, name: str, fmt: str, access: str = "sequential"):
@@ -87,8 +122,11 @@ def load(source, name: str, fmt: str, access: str = "sequential"):
         return _pillow_open(source, name)
     im = _vips_open(source, name, access)
     _check_bomb(im.width, im.height, name)
+    _check_claim(im, source, name)
+    if im.format in ("float", "double"):
+        _check_finite(source, name, fmt)
     if fmt in _MULTIPAGE and _get(im, "n-pages", 1) > 1:
-        im = _vips_open(source, name, access, n=-1)
+        im = _vips_open(source, name, "random", n=-1)  # pages are filtered side by side
     if _get(im, "orientation", 1) > 1:
         im = _vips_open(source, name, "random", n=-1) if _get(im, "n-pages", 1) > 1 \
             else _vips_open(source, name, "random")
@@ -291,15 +329,24 @@ def save(im, path: str, fmt: str, meta: dict, quality: int | None = None, pages=
         with atomic_path(path) as tmp:
             getattr(im, _SAVERS[fmt])(tmp, **options)
     except pyvips.Error as e:
-        text = vips_error(e)
-        if "out of order" in text or "read error" in text or "truncat" in text:
-            raise DataError(f"{meta.get('name', 'input')}: corrupt or truncated image "
-                            f"({text})") from None
-        if "No space" in text or "space left" in text:
-            raise FileError(f"{path}: no space left on the device") from None
-        raise DataError(f"cannot write the image as {fmt} ({text})") from None
+        raise _save_error(e, path, fmt, meta.get("name", "the input")) from None
     except MemoryError:
         raise ResourceError("not enough memory for this image") from None
+
+
+def _save_error(e, path: str, fmt: str, name: str) -> Exception:
+    """What a failed pipeline says: the output's disk, or (most often) a damaged input,
+    which libvips only finds while it writes, since it reads as it goes."""
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    text = " ".join(lines)
+    if "No space" in text or "space left" in text:
+        return FileError(f"{path}: no space left on the device")
+    if "cannot hold" in text or "not supported" in text or "unsupported" in text:
+        return DataError(f"cannot write the image as {fmt} ({vips_error(e)})")
+    reading = [ln for ln in lines if not ln.startswith(("unable to", "vips2", "vips_"))
+               and "unable to write" not in ln]
+    why = (reading[-1] if reading else vips_error(e)).rstrip(".")
+    return DataError(f"{name}: corrupt or truncated image ({why})")
 
 
 def _suffix(fmt: str) -> str:

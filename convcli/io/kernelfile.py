@@ -36,6 +36,8 @@ def load_kernel(spec: str, ndim: int, rate: float | None = None):
     if spec[:1].isalpha():  # a name (perhaps misspelt), never numbers
         name = kernels.parse_spec(spec)[0]
         entry = kernels.KERNELS[name]
+        if ndim == 1 and entry.one is None:
+            raise SpecError(f"kernel {name} is 2-D: use it with conv2d")
         dims = ndim if (entry.one, entry.two)[ndim - 1] is not None else None
         k = kernels.make(spec, dims, rate)
         return (k[None, :] if ndim == 2 and k.ndim == 1 else k), None
@@ -49,8 +51,19 @@ def load_kernel(spec: str, ndim: int, rate: float | None = None):
     return k, None
 
 
+def _check_kind(kind: str, path: str, ndim: int) -> None:
+    """An image is no impulse response, and a recording no image filter."""
+    if ndim == 1 and kind == "image":
+        raise SpecError(f"{path} is an image: a conv1d kernel is numbers or an audio "
+                        "impulse response (an image filters images, with conv2d)")
+    if ndim == 2 and kind == "audio":
+        raise SpecError(f"{path} is audio: a conv2d kernel is numbers, an array or an image "
+                        "(audio filters audio, with conv1d)")
+
+
 def _from_file(path: str, ndim: int):
     data = read(path)
+    _check_kind(data.kind, path, ndim)
     k = data.array
     if data.kind == "audio":
         k = k[:, 0] if k.shape[1] == 1 else k  # (frames,) or (frames, channels)

@@ -62,7 +62,8 @@ FORMATS = {
         Format("npy", "npy", (".npy",), _magic(b"\x93NUMPY"), *_NPY),
         Format("wav", "audio", (".wav", ".wave"), _riff(b"WAVE"), *_AUDIO),
         Format("flac", "audio", (".flac",), _magic(b"fLaC"), *_AUDIO),
-        Format("ogg", "audio", (".ogg", ".oga", ".opus"), _magic(b"OggS"), *_AUDIO),
+        Format("ogg", "audio", (".ogg", ".oga"), _magic(b"OggS"), *_AUDIO),
+        Format("opus", "audio", (".opus",), None, *_AUDIO),  # Ogg too: sniffed as ogg
         Format("aiff", "audio", (".aiff", ".aif", ".aifc"), _aiff, *_AUDIO),
         Format("mp3", "audio", (".mp3",), _magic(b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
                *_AUDIO),

@@ -144,10 +144,9 @@ def _stream_audio(path: str, out, out_fmt: str, settings: ConvSettings) -> bool:
     if out_fmt not in SF_FORMATS or info.frames < STREAM_MIN_FRAMES or out in (None, "-"):
         return False
     kernel = load_kernel(settings, info.samplerate)
-    if kernel.ndim == 2 and kernel.shape[1] != 1 and kernel.shape[1] != info.channels:
-        if info.channels != 1:
-            _check_channels(kernel, info.channels)
-        return False  # mono through a multichannel response: in memory
+    if np.iscomplexobj(kernel):
+        return False  # a complex result: in memory, where its part is chosen
+    _check_channels(kernel, info.channels)
     (ax,) = axes(info.frames, kernel.shape[0], settings.mode, pad=settings.pad,
                  stride=settings.stride, dilation=settings.dilation)
     check_nonempty((ax,))
@@ -175,6 +174,7 @@ def _stream_image(source, name: str, fmt: str, out, out_fmt: str, settings) -> b
     geometry = axes((rows, header.width), kernel.shape, settings.mode, pad=settings.pad,
                     stride=settings.stride, dilation=settings.dilation)
     check_nonempty(geometry)
+    image.check_output_size(geometry[1].length, geometry[0].length)
     wf = np.asarray(kernel, dtype=np.float64)
     wf = wf if settings.correlate else wf[::-1, ::-1]  # correlation orientation
     if not imagestream.convolvable(wf, geometry, _pad_mode(settings.pad_mode)):
@@ -199,9 +199,12 @@ def _canonical(settings: ConvSettings) -> ConvSettings:
 
 
 def _check_channels(kernel: np.ndarray, channels: int) -> None:
+    """A 1-D kernel of C columns gives channel c column c: C must be 1 or the input's."""
     if kernel.ndim == 2 and kernel.shape[1] not in (1, channels):
-        raise ShapeError(f"the kernel has {kernel.shape[1]} channel(s) but the input has "
-                         f"{channels}")
+        c = kernel.shape[1]
+        fix = (f"give a mono kernel, or make the input {c}-channel first (sox in.wav -c {c} "
+               "out.wav)" if channels == 1 else f"give a kernel of 1 or {channels} channels")
+        raise ShapeError(f"the kernel has {c} channels but the input has {channels}; {fix}")
 
 
 def _steps(data: Data, kernel, settings) -> str:
@@ -266,11 +269,8 @@ def _convolve(x, kernel, settings: ConvSettings):
     from ..engine import convolve, correlate
 
     ndim = settings.ndim
-    mono = x.ndim == 1 or (ndim == 1 and x.shape[1] == 1)
-    if ndim == 1 and kernel.ndim == 2 and kernel.shape[1] > 1 and mono:
-        x = np.repeat(x.reshape(len(x), 1), kernel.shape[1], axis=1)  # (n, C)
-    if ndim == 1 and x.ndim == 2:
-        _check_channels(kernel, x.shape[1])
+    if ndim == 1:
+        _check_channels(kernel, 1 if x.ndim == 1 else x.shape[1])
     op = correlate if settings.correlate else convolve
     options = {**settings.engine_options(), "bias": _bias(settings)}
     if ndim == 2 and x.ndim == 3 and kernel.ndim == 2 and x.size > 1 << 22:
