@@ -52,9 +52,26 @@ class Settings:
     seed: int = 0
 
 
+class Epochs(list):
+    """A run's rows, one dict per epoch; ``run`` says which run (what curves.png is titled)."""
+
+    run: str | None = None
+
+
+_LOSS_NAMES = {"softmax": "softmax cross-entropy", "svm": "multiclass SVM (hinge)",
+               "mse": "mse (0.5*|s - onehot|^2)"}
+
+
+def describe(net: Network, s: Settings) -> str:
+    """The run in one line: architecture, loss, epochs, optimiser and seed."""
+    arch = " ".join(spec.text for spec in net.specs)
+    return (f"{arch}; {_LOSS_NAMES.get(s.loss, s.loss)} loss; {s.epochs} epoch(s) of "
+            f"{s.optimizer}, seed {s.seed}")
+
+
 @dataclass
 class History:
-    epochs: list = field(default_factory=list)
+    epochs: list = field(default_factory=Epochs)
 
     def add(self, **row):
         self.epochs.append(row)
@@ -85,6 +102,7 @@ def train(net: Network, train_images, train_labels, test_images, test_labels, s:
     opt = optim.make(s.optimizer, s.lr, s.momentum)
     loss_fn = losses.LOSSES[s.loss]
     history = History()
+    history.epochs.run = describe(net, s)
     n = len(train_images)
     base_lr = opt.lr
     for epoch in range(1, s.epochs + 1):
