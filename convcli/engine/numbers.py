@@ -86,7 +86,11 @@ def exact_bound(x: np.ndarray, w: np.ndarray, pad_value=0) -> float:
 
 
 def guard_int64(x: np.ndarray, w: np.ndarray, pad_value=0):
-    """``x, w`` unchanged when an integer result fits int64, else both as float64 (warned)."""
+    """``x, w`` unchanged when an integer result fits int64, else both as float64 (warned).
+
+    The caller then computes directly: each output rounded once, not an FFT's error
+    of ``eps * max |y|`` on every output (zeros stay zeros).
+    """
     if x.dtype.kind != "i" or w.dtype.kind != "i":
         return x, w
     bound = exact_bound(x, w, pad_value)
