@@ -134,6 +134,8 @@ def write_block(p: Plan, target: str, index) -> int:
     if target.endswith(".zarr"):
         import zarr
 
+        if not os.path.exists(os.path.join(target, "zarr.json")):  # cancelled and removed
+            return 0
         zarr.open_array(target, mode="r+")[where] = y
     else:
         out = np.load(target, mmap_mode="r+", allow_pickle=False)
@@ -242,21 +244,17 @@ def _run_local(p: Plan, tmp: str, scheduler, progress) -> None:
 
 def _run_cluster(p: Plan, tmp: str, scheduler, progress) -> None:
     """Every block as a task on a distributed cluster; the first failure cancels the rest."""
-    from distributed import as_completed
-
-    from .cluster import connect
+    from .cluster import connect, watched
+    from .io.atomic import on_cancel
 
     with connect(scheduler) as client, client.as_current():
         [shared] = client.scatter([p], broadcast=True, hash=False)  # the plan travels once
         futures = [client.submit(write_block, shared, tmp, i, pure=False) for i in p.blocks()]
         written = 0
-        try:
-            for done, future in enumerate(as_completed(futures), 1):
+        with on_cancel(lambda: client.cancel(futures)):
+            for done, future in enumerate(watched(client, futures, str(scheduler)), 1):
                 written += future.result()
                 progress(done, len(futures))
-        except BaseException:
-            client.cancel(futures)
-            raise
     expected = int(np.prod(p.shape))
     if written != expected:  # verified, not trusted: nothing is put in place short
         raise SchedulerError(f"the cluster wrote {written:,} of {expected:,} values; "

@@ -14,7 +14,7 @@ import os
 
 from .errors import ConvcliError, SchedulerError
 
-CONNECT_TIMEOUT = 10.0  # seconds
+CONNECT_TIMEOUT = 8.0  # seconds: one line within 10 s, start-up included
 
 
 def scheduler_address(option: str | None = None) -> str | None:
@@ -32,28 +32,77 @@ def scheduler_address(option: str | None = None) -> str | None:
 def connect(scheduler, timeout: float = CONNECT_TIMEOUT):
     """Yield a ``distributed.Client`` for an address (closed afterwards) or a given client.
 
+    The whole handshake has one deadline, whatever the address does (refuses, never
+    answers, accepts and stays silent), and a cluster with no worker is refused too,
+    since its tasks would wait for ever.
+
     Raises
     ------
     SchedulerError
-        One line, ``cannot reach the Dask scheduler at ADDRESS: why``, when no
-        scheduler answers within ``timeout`` seconds.
+        One line, ``cannot reach the Dask scheduler at ADDRESS: why``, within
+        ``timeout`` seconds (plus ``timeout`` for a worker to join).
     """
     from distributed import Client
 
     if isinstance(scheduler, Client):
         yield scheduler
         return
+    check_address(scheduler)
+    client = _within(timeout, lambda: Client(scheduler, timeout=timeout, set_as_default=False),
+                     f"cannot reach the Dask scheduler at {scheduler}")
     try:
-        client = Client(scheduler, timeout=timeout, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as e:
-        why = " ".join(str(e).split()) or type(e).__name__
-        if why.startswith("Timed out trying to connect"):
-            why = f"no answer within {timeout:g} s"  # the address, said once
-        raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {why}") from None
-    try:
+        _within(timeout, lambda: client.wait_for_workers(1, timeout=timeout),
+                f"the Dask scheduler at {scheduler} has no workers", late="none joined")
         yield client
     finally:
-        client.close()
+        with contextlib.suppress(Exception):
+            client.close(timeout=2)
+
+
+def check_address(address: str) -> None:
+    """Refuse at once what is no scheduler address: ``tcp://host:port`` or ``host:port``.
+
+    Examples
+    --------
+    >>> check_address("tcp://127.0.0.1:8786")
+    """
+    import re
+
+    if not re.fullmatch(r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}", address):
+        raise SchedulerError(f"{address!r} is not a Dask scheduler address: give "
+                             "tcp://HOST:PORT")
+
+
+def _within(timeout: float, call, what: str, late: str = "no answer"):
+    """``call()``, or one SchedulerError naming ``what`` once ``timeout`` seconds pass.
+
+    The call runs on a daemon thread: a handshake stuck in a socket cannot hold the
+    command past its deadline.
+    """
+    import threading
+
+    outcome = {}
+
+    def work():
+        try:
+            outcome["value"] = call()
+        except BaseException as e:  # handed over below
+            outcome["error"] = e
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    thread.join(timeout + 0.5)
+    if thread.is_alive():
+        raise SchedulerError(f"{what}: {late} within {timeout:g} s")
+    error = outcome.get("error")
+    if isinstance(error, (OSError, TimeoutError, ValueError)):
+        why = " ".join(str(error).split()) or type(error).__name__
+        if why.startswith("Timed out") or isinstance(error, TimeoutError):
+            why = f"{late} within {timeout:g} s"  # the address, said once
+        raise SchedulerError(f"{what}: {why}") from None
+    if error is not None:
+        raise error
+    return outcome.get("value")
 
 
 def error_text(error: BaseException, path: str) -> str:
@@ -95,8 +144,6 @@ def run_batch(job, inputs, outputs, address=None, *, progress=None,
         ``(input, error text)`` for each file that failed, in input order; the
         others are done.
     """
-    from distributed import as_completed
-
     address = address or scheduler_address()
     if address is None:
         raise SchedulerError("no Dask scheduler given: use --scheduler or DASK_SCHEDULER_ADDRESS")
@@ -106,18 +153,69 @@ def run_batch(job, inputs, outputs, address=None, *, progress=None,
     with connect(address, timeout) as client, client.as_current():
         futures = client.map(job, list(inputs), list(outputs), pure=False)
         path_of = {future.key: path for future, path in zip(futures, inputs)}
-        try:
-            for future in as_completed(futures):
-                path = path_of[future.key]
-                error = _failure(future, path)
-                if error is not None:
-                    failed[path] = error
-                if progress is not None:
-                    progress(path, error)
-        except BaseException:
-            client.cancel(futures)
-            raise
+        from .io.atomic import on_cancel
+
+        finished = set()
+        with on_cancel(lambda: client.cancel(futures)):
+            try:
+                for future in watched(client, futures, address, timeout):
+                    path = path_of[future.key]
+                    finished.add(path)
+                    error = _failure(future, path)
+                    if error is not None:
+                        failed[path] = error
+                    if progress is not None:
+                        progress(path, error)
+            except SchedulerError as e:
+                left = [path for path in inputs if path not in finished]
+                shown = ", ".join(left[:5]) + (", ..." if len(left) > 5 else "")
+                raise SchedulerError(f"{e} ({shown}); rerun with --no-clobber to finish "
+                                     "them") from None
     return [(path, failed[path]) for path in inputs if path in failed]
+
+
+def watched(client, futures, address: str, timeout: float = CONNECT_TIMEOUT):
+    """Yield each future as it finishes, while watching the cluster itself.
+
+    A cluster whose last worker went away, or whose scheduler did, would leave the
+    rest waiting for ever: after ``timeout`` seconds without a worker, or as soon as
+    the scheduler is lost, one SchedulerError says how many tasks were done.
+    """
+    from distributed import wait
+
+    pending, done_count, alone_since = set(futures), 0, None
+    try:
+        while pending:
+            try:
+                done, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                done = set()
+            for future in done:
+                done_count += 1
+                yield future
+            if done:
+                alone_since = None
+            elif not client.scheduler_info().get("workers"):
+                alone_since = alone_since or _now()
+                if _now() - alone_since > timeout:
+                    raise SchedulerError(f"the cluster at {address} lost its workers: "
+                                         f"{done_count} of {len(futures)} done, "
+                                         f"{len(pending)} not done")
+    except (OSError, ConnectionError) as e:
+        if isinstance(e, SchedulerError):
+            raise
+        raise SchedulerError(f"lost the Dask scheduler at {address}: {done_count} of "
+                             f"{len(futures)} done") from None
+    except BaseException:
+        with contextlib.suppress(Exception):
+            client.cancel(list(pending))
+        raise
+
+
+def _now() -> float:
+    import time
+
+    return time.monotonic()
 
 
 def _failure(future, path: str) -> str | None:

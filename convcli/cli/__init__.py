@@ -208,8 +208,12 @@ def _flush() -> bool:
 
 
 def _exit(code: int) -> None:
+    """Flush, remove what this run left (spools), and leave at once: a library thread still
+    blocked in a socket (a scheduler that never answered) cannot hold the exit."""
     _flush()
-    sys.exit(code)
+    if "convcli.io.atomic" in sys.modules:
+        sys.modules["convcli.io.atomic"].cancel()
+    os._exit(code)
 
 
 def _quiet_pipe():

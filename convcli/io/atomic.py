@@ -27,6 +27,7 @@ _LOCK = threading.Lock()
 _LIVE: set[str] = set()
 _CANCELLED = threading.Event()
 _EXCLUSIVE = threading.Event()
+_HOOKS: list = []  # what else a cancel stops first (a cluster's futures)
 _NAME = 24  # characters of the output's name kept in a temporary's name
 
 
@@ -148,8 +149,22 @@ def spool(stream, block: int = 1 << 20) -> str:
     return tmp
 
 
+@contextlib.contextmanager
+def on_cancel(stop):
+    """While inside, :func:`cancel` calls ``stop()`` before it removes temporaries (so a
+    cluster's tasks stop before their store goes)."""
+    _HOOKS.append(stop)
+    try:
+        yield
+    finally:
+        _HOOKS.remove(stop)
+
+
 def cancel() -> None:
     """Remove every temporary still being written, and refuse new ones (Ctrl-C, SIGTERM)."""
+    for stop in list(_HOOKS):
+        with contextlib.suppress(Exception):
+            stop()
     with _LOCK:
         _CANCELLED.set()
         for tmp in _LIVE:
