@@ -135,13 +135,22 @@ def parse_text(text: str, where: str = "input"):
 
 
 def csv_header(text: str) -> str | None:
-    """The first line of CSV text when it holds a non-number (a header), else None."""
+    """The first line of CSV text when it holds names and no number (a header), else None.
+
+    A line mixing numbers and a non-number is a typo, reported with its line and
+    column when the numbers are read, never taken for a header.
+    """
     first = text.split("\n", 1)[0].strip()
-    try:
-        _row(first.split("#", 1)[0], "", 1, 0)
-    except DataError:
-        return first
-    return None
+    fields = [f for f in _SPLIT.findall(first.split("#", 1)[0])]
+    if not fields:
+        return None
+    for field in fields:
+        try:
+            _number(field)
+        except ValueError:
+            continue
+        return None  # a number among them: a row of data
+    return first
 
 
 def _dtype_of(values: list):

@@ -160,7 +160,11 @@ def _build(source, name, fmt, out_fmt, wf, geometry, settings, span=None):
     """The whole pipeline, lazily: (result image, metadata, page height or None)."""
     import pyvips
 
-    im = image.prepare(image.load(source, name, fmt), settings.gray)
+    # mirrored and wrapped edges read rows out of order (the bottom's mirror, the top's wrap):
+    # those modes decode at random, the others stream in sequence
+    access = "random" if settings.pad_mode in ("symmetric", "reflect", "circular") \
+        else "sequential"
+    im = image.prepare(image.load(source, name, fmt, access), settings.gray)
     meta = {**image.describe(im, fmt), "name": name, **settings.image_options()}
     alpha = im[im.bands - 1] if meta["alpha"] else None
     colour = im[: im.bands - 1] if meta["alpha"] else im

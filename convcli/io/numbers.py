@@ -34,8 +34,8 @@ def read_csv(source, name: str, fmt: str = "csv", **_) -> Data:
     """Comma-separated numbers; a first line holding a non-number is a header, kept aside."""
     text = _text(source, name)
     header = arrays.csv_header(text)
-    if header is not None:
-        text = text.split("\n", 1)[1] if "\n" in text else ""
+    if header is not None:  # an empty first line instead: errors keep the file's line numbers
+        text = "\n" + text.split("\n", 1)[1] if "\n" in text else ""
     array, orientation = arrays.parse_text(text, name)
     return Data(array, fmt, name, orientation=orientation, header=header)
 
