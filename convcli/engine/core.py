@@ -316,7 +316,8 @@ def convolve(x, w, mode: str | None = None, *, pad=None, pad_mode: str = "zeros"
     pad_mode : {'zeros', 'constant', 'replicate', 'symmetric', 'reflect', 'circular'}
         What implicit or explicit padding holds (aliases ``edge`` and ``wrap``).
     pad_value : float
-        The value of ``constant`` padding.
+        The value of ``constant`` padding: one finite real number (the real part of
+        complex data pads with it, the imaginary part with 0).
     stride, dilation : int or sequence of int
     method : {'auto', 'direct', 'fft'}
     ndim : int, optional
@@ -327,8 +328,11 @@ def convolve(x, w, mode: str | None = None, *, pad=None, pad_mode: str = "zeros"
     Returns
     -------
     ndarray of shape (out_0, ..., out_{ndim-1}, *channels) or (H', W', K)
-        int64 (exact) when ``x`` and ``w`` are integers, float32 when both are
-        float32, else float64.
+        int64 (exact) when ``x`` and ``w`` are integers (float64 with a warning when
+        the result could leave int64), float32 when both are float32, complex128
+        (complex64 from single precision) when either is complex, Gaussian integers
+        exact; else float64. 0-d operands give a NumPy scalar, ``x * w``. NaN and
+        infinity give one result on every method (see :mod:`convcli.engine.nonfinite`).
 
     Examples
     --------
@@ -336,6 +340,8 @@ def convolve(x, w, mode: str | None = None, *, pad=None, pad_mode: str = "zeros"
     [0, 1, 1, 3, 5, 2, 8]
     >>> convolve([0, 1, 2, 3, 4], [1, -1, 2], 'valid').tolist()
     [1, 3, 5]
+    >>> convolve([1 + 2j, 3], [1, 1j]).tolist()
+    [(1+2j), (1+1j), 3j]
     """
     return _run(x, w, True, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim,
                 bias, layout)
