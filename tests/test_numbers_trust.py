@@ -171,3 +171,13 @@ def test_pad_value_accepts_numpy_scalars_and_0d_arrays():
         got = convolve([1.0, 2.0], [1, 1], pad=1, pad_mode="constant", pad_value=value)
         v = float(value)
         assert got.tolist() == [v + 1, 3, 2 + v]
+
+
+def test_max_pooling_keeps_integers_at_the_int64_limits():
+    from convcli.engine.pool import pool
+
+    top, bottom = 2**63 - 1, -(2**63)
+    assert pool(np.array([top, 1, bottom, bottom]), 2).tolist() == [top, bottom]
+    assert pool(np.array([top, 1, 3]), 2, pad=1).tolist() == [top, 3]
+    with pytest.raises(DataError, match="complex"):
+        pool([1j, 2], 2)

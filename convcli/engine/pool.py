@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..errors import ArgumentError, ShapeError
+from ..errors import ArgumentError, DataError, ShapeError
 from ..geometry import per_axis, pool_length
 
 OPS = ("max", "avg")
@@ -52,6 +52,8 @@ def _check(x, ndim, op):
         raise ShapeError(f"{ndim}-D pooling needs at least {ndim} axes, the data has {x.ndim}")
     if x.size == 0:
         raise ShapeError("the input is empty")
+    if op == "max" and x.dtype.kind == "c":
+        raise DataError("max pooling needs real numbers, not complex: pool magnitudes or one part")
     return x
 
 
@@ -100,8 +102,12 @@ def pool(x, size, *, stride=None, pad=0, ceil=False, op: str = "max",
     x = _check(x, ndim or np.ndim(x), op)
     nd = ndim or x.ndim
     geometry = pool_geometry(x.shape[:nd], size, stride, pad, ceil)
-    fill = -np.inf if op == "max" else 0
-    work = x.astype(np.float64) if x.dtype.kind in "iub" else x
+    integer = x.dtype.kind in "iub"
+    if op == "max":  # integers stay integers: 2**63 - 1 is no float64
+        work = x.astype(np.int64) if integer else x
+        fill = np.iinfo(np.int64).min if integer else -np.inf
+    else:
+        work, fill = (x.astype(np.float64) if integer else x), 0
     widths = []
     for n, (k, s, p, out) in zip(x.shape, geometry):
         need = (out - 1) * s + k  # the padded length the windows reach (ceil may overhang)
@@ -114,7 +120,7 @@ def pool(x, size, *, stride=None, pad=0, ceil=False, op: str = "max",
     window_axes = tuple(range(x.ndim, x.ndim + nd))
     if op == "max":
         y = win.max(axis=window_axes)
-        return y.astype(x.dtype) if x.dtype.kind in "iub" else y
+        return y.astype(x.dtype) if integer else y
     divisor = _divisors(x.shape[:nd], geometry).reshape(
         [g[3] for g in geometry] + [1] * (x.ndim - nd))
     return (win.sum(axis=window_axes) / divisor).astype(work.dtype, copy=False)
