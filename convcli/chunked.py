@@ -55,8 +55,9 @@ def read_chunked(path):
     ext = os.path.splitext(path.rstrip("/"))[1].lower()
     try:
         if ext == ".zarr":
-            import zarr
+            from .extras import need
 
+            zarr = need("zarr", "a .zarr store")
             return _checked(zarr.open_array(path, mode="r"), path)
         if ext == ".npy":
             return np.load(path, mmap_mode="r", allow_pickle=False)
@@ -107,7 +108,9 @@ def to_dask(p: Plan):
     -------
     dask.array.Array of shape ``p.shape``, chunked as ``p.chunks`` (channels whole)
     """
-    import dask.array as da
+    from .extras import need
+
+    da = need("dask.array", "to_dask")
 
     channels = p.shape[len(p.chunks):]
 
@@ -221,25 +224,20 @@ def convolve_chunked(source, target, kernel, *, ndim: int | None = None,
 
 
 def _run_local(p: Plan, tmp: str, scheduler, progress) -> None:
-    """Every block on Dask's threaded scheduler; a failure waits for running blocks first."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Every block on a pool of threads (NumPy and libraries release the GIL); a failure
+    cancels the queued blocks and waits for the running ones before the cleanup."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    import dask
-    from dask.callbacks import Callback
-
-    tasks = [dask.delayed(write_block, pure=False)(p, tmp, i) for i in p.blocks()]
-    done = [0]
-
-    def finished(key, result, dsk, state, worker_id):
-        done[0] += 1
-        progress(done[0], len(tasks))
-
-    pool = ThreadPoolExecutor(os.cpu_count() or 1)
-    try:
-        with Callback(posttask=finished):
-            dask.compute(*tasks, scheduler="threads", pool=pool)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # no block writes after the cleanup
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        futures = [pool.submit(write_block, p, tmp, i) for i in p.blocks()]
+        try:
+            for done, future in enumerate(as_completed(futures), 1):
+                future.result()
+                progress(done, len(futures))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _run_cluster(p: Plan, tmp: str, scheduler, progress) -> None:

@@ -42,8 +42,9 @@ def connect(scheduler, timeout: float = CONNECT_TIMEOUT):
         One line, ``cannot reach the Dask scheduler at ADDRESS: why``, within
         ``timeout`` seconds (plus ``timeout`` for a worker to join).
     """
-    from distributed import Client
+    from .extras import need
 
+    Client = need("distributed", "--scheduler").Client
     if isinstance(scheduler, Client):
         yield scheduler
         return

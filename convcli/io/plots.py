@@ -14,7 +14,6 @@ import textwrap
 
 import numpy as np
 
-from ..errors import DataError
 from .atomic import atomic_path
 
 LABEL = 10  # points: 14 px at 100 dpi
@@ -24,10 +23,9 @@ SPARSE = 0.05  # a 1-D kernel with fewer non-zero taps than this share is drawn 
 
 def _pyplot():
     """Matplotlib's pyplot on the Agg backend, imported on first use."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise DataError("drawing needs Matplotlib: pip install matplotlib") from None
+    from ..extras import need
+
+    matplotlib = need("matplotlib", "drawing")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -24,9 +24,10 @@ def read_zarr(source, name: str, fmt: str = "zarr", **_) -> Data:
 
 def write_zarr(data: Data, path: str, fmt: str = "zarr", **_) -> None:
     """Write an array as a ``.zarr`` store, atomically (a hidden folder renamed into place)."""
-    import zarr
-
+    from ..extras import need
     from .atomic import atomic_dir
+
+    zarr = need("zarr", "a .zarr store")
 
     if path == "-":
         raise DataError("a zarr store is a folder; it cannot go to standard output")
