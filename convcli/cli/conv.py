@@ -97,6 +97,8 @@ def conv1d(inputs, **params):
       convcli conv1d speech.wav -k room-ir.wav -o reverb.wav --normalize
       convcli conv1d speech.wav -k lowpass:cutoff=1000 -o muffled.wav
       convcli conv1d *.wav -k echo:delay=0.3,decay=0.5 -o out/ -j 2
+      echo 0 1 2 3 4 | convcli conv1d - -k 1,-1,2 --grad ones --steps   # the graph, dL/dx, dL/dw
+      echo 0 1 2 3 4 | convcli conv1d - -k 1,-1,2 --steps --animate slide.gif
     """
     _run(1, inputs, params)
 
@@ -136,5 +138,6 @@ def conv2d(inputs, **params):
       convcli conv2d matrix.txt -k "1 2 1; 0 0 0; -1 -2 -1" --mode valid
       convcli conv2d image.npy -k bank.npy --bias 0.1,0 --stride 2 --pad 1 --correlate -o y.npy
       convcli conv2d photos/*.jpg -k box:5 -o small/ -j 2
+      convcli conv2d volume.npy -k bank.npy --stride 2 --pad 1 --correlate --grad ones --json
     """
     _run(2, inputs, params)
