@@ -177,3 +177,22 @@ def test_dy_of_the_wrong_size_is_an_error_that_gives_both_sizes():
     message = r"^DY has 2 number\(s\) but the output is 3 \(3 numbers\)"
     with pytest.raises(ShapeError, match=message):
         conv_grad([0, 1, 2, 3, 4], [1, -1, 2], [1, 1], ndim=1, mode="valid")
+
+
+@pytest.mark.parametrize("case", ["shared", "channels", "stereo", "image", "bank"])
+def test_the_layer_the_gradients_are_taken_on_gives_the_engines_output(samples, case):
+    from convcli.grad import forward, layer
+
+    rng = np.random.default_rng(12)
+    x, w, nd, extra = {
+        "shared": (rng.integers(-3, 4, 9), np.array([1, -1, 2]), 1, {}),
+        "channels": (rng.integers(-3, 4, (9, 2)), np.array([1, -1, 2]), 1, {}),
+        "stereo": (rng.integers(-3, 4, (9, 2)), np.array([[1, 2], [0, 1]]), 1, {}),
+        "image": (rng.integers(0, 5, (6, 5, 3)), np.array([[1, 0], [2, -1]]), 2, {}),
+        "bank": (np.load(samples / "volume.npy"), np.load(samples / "bank.npy"), 2,
+                 {"bias": [1, 0]}),
+    }[case]
+    options = {"pad": 1, "stride": 2, "dilation": 1}
+    lay = layer(x, w, ndim=nd, **options)
+    y = convolve(x, w, ndim=nd, **options, **extra)
+    np.testing.assert_array_equal(forward(lay, extra.get("bias")).reshape(y.shape), y)
