@@ -82,8 +82,8 @@ def make_store(path: str, shape, chunks, client) -> None:
 
 def check_crops(source: str, target: str, kernel, half: int) -> float:
     """Largest difference between the chunked result and the engine on cropped windows."""
-    from convcli.chunked import read_chunked
     from convcli.engine import convolve
+    from convcli.io.zarrfile import read_chunked
 
     x, y = read_chunked(source), read_chunked(target)
     rows, cols = x.shape
@@ -103,7 +103,7 @@ def blur_store(shape, chunks, workers: int, memory: str, scratch: Path, check: b
     from distributed import Client
 
     from convcli import kernels
-    from convcli.chunked import convolve_chunked
+    from convcli.routes.chunks import convolve_chunked
 
     kernel = kernels.make("gaussian:sigma=5", 2).astype(np.float32)  # (31, 31)
     source, target = str(scratch / "in.zarr"), str(scratch / "out.zarr")

@@ -66,7 +66,7 @@ def plan(source, kernel, *, ndim=None, mode=None, pad=None, pad_mode="zeros", pa
          stride=1, dilation=1, correlate=False, method="auto", chunks=None) -> Plan:
     """Check the arguments and fix the geometry and the output blocks of a chunked convolution.
 
-    Parameters as in :func:`convcli.chunked.convolve_chunked`; ``source`` is an
+    Parameters as in :func:`convcli.routes.chunks.convolve_chunked`; ``source`` is an
     opened array of shape (n_0, ..., *channels): anything with ``shape``, ``dtype``
     and NumPy indexing (ndarray, memmap, zarr.Array, whose ``chunks`` set the blocks).
     """

@@ -5,11 +5,12 @@ import os
 import numpy as np
 import pytest
 
-from convcli import chunked
-from convcli.chunked import convolve_chunked, to_dask
 from convcli.engine import convolve
 from convcli.errors import FileError, FormatError
+from convcli.io.zarrfile import read_chunked
 from convcli.pieces import plan
+from convcli.routes import chunks as chunked
+from convcli.routes.chunks import convolve_chunked, to_dask
 
 
 def test_a_zarr_store_round_trips_with_its_chunks(tmp_path):
@@ -24,7 +25,7 @@ def test_a_zarr_store_round_trips_with_its_chunks(tmp_path):
     shape = convolve_chunked(str(tmp_path / "in.zarr"), tmp_path / "out.zarr", w, ndim=2,
                              mode="same", pad_mode="symmetric", stride=2,
                              progress=lambda i, n: done.append((i, n)))
-    out = chunked.read_chunked(tmp_path / "out.zarr")
+    out = read_chunked(tmp_path / "out.zarr")
     assert shape == out.shape == (20, 15, 3)
     assert out.chunks == (8, 4, 3)  # the source's chunks over the stride
     assert done[-1] == (len(done), len(done)) == (12, 12)  # 3 x 4 blocks
@@ -59,7 +60,7 @@ def test_an_existing_store_is_replaced_whole(tmp_path):
     x = np.arange(30.0)
     convolve_chunked(x, tmp_path / "out.zarr", [1.0], chunks=7)
     convolve_chunked(x, tmp_path / "out.zarr", [1.0, 1.0], chunks=7)
-    np.testing.assert_array_equal(chunked.read_chunked(tmp_path / "out.zarr")[:],
+    np.testing.assert_array_equal(read_chunked(tmp_path / "out.zarr")[:],
                                   convolve(x, [1.0, 1.0]))
     assert os.listdir(tmp_path) == ["out.zarr"]
 

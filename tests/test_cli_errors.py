@@ -143,10 +143,9 @@ def test_a_binary_result_for_a_terminal_is_a_usage_error(cli, monkeypatch):
 def test_a_binary_result_goes_to_a_redirected_standard_output(tmp_path):
     photo = tmp_path / "a.jpg"
     photo.write_bytes((ROOT / "samples" / "chelsea.png").read_bytes())
-    with open(tmp_path / "b.jpg", "wb") as out:
+    with open(photo, "rb") as src, open(tmp_path / "b.jpg", "wb") as out:
         p = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3",
-                            "--to", "jpg"], stdin=open(photo, "rb"), stdout=out,
-                           stderr=subprocess.PIPE)
+                            "--to", "jpg"], stdin=src, stdout=out, stderr=subprocess.PIPE)
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "b.jpg").read_bytes()[:3] == b"\xff\xd8\xff"
 

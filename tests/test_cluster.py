@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from convcli import cluster
-from convcli.chunked import convolve_chunked, read_chunked
 from convcli.engine import convolve
 from convcli.errors import DataError, SchedulerError
 from convcli.io.atomic import atomic_path
+from convcli.io.zarrfile import read_chunked
+from convcli.routes.chunks import convolve_chunked
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 import scipy.signal as ss
 import soundfile as sf
 
-import convcli.io.audiostream as audiostream
+import convcli.routes.blocks as audiostream
 
 
 @pytest.fixture
@@ -238,22 +238,3 @@ def test_a_truncated_wav_warns_that_it_ends_early(cli, samples, tmp_path):
     assert result.exit_code == 0 and "Warning: " in result.output
     assert "the file ends early" in result.output
 
-
-def test_the_direct_16_bit_route_writes_what_libsndfile_writes(cli, tmp_path, monkeypatch):
-    rng = np.random.default_rng(9)
-    x = rng.uniform(-0.6, 0.6, (30000, 2))
-    sf.write(tmp_path / "x.wav", x, 8000, subtype="PCM_16")
-    sf.write(tmp_path / "ir.wav", rng.uniform(-0.3, 0.3, (50, 2)), 8000, subtype="PCM_16")
-    monkeypatch.setattr(audiostream, "STREAM_MIN_FRAMES", 1000)
-    monkeypatch.setattr(audiostream, "BLOCK_FRAMES", 4096)
-    assert cli("conv1d", tmp_path / "x.wav", "-k", tmp_path / "ir.wav", "-o",
-               tmp_path / "direct.wav").exit_code == 0
-    monkeypatch.setattr(audiostream, "_mapped", lambda path, info: None)
-    monkeypatch.setattr(audiostream, "_copy_pcm16", None)  # libsndfile reads and writes
-    original = audiostream._copy
-    monkeypatch.setattr(audiostream, "_copy", lambda tmp, fmt, subtype, info, blocks, frames=None:
-                        original(tmp, fmt, subtype, info, blocks))
-    assert cli("conv1d", tmp_path / "x.wav", "-k", tmp_path / "ir.wav", "-o",
-               tmp_path / "libsndfile.wav").exit_code == 0
-    assert (tmp_path / "direct.wav").read_bytes() == (tmp_path / "libsndfile.wav").read_bytes()
-    assert sf.info(tmp_path / "direct.wav").frames == 30049

@@ -78,7 +78,7 @@ def test_colour_channels_filtered_alike_and_alpha_resampled(cli, tmp_path):
 
 
 def test_whole_number_kernels_take_the_integer_path_unless_post_processed():
-    from convcli.io import imagestream
+    from convcli.routes import strips as imagestream
     from convcli.settings import ConvSettings
 
     im = pyvips.Image.new_from_array(GRAY)
@@ -92,7 +92,7 @@ def test_whole_number_kernels_take_the_integer_path_unless_post_processed():
 
 
 def test_the_strip_route_is_the_one_taken(cli, tmp_path, monkeypatch):
-    from convcli.io import imagestream
+    from convcli.routes import strips as imagestream
 
     taken = []
     original = imagestream.convolve_image

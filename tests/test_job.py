@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from convcli.errors import FormatError
-from convcli.job import convolve_file
+from convcli.routes import convolve_file
 from convcli.settings import ConvSettings
 
 
@@ -76,6 +76,6 @@ def test_verbose_says_the_route_and_the_time_of_each_stage(cli, samples, tmp_pat
     assert "direct by the cost model" in result.output
     result = cli("conv2d", samples / "chelsea.png", "-k", "box:5", "-o", tmp_path / "y.png",
                  "-v")
-    assert "in libvips strips (451x300x3, 5x5 kernel):" in result.output
+    assert "route: image strips (451x300x3 image, 5x5 kernel" in result.output
     quiet = cli("conv2d", samples / "chelsea.png", "-k", "box:5", "-o", tmp_path / "y.png", "-q")
     assert quiet.exit_code == 0 and quiet.output == ""

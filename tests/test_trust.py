@@ -77,8 +77,10 @@ def test_depth_and_alpha_are_never_reduced_silently(tmp_path):
     pyvips.Image.new_from_array(deep).copy(interpretation="rgb16").write_to_file(
         str(tmp_path / "deep.tif"))
     photo(tmp_path / "rgba.png", bands=4)
-    for src, out, option in [("deep.tif", "o.webp", "--depth 8"), ("deep.tif", "o.jpg", "--depth 8"),
-                             ("deep.tif", "o.gif", "--depth 8"), ("rgba.png", "f.jpg", "--flatten")]:
+    for src, out, option in [("deep.tif", "o.webp", "--depth 8"),
+                             ("deep.tif", "o.jpg", "--depth 8"),
+                             ("deep.tif", "o.gif", "--depth 8"),
+                             ("rgba.png", "f.jpg", "--flatten")]:
         p = run("conv2d", tmp_path / src, "-k", "box:3", "-o", tmp_path / out)
         assert p.returncode == 1 and option.encode() in p.stderr, (src, out, p.stderr)
         assert not (tmp_path / out).exists()
@@ -199,7 +201,8 @@ def test_images_through_pipes_both_ways(tmp_path):
         p = subprocess.run([*CONVCLI, "conv2d", "-", "-k", "box:3"], stdin=src, stdout=dst,
                            stderr=subprocess.PIPE, env=ENV)
     assert p.returncode == 0, p.stderr
-    assert run("conv2d", tmp_path / "a.jpg", "-k", "box:3", "-o", tmp_path / "c.jpg").returncode == 0
+    made = run("conv2d", tmp_path / "a.jpg", "-k", "box:3", "-o", tmp_path / "c.jpg")
+    assert made.returncode == 0
     assert (tmp_path / "b.jpg").read_bytes() == (tmp_path / "c.jpg").read_bytes()
     closed = subprocess.run(f"{sys.executable} -m convcli kernels >&-", shell=True, env=ENV,
                             capture_output=True, text=True)
@@ -299,9 +302,9 @@ def test_chunked_stores_are_checked_before_any_work(tmp_path):
 
 
 def test_a_replaced_store_killed_mid_swap_is_recovered_by_the_next_run(tmp_path):
-    from convcli.io import atomic
-
     import zarr
+
+    from convcli.io import atomic
 
     zarr.create_array(str(tmp_path / "a.zarr"), shape=(20, 20), dtype="float64")[...] = 1.0
     old = atomic._old_of(str(tmp_path / "out.zarr"))

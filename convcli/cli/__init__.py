@@ -166,7 +166,8 @@ def _finish(outcome: dict) -> None:
         if debugging():
             raise
         if e.errno != errno.EPIPE:  # a closed standard output, while Click printed help
-            _say(lambda: click.echo(f"Error: {describe_os_error(e)}", err=True))
+            line = f"Error: {describe_os_error(e)}"
+            _say(lambda: click.echo(line, err=True))
             _exit(1)
         _quiet_pipe()
         _exit(0)

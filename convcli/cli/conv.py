@@ -26,7 +26,7 @@ _KINDS = {1: ("audio", "text", "json", "npy"), 2: ("image",)}
 def _run(ndim, inputs, params):
     from dataclasses import replace
 
-    from ..job import convolve_file
+    from ..routes import convolve_file
 
     settings = _settings(ndim, params)
     from .lessoncmd import run_lesson

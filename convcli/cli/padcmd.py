@@ -35,7 +35,7 @@ def pad(input, size, pad_mode, value, direction, output, from_format, to_format,
       convcli pad volume.npy --size 1,1 -o padded.npy          # 5x5x3 -> 7x7x3
       convcli pad photo.png --size 20 --mode reflect -o framed.png
     """
-    from ..job import pad_file
+    from ..routes import pad_file
 
     pad_file(input, output, size, pad_mode, value, direction, from_format=from_format,
              to_format=to_format, precision=precision, scheduler=scheduler)

@@ -52,7 +52,7 @@ def pool(inputs, **s):
     for ki, pi in zip(k, p):
         if pi > ki // 2:
             raise click.BadParameter(f"{pi} is more than half the window {ki}", param_hint="--pad")
-    from ..job import pool_file
+    from ..routes import pool_file
 
     pairs = output_paths(inputs, s["output"], s["to_format"], recursive=s["recursive"],
                          in_place=s["in_place"], no_clobber=s["no_clobber"], kinds=("image",))

@@ -1,13 +1,10 @@
-"""Whole-file jobs: the library entry points that the commands call.
+"""Convolving data in memory: the library functions the routes and the lesson share.
 
-:func:`convolve_file` reads an input, convolves it and writes the result, choosing
-how: long audio block by block, images in strips through libvips, chunked arrays in
-pieces, everything else in memory through the engine. :func:`pad_file` and
-:func:`pool_file` do the same for padding and pooling.
+Whole files go through :mod:`convcli.routes` (:func:`convcli.routes.convolve_file`,
+``pad_file``, ``pool_file``), which choose how an input travels and call these on
+what they hold in memory.
 """
 
-from .convolve import convolve_data, convolve_file, load_kernel, postprocess, prepare
-from .reshape import pad_file, pool_file
+from .convolve import convolve_data, load_kernel, postprocess, prepare
 
-__all__ = ["convolve_data", "convolve_file", "load_kernel", "pad_file", "pool_file",
-           "postprocess", "prepare"]
+__all__ = ["convolve_data", "load_kernel", "postprocess", "prepare"]

@@ -1,120 +1,18 @@
-"""Convolving a whole file: the route (stream, strips, chunks or memory) and the job.
+"""Convolving data in memory: the kernel at the input's rate, the arrays the engine
+takes, channels and alpha, and the post-processing of the result.
 
-:func:`convolve_file` reads an input, convolves it and writes the result, choosing
-how: long audio block by block, images in strips through libvips, everything else
-in memory through the engine. Each route takes the kernel and the geometry
-computed here once.
+The routes (:mod:`convcli.routes`) decide how a whole file goes; the memory route and
+the lesson call these on a whole input, the others on what they need of them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import time
-
 import numpy as np
 
-from .. import messages
-from ..errors import DataError, FormatError, ShapeError
+from ..errors import DataError, ShapeError
 from ..io import files, registry
 from ..io.data import Data
 from ..settings import ConvSettings
-
-_COMMAND = {1: "conv1d", 2: "conv2d"}
-
-
-def _check_kind(kind: str, name: str, ndim: int) -> None:
-    """An input of the wrong kind for the command says which command fits."""
-    if kind == "image" and ndim == 1:
-        raise FormatError(f"{name} is an image: use conv2d")
-    if kind == "audio" and ndim == 2:
-        raise FormatError(f"{name} is audio: use conv1d")
-
-
-def convolve_file(path: str, out: str | None, settings: ConvSettings, show_steps=None) -> None:
-    """Convolve one file (or ``-``) into ``out`` (a path, ``-`` or None for stdout).
-
-    With ``settings.steps``, ``show_steps(text)`` receives the worked computation
-    before the result is written.
-    """
-    source = files.source_of(path)
-    name = "stdin" if path == "-" else path
-    fmt = files.detect(path, settings.from_format, source)
-    kind = registry.kind_of(fmt)
-    _check_kind(kind, name, settings.ndim)
-    settings = settings.for_kind(kind)
-    if out not in (None, "-") and not settings.steps:  # the streaming routes
-        out_fmt = files.check_output(fmt, name, out, settings.to_format)
-        if kind == "audio" and not isinstance(source, bytes) and _stream_audio(
-                source, out, out_fmt, settings):
-            return
-        if kind == "image" and registry.kind_of(out_fmt) == "image" and _stream_image(
-                source, name, fmt, out, out_fmt, settings):
-            return
-        if _chunked(source, fmt, out_fmt):
-            kernel = load_kernel(settings)
-            with _stage(f"{name} -> {out} in chunks"):
-                _convolve_chunked(source, out, kernel, settings)
-            return
-    with _stage(f"read {name} ({fmt})"):
-        data = registry.reader(fmt)(source, name, fmt=fmt, gray=settings.gray)
-    out_fmt = files.check_output(fmt, name, out, settings.to_format)
-    kernel = load_kernel(settings, data.sample_rate)
-    check_complex(name, out_fmt, settings, data.array, kernel)
-    if settings.steps and show_steps is not None:
-        show_steps(_steps(data, kernel, settings))
-    with _stage(f"convolved {data.array.shape} with {kernel.shape} in memory "
-                f"(method {settings.method}, {_method(data, kernel, settings)})"):
-        result = convolve_data(data, kernel, settings)
-    with _stage(f"wrote {out or 'standard output'} ({out_fmt})"):
-        files.write(result, out, out_fmt, precision=settings.precision,
-                    subtype=settings.subtype, quality=settings.quality)
-
-
-@contextlib.contextmanager
-def _stage(what: str):
-    """With -v: what a stage did and how long it took."""
-    start = time.perf_counter()
-    yield
-    messages.verbose(f"{what}: {time.perf_counter() - start:.3f} s")
-
-
-def _method(data: Data, kernel, settings: ConvSettings) -> str:
-    """The method the engine's cost model picks for this job, for -v."""
-    if messages.level() < messages.VERBOSE or kernel.ndim == 4:
-        return "filter bank" if kernel.ndim == 4 else "auto"
-    from ..engine.core import choose_method
-    from ..geometry import axes
-
-    try:
-        geometry = axes(data.array.shape[: settings.ndim], kernel.shape[: settings.ndim],
-                        settings.mode, pad=settings.pad, stride=settings.stride,
-                        dilation=settings.dilation)
-        return {"oa": "overlap-add"}.get(m := choose_method(geometry), m) + " by the cost model"
-    except (ValueError, ArithmeticError):
-        return "auto"
-
-
-def _chunked(source, fmt: str, out_fmt: str) -> bool:
-    """A .zarr store, or a .npy larger than memory, to a .zarr or .npy: block by block."""
-    if out_fmt not in ("zarr", "npy") or isinstance(source, bytes):
-        return False
-    if fmt == "zarr":
-        return True
-    from ..chunked import is_chunked
-
-    return fmt == "npy" and is_chunked(source)
-
-
-def _convolve_chunked(source: str, out: str, kernel, settings: ConvSettings) -> None:
-    from ..chunked import convolve_chunked
-
-    options = settings.engine_options()
-    del options["layout"]
-    if kernel.ndim == 4 or settings.bias is not None:
-        raise ShapeError("filter banks and biases are not supported on chunked arrays; "
-                         "convolve the array in memory (as .npy)")
-    convolve_chunked(source, out, kernel, correlate=settings.correlate,
-                     scheduler=settings.scheduler, **options)
 
 
 def load_kernel(settings: ConvSettings, sample_rate=None) -> np.ndarray:
@@ -129,76 +27,7 @@ def load_kernel(settings: ConvSettings, sample_rate=None) -> np.ndarray:
     return kernel
 
 
-def _stream_audio(path: str, out, out_fmt: str, settings: ConvSettings) -> bool:
-    """Long audio block by block; False when the job is better done in memory."""
-    import soundfile as sf
-
-    from ..geometry import axes, check_nonempty
-    from ..io.audio import SF_FORMATS
-    from ..io.audiostream import STREAM_MIN_FRAMES, stream_convolve, streamable
-
-    try:
-        info = sf.info(path)
-    except (sf.LibsndfileError, RuntimeError):
-        return False  # the in-memory route reports the error
-    if out_fmt not in SF_FORMATS or info.frames < STREAM_MIN_FRAMES or out in (None, "-"):
-        return False
-    kernel = load_kernel(settings, info.samplerate)
-    if np.iscomplexobj(kernel):
-        return False  # a complex result: in memory, where its part is chosen
-    _check_channels(kernel, info.channels)
-    (ax,) = axes(info.frames, kernel.shape[0], settings.mode, pad=settings.pad,
-                 stride=settings.stride, dilation=settings.dilation)
-    check_nonempty((ax,))
-    if not streamable(info, out, ax):
-        return False
-    wc = kernel if not settings.correlate else kernel[::-1]
-    with _stage(f"streamed {info.frames} frames x {info.channels} channel(s) to {out}"):
-        stream_convolve(path, out, out_fmt, wc, ax, settings)
-    return True
-
-
-def _stream_image(source, name: str, fmt: str, out, out_fmt: str, settings) -> bool:
-    """Images in strips through libvips; False for what the engine must do in memory."""
-    from ..geometry import axes, check_nonempty
-    from ..io import image, imagestream
-
-    if fmt in image.PILLOW_ONLY or out_fmt in image.PILLOW_ONLY or settings.method == "fft" \
-            or settings.bias is not None:
-        return False
-    kernel = load_kernel(settings)
-    if kernel.ndim != 2 or np.iscomplexobj(kernel):
-        return False
-    header = image.load(source, name, fmt)
-    rows = image.describe(header, fmt)["page_height"] or header.height
-    geometry = axes((rows, header.width), kernel.shape, settings.mode, pad=settings.pad,
-                    stride=settings.stride, dilation=settings.dilation)
-    check_nonempty(geometry)
-    image.check_output_size(geometry[1].length, geometry[0].length)
-    wf = np.asarray(kernel, dtype=np.float64)
-    wf = wf if settings.correlate else wf[::-1, ::-1]  # correlation orientation
-    if not imagestream.convolvable(wf, geometry, _pad_mode(settings.pad_mode)):
-        return False
-    with _stage(f"{name} -> {out} in libvips strips ({header.width}x{header.height}x"
-                f"{header.bands}, {wf.shape[0]}x{wf.shape[1]} kernel)"):
-        imagestream.convolve_image(source, name, fmt, out, out_fmt, wf, geometry,
-                                   _canonical(settings))
-    return True
-
-
-def _pad_mode(name: str) -> str:
-    from ..engine.padding import canonical_mode
-
-    return canonical_mode(name)
-
-
-def _canonical(settings: ConvSettings) -> ConvSettings:
-    from dataclasses import replace
-
-    return replace(settings, pad_mode=_pad_mode(settings.pad_mode))
-
-
-def _check_channels(kernel: np.ndarray, channels: int) -> None:
+def check_channels(kernel: np.ndarray, channels: int) -> None:
     """A 1-D kernel of C columns gives channel c column c: C must be 1 or the input's."""
     if kernel.ndim == 2 and kernel.shape[1] not in (1, channels):
         c = kernel.shape[1]
@@ -207,7 +36,8 @@ def _check_channels(kernel: np.ndarray, channels: int) -> None:
         raise ShapeError(f"the kernel has {c} channels but the input has {channels}; {fix}")
 
 
-def _steps(data: Data, kernel, settings) -> str:
+def steps_text(data: Data, kernel, settings) -> str:
+    """The worked computation of ``--steps`` for an input in memory."""
     from ..steps import conv_steps
 
     x, kernel, _ = prepare(data, kernel, settings.ndim)
@@ -270,7 +100,7 @@ def _convolve(x, kernel, settings: ConvSettings):
 
     ndim = settings.ndim
     if ndim == 1:
-        _check_channels(kernel, 1 if x.ndim == 1 else x.shape[1])
+        check_channels(kernel, 1 if x.ndim == 1 else x.shape[1])
     op = correlate if settings.correlate else convolve
     options = {**settings.engine_options(), "bias": _bias(settings)}
     if ndim == 2 and x.ndim == 3 and kernel.ndim == 2 and x.size > 1 << 22:

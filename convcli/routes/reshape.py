@@ -7,7 +7,8 @@ import numpy as np
 from ..errors import UsageProblem
 from ..io import files
 from ..io.data import Data
-from .convolve import _chunked, prepare
+from ..job.convolve import prepare
+from .chunks import convolve_chunked, wanted
 
 
 def pad_file(path: str, out: str | None, size: tuple[int, ...], pad_mode: str = "zeros",
@@ -18,7 +19,7 @@ def pad_file(path: str, out: str | None, size: tuple[int, ...], pad_mode: str = 
 
     fmt = files.detect(path, from_format, files.source_of(path)) if path != "-" else None
     out_fmt = files.output_format(out, to_format, fmt) if fmt else None
-    if fmt and out_fmt and _chunked(path, fmt, out_fmt):
+    if fmt and out_fmt and wanted(path, fmt, out_fmt):
         return _pad_chunked(path, out, size, pad_mode, value, direction, scheduler)
     data = files.read(path, from_format)
     fmt = files.check_output(data.format, data.name, out, to_format)
@@ -32,7 +33,7 @@ def pad_file(path: str, out: str | None, size: tuple[int, ...], pad_mode: str = 
 
 def _pad_chunked(path, out, size, pad_mode, value, direction, scheduler) -> None:
     """Padding a chunked array: a one-tap identity kernel with explicit padding, in pieces."""
-    from ..chunked import convolve_chunked, read_chunked
+    from ..io.zarrfile import read_chunked
 
     source = read_chunked(path)
     nd = len(source.shape)

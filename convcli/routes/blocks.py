@@ -1,8 +1,9 @@
 """Long audio, block by block in flat memory: overlap-add with reads, transforms and writes
 overlapped.
 
-The caller (:func:`convcli.job.convolve_file`) loads and checks the kernel and computes
-the geometry once, as for the in-memory route; this module only moves blocks.
+The plan holds the kernel (loaded once, at the file's rate); :func:`accepts` computes
+the geometry and :func:`run` moves blocks. A pipe arrives spooled to a file, so it
+takes this route as a file does and gives the same bytes.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ import soundfile as sf
 
 from .. import messages
 from ..errors import FileError
-from .atomic import atomic_path, scratch_path
-from .audio import SF_FORMATS, check_rate, clip, reason, subtype_for, warn_clipped
+from ..io.atomic import atomic_path, scratch_path
+from ..io.audio import SF_FORMATS, check_rate, clip, reason, subtype_for, warn_clipped
 
 STREAM_MIN_FRAMES = 1 << 20  # about 24 s at 44.1 kHz: longer files go block by block
 BLOCK_FRAMES = 1 << 16
-# float32 holds these subtypes' samples exactly and keeps FFT rounding far below their LSB
-_SINGLE = {"PCM_S8", "PCM_U8", "PCM_16", "ULAW", "ALAW", "VORBIS", "OPUS", "MPEG_LAYER_III",
-           "FLOAT", "GSM610", "IMA_ADPCM", "MS_ADPCM"}
 
 
 def _edges(f, n, before, after, pad_mode, pad_value):
@@ -59,8 +57,7 @@ def stream_convolve(path: str, out: str, fmt: str, wc: np.ndarray, ax, settings)
     info = sf.info(path)
     subtype = subtype_for(fmt, settings.subtype, info.subtype)
     check_rate(subtype, info.samplerate)
-    single = info.subtype in _SINGLE and subtype in _SINGLE
-    dtype = np.float32 if single else np.float64
+    dtype = np.float64  # as the memory route computes: one result whatever the route
     conv = OverlapAdd(dilate(np.asarray(wc, float), 1, (ax.dilation,)), info.channels, dtype)
     messages.verbose(f"streaming {info.frames} frames in blocks of {conv.block} "
                      f"({np.dtype(dtype).name} overlap-add)")
@@ -68,11 +65,49 @@ def stream_convolve(path: str, out: str, fmt: str, wc: np.ndarray, ax, settings)
         prefix, suffix = _edges(f, info.frames, ax.before, ax.after, settings.pad_mode,
                                 settings.pad_value)
         f.seek(0)
-        samples = _mapped(path, info) if dtype == np.float32 else None
+        samples = _mapped(path, info)
         chunks = _chunks(samples if samples is not None else f, prefix.astype(dtype),
                          suffix.astype(dtype), conv.block, dtype)
         blocks = _prefetch(_select(conv, chunks, ax))  # read and convolve while writing
         _write_stream(out, fmt, subtype, info, blocks, settings.normalize, ax.length)
+
+
+def accepts(plan) -> str | None:
+    """Why a long audio file to an audio file goes block by block, or None."""
+    from ..geometry import axes, check_nonempty
+    from ..job.convolve import check_channels
+
+    if plan.kind != "audio" or plan.settings.steps or not plan.to_file \
+            or plan.out_fmt not in SF_FORMATS:
+        return None
+    try:
+        info = sf.info(plan.source)
+    except (sf.LibsndfileError, RuntimeError):
+        return None  # the memory route reports the error
+    if info.frames < STREAM_MIN_FRAMES:
+        return None
+    kernel, s = plan.kernel, plan.settings
+    if np.iscomplexobj(kernel):
+        return None  # a complex result: in memory, where its part is chosen
+    check_channels(kernel, info.channels)
+    (ax,) = axes(info.frames, kernel.shape[0], s.mode, pad=s.pad, stride=s.stride,
+                 dilation=s.dilation)
+    check_nonempty((ax,))
+    if not streamable(info, plan.out, ax):
+        return None
+    return f"{info.frames} frames (at least {STREAM_MIN_FRAMES}): blocks of {BLOCK_FRAMES}"
+
+
+def run(plan, show_steps=None) -> None:
+    from ..geometry import axes
+    from .plan import stage
+
+    info, kernel, s = sf.info(plan.source), plan.kernel, plan.settings
+    (ax,) = axes(info.frames, kernel.shape[0], s.mode, pad=s.pad, stride=s.stride,
+                 dilation=s.dilation)
+    wc = kernel if not s.correlate else kernel[::-1]
+    with stage(f"streamed {info.frames} frames x {info.channels} channel(s) to {plan.out}"):
+        stream_convolve(plan.source, plan.out, plan.out_fmt, wc, ax, s)
 
 
 def streamable(info, out, ax) -> bool:
@@ -120,15 +155,15 @@ def _prefetch(blocks, depth: int = 2):
 class _Pcm16:
     """A 16-bit PCM WAV's samples read straight from the file, a block at a time.
 
-    Scaling int16 by 1/32768 in float32 is exactly what libsndfile returns, at a third of
-    the time of its block reads; memory stays one block, as with libsndfile.
+    Scaling int16 by 1/32768 is exactly what libsndfile returns, at a third of the time
+    of its block reads; memory stays one block, as with libsndfile.
     """
 
     def __init__(self, path: str, offset: int, frames: int, channels: int):
         self.path, self.offset, self.frames, self.channels = path, offset, frames, channels
 
     def blocks(self, size: int):
-        scale = np.float32(1 / 32768)
+        scale = 1 / 32768
         with open(self.path, "rb") as f:
             f.seek(self.offset)
             for start in range(0, self.frames, size):
@@ -136,12 +171,12 @@ class _Pcm16:
                 raw = np.frombuffer(f.read(count * self.channels * 2), dtype="<i2")
                 if len(raw) != count * self.channels:
                     raise FileError(f"{self.path}: the file ended early (truncated?)")
-                yield np.multiply(raw.reshape(count, self.channels), scale, dtype=np.float32)
+                yield np.multiply(raw.reshape(count, self.channels), scale)
 
 
 def _mapped(path: str, info):
     """A direct reader of a 16-bit PCM WAV's samples, or None for libsndfile's route."""
-    from .audio import wav_data
+    from ..io.audio import wav_data
 
     data = wav_data(path)
     if info.format != "WAV" or info.subtype != "PCM_16" or data is None:
@@ -206,10 +241,7 @@ def _write_stream(out, fmt, subtype, info, blocks, normalize, frames):
 
 
 def _copy(tmp, fmt, subtype, info, blocks, frames=None) -> int:
-    """Write blocks; float32 blocks of a known count to 16-bit WAV go the direct way."""
-    if frames and fmt == "wav" and subtype == "PCM_16" and info.subtype in _SINGLE \
-            and frames * info.channels * 2 < 0xFFFFFFF0 - 36:
-        return _copy_pcm16(tmp, info, blocks, frames)
+    """Write blocks through libsndfile, as the memory route writes its whole result."""
     clipped = 0
     try:
         with sf.SoundFile(tmp, "w", info.samplerate, info.channels, subtype,
@@ -222,26 +254,3 @@ def _copy(tmp, fmt, subtype, info, blocks, frames=None) -> int:
         raise FileError(f"cannot write {fmt} audio ({reason(e)})") from None
     return clipped
 
-
-def _copy_pcm16(tmp, info, blocks, frames) -> int:
-    """16-bit PCM WAV written directly: a 44-byte header, then samples converted as libsndfile
-    converts them (floor of x * 32768, clipped), at a fifth of the time of its writes."""
-    import struct
-
-    size = frames * info.channels * 2
-    header = b"RIFF" + struct.pack("<I", 36 + size) + b"WAVEfmt " + struct.pack(
-        "<IHHIIHH", 16, 1, info.channels, info.samplerate, info.samplerate * info.channels * 2,
-        info.channels * 2, 16) + b"data" + struct.pack("<I", size)
-    clipped, written = 0, 0
-    with open(tmp, "wb") as g:
-        g.write(header)
-        for block in blocks:
-            block, count = clip(np.asarray(block, dtype=np.float32), "PCM_16")
-            clipped += count
-            y = np.floor(np.multiply(block, 32768, dtype=np.float32))
-            np.minimum(y, 32767, out=y)
-            g.write(y.astype("<i2").tobytes())
-            written += len(block)
-    if written != frames:
-        raise FileError(f"wrote {written} frames where {frames} were planned")
-    return clipped

@@ -13,14 +13,46 @@ import os
 
 import numpy as np
 
-from .errors import DataError, FormatError, SchedulerError
-from .pieces import Plan, convolve_block, plan
+from ..errors import DataError, FormatError, SchedulerError
+from ..io.zarrfile import read_chunked
+from ..pieces import Plan, convolve_block, plan
 
 CHUNKED_EXTENSIONS = (".zarr", ".npy")
 
+
+def wanted(source: str, fmt: str, out_fmt: str) -> bool:
+    """A .zarr store, or a .npy larger than memory, to a .zarr or .npy: block by block."""
+    return out_fmt in ("zarr", "npy") and (fmt == "zarr" or fmt == "npy" and is_chunked(source))
+
+
+def accepts(plan) -> str | None:
+    if plan.settings.steps or not plan.to_file:
+        return None
+    if not wanted(plan.source, plan.fmt, plan.out_fmt):
+        return None
+    return "a store, or an array larger than a quarter of free memory: block by block"
+
+
+def run(plan, show_steps=None) -> None:
+    """Convolve the plan's store or big array chunk by chunk (on the cluster with
+    ``--scheduler``)."""
+    from ..errors import ShapeError
+    from .plan import stage
+
+    settings, kernel = plan.settings, plan.kernel
+    if kernel.ndim == 4 or settings.bias is not None:
+        raise ShapeError("filter banks and biases are not supported on chunked arrays; "
+                         "convolve the array in memory (as .npy)")
+    options = settings.engine_options()
+    del options["layout"]
+    with stage(f"{plan.name} -> {plan.out} in chunks"):
+        convolve_chunked(plan.source, plan.out, kernel, correlate=settings.correlate,
+                         scheduler=settings.scheduler, **options)
+
+
 def memory_budget() -> int:
     """Bytes a single array may take before convcli streams it: a quarter of free RAM."""
-    from .engine.padding import available_memory
+    from ..engine.padding import available_memory
 
     return available_memory() // 4
 
@@ -37,56 +69,6 @@ def is_chunked(path, budget: int | None = None) -> bool:
     if ext != ".npy" or not os.path.isfile(path):
         return False
     return os.path.getsize(path) > (memory_budget() if budget is None else budget)
-
-
-def read_chunked(path):
-    """Open a chunked array without reading it: a ``zarr.Array`` or a read-only ``np.memmap``.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        A ``.zarr`` store or a ``.npy`` file.
-
-    Returns
-    -------
-    zarr.Array or numpy.memmap of any shape
-    """
-    path = os.path.abspath(os.fspath(path))  # workers started elsewhere open the same store
-    ext = os.path.splitext(path.rstrip("/"))[1].lower()
-    try:
-        if ext == ".zarr":
-            from .extras import need
-
-            zarr = need("zarr", "a .zarr store")
-            return _checked(zarr.open_array(path, mode="r"), path)
-        if ext == ".npy":
-            return np.load(path, mmap_mode="r", allow_pickle=False)
-    except FileNotFoundError:
-        from .errors import FileError
-
-        raise FileError(f"{path}: no such file or store") from None
-    except (ValueError, OSError) as e:
-            raise DataError(f"{path}: not a readable {ext[1:]} array ({e})") from None
-    raise FormatError(f"{path}: chunked arrays are .zarr stores or .npy files")
-
-
-MAX_CHUNKS = 1_000_000  # a store cut finer than this is refused before any work
-
-
-def _checked(z, path: str):
-    """A store whose geometry can be worked through: a sane chunk count, a finite fill."""
-    import math
-
-    count = math.prod(-(-n // c) for n, c in zip(z.shape, z.chunks)) if z.shape else 1
-    if count > MAX_CHUNKS:
-        raise DataError(f"{path}: {count:,} chunks of {'x'.join(map(str, z.chunks))} "
-                        f"(more than {MAX_CHUNKS:,}); rechunk it into larger chunks first")
-    fill = z.fill_value
-    if fill is not None and np.issubdtype(np.asarray(fill).dtype, np.inexact) \
-            and not np.all(np.isfinite(fill)):
-        raise DataError(f"{path}: its fill value is {fill}, which convcli cannot convolve; "
-                        "give the store a finite fill value")
-    return z
 
 
 class _NpyFile:
@@ -108,7 +90,7 @@ def to_dask(p: Plan):
     -------
     dask.array.Array of shape ``p.shape``, chunked as ``p.chunks`` (channels whole)
     """
-    from .extras import need
+    from ..extras import need
 
     da = need("dask.array", "to_dask")
 
@@ -207,7 +189,7 @@ def convolve_chunked(source, target, kernel, *, ndim: int | None = None,
         The output shape (out_0, ..., *channels); dtype as the engine's (int64 for
         integers, float32 for float32 input and kernel, else float64).
     """
-    from .io.atomic import atomic_dir, atomic_path
+    from ..io.atomic import atomic_dir, atomic_path
 
     target = os.fspath(target)
     if not target.endswith(CHUNKED_EXTENSIONS):
@@ -242,8 +224,8 @@ def _run_local(p: Plan, tmp: str, scheduler, progress) -> None:
 
 def _run_cluster(p: Plan, tmp: str, scheduler, progress) -> None:
     """Every block as a task on a distributed cluster; the first failure cancels the rest."""
-    from .cluster import connect, watched
-    from .io.atomic import on_cancel
+    from ..cluster import connect, watched
+    from ..io.atomic import on_cancel
 
     with connect(scheduler) as client, client.as_current():
         [shared] = client.scatter([p], broadcast=True, hash=False)  # the plan travels once

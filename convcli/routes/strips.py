@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import messages
 from ..errors import DataError
-from . import image
+from ..io import image
 
 MAX_DIRECT_TAPS = 32 * 32  # larger non-separable kernels are cheaper by FFT in memory
 _EXTEND = {"zeros": "black", "constant": "background", "replicate": "copy",
@@ -156,15 +156,11 @@ def _post(y, settings, meta, span):
     return y
 
 
-def _build(source, name, fmt, out_fmt, wf, geometry, settings, span=None):
-    """The whole pipeline, lazily: (result image, metadata, page height or None)."""
+def _build(header, name, fmt, out_fmt, wf, geometry, settings, span=None):
+    """The whole pipeline on an opened image, lazily: (result, metadata, page height or None)."""
     import pyvips
 
-    # mirrored and wrapped edges read rows out of order (the bottom's mirror, the top's wrap):
-    # those modes decode at random, the others stream in sequence
-    access = "random" if settings.pad_mode in ("symmetric", "reflect", "circular") \
-        else "sequential"
-    im = image.prepare(image.load(source, name, fmt, access), settings.gray)
+    im = image.prepare(header, settings.gray)
     meta = {**image.describe(im, fmt), "name": name, **settings.image_options()}
     alpha = im[im.bands - 1] if meta["alpha"] else None
     colour = im[: im.bands - 1] if meta["alpha"] else im
@@ -190,14 +186,63 @@ def _build(source, name, fmt, out_fmt, wf, geometry, settings, span=None):
     return result, meta, pages[0].height if len(pages) > 1 else None
 
 
-def convolve_image(source, name: str, fmt: str, out: str, out_fmt: str, wf: np.ndarray,
-                   geometry, settings) -> None:
+def accepts(plan) -> str | None:
+    """Why an image to an image goes through libvips in strips, or None (then in memory)."""
+    from ..engine.padding import canonical_mode
+    from ..geometry import axes, check_nonempty
+
+    s = plan.settings
+    if plan.kind != "image" or s.steps or not plan.to_file or plan.fmt in image.PILLOW_ONLY \
+            or plan.out_fmt in image.PILLOW_ONLY or s.method == "fft" or s.bias is not None:
+        return None
+    if plan.out_fmt not in ("png", "jpg", "tiff", "gif", "webp"):
+        return None
+    kernel = plan.kernel
+    if kernel.ndim != 2 or np.iscomplexobj(kernel):
+        return None
+    header = plan.header
+    rows = image.describe(header, plan.fmt)["page_height"] or header.height
+    geometry = axes((rows, header.width), kernel.shape, s.mode, pad=s.pad, stride=s.stride,
+                    dilation=s.dilation)
+    check_nonempty(geometry)
+    image.check_output_size(geometry[1].length, geometry[0].length)
+    if not convolvable(_oriented(kernel, s), geometry, canonical_mode(s.pad_mode)):
+        return None
+    return (f"{header.width}x{header.height}x{header.bands} image, {kernel.shape[0]}x"
+            f"{kernel.shape[1]} kernel: strips on every core in flat memory")
+
+
+def _oriented(kernel, settings) -> np.ndarray:
+    """The kernel in correlation orientation (flipped for a convolution), float64."""
+    wf = np.asarray(kernel, dtype=np.float64)
+    return wf if settings.correlate else wf[::-1, ::-1]
+
+
+def run(plan, show_steps=None) -> None:
+    """Read, convolve and write the plan's image in strips."""
+    from dataclasses import replace
+
+    from ..engine.padding import canonical_mode
+    from ..geometry import axes
+    from .plan import stage
+
+    s = replace(plan.settings, pad_mode=canonical_mode(plan.settings.pad_mode))
+    header = plan.header
+    rows = image.describe(header, plan.fmt)["page_height"] or header.height
+    geometry = axes((rows, header.width), plan.kernel.shape, s.mode, pad=s.pad,
+                    stride=s.stride, dilation=s.dilation)
+    with stage(f"{plan.name} -> {plan.out} in libvips strips"):
+        convolve_image(plan, _oriented(plan.kernel, s), geometry, s)
+
+
+def convolve_image(plan, wf: np.ndarray, geometry, settings) -> None:
     """Read, convolve and write an image in strips.
 
     Parameters
     ----------
-    source : str or bytes
-        A regular file's path, or the bytes of a pipe.
+    plan : convcli.routes.plan.Plan
+        Its header is the opened image; ``--normalize`` opens it once more, for the
+        pass that finds the range.
     wf : ndarray of shape (kh, kw)
         The kernel in correlation orientation (flipped already for a convolution).
     geometry : tuple of two convcli.geometry.Axis
@@ -206,18 +251,21 @@ def convolve_image(source, name: str, fmt: str, out: str, out_fmt: str, wf: np.n
     """
     import pyvips
 
+    name, fmt, out_fmt = plan.name, plan.fmt, plan.out_fmt
     span = None
+    header = plan.header
     if settings.normalize:  # one pass for the range, one to write: the file is read twice
-        raw, _, _ = _build(source, name, fmt, out_fmt, wf, geometry, settings)
+        raw, _, _ = _build(header, name, fmt, out_fmt, wf, geometry, settings)
         stats = _evaluate(raw.stats, name)
         span = (stats(0, 0)[0], stats(1, 0)[0])
-    result, meta, height = _build(source, name, fmt, out_fmt, wf, geometry, settings, span)
+        header = plan.open_image()
+    result, meta, height = _build(header, name, fmt, out_fmt, wf, geometry, settings, span)
     if fmt == "jpg":
-        meta["quality"] = image.jpeg_quality(source)
+        meta["quality"] = image.jpeg_quality(plan.source)
     messages.verbose(f"libvips pipeline: {result.width}x{result.height}x{result.bands} "
                      f"{result.format} out, {wf.shape[0]}x{wf.shape[1]} kernel, strips on "
                      f"{pyvips.concurrency_get()} threads")
-    image.save(result, out, out_fmt, meta, settings.quality, pages=height)
+    image.save(result, plan.out, out_fmt, meta, settings.quality, pages=height)
 
 
 def _evaluate(run, name):
