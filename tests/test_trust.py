@@ -129,6 +129,28 @@ def test_a_tiff_of_many_pages_is_filtered_page_by_page(tmp_path):
     assert out.get("n-pages") == 1500 and out.numpy()[12 * 700 + 5, 8] == 700 % 200
 
 
+def test_pages_of_different_sizes_are_each_filtered_at_their_own_size(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    pages = [(rng.random((30, 40, 3)) * 255).astype(np.uint8),
+             (rng.random((50, 20, 3)) * 255).astype(np.uint8)]
+    first, *rest = [Image.fromarray(p) for p in pages]
+    first.save(tmp_path / "mixed.tif", save_all=True, append_images=rest)
+    assert run("conv2d", tmp_path / "mixed.tif", "-k", "box:3", "-o",
+               tmp_path / "out.tif").returncode == 0
+    from convcli import convolve
+
+    out = Image.open(tmp_path / "out.tif")
+    for i, page in enumerate(pages):
+        out.seek(i)
+        expected = np.clip(np.rint(convolve(page.astype(float), np.ones((3, 3)) / 9, "same", ndim=2,
+                                            pad_mode="replicate")), 0, 255)
+        np.testing.assert_array_equal(np.asarray(out), expected)
+    p = run("conv2d", tmp_path / "mixed.tif", "-k", "box:3", "-o", tmp_path / "out.png")
+    assert p.returncode == 1 and b"OUT.tiff" in p.stderr
+
+
 # --- 2. signals at any moment
 
 

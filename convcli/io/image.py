@@ -267,6 +267,12 @@ def to_vips(array: np.ndarray):
 
 def write_image(data: Data, path: str, fmt: str, quality: int | None = None, **_) -> None:
     """Write an in-memory result (rows, cols[, channels]); alpha rides in ``image``."""
+    save(_samples(data, fmt), path, fmt, data.image, quality,
+         pages=data.image.get("out_page_height"))
+
+
+def _samples(data: Data, fmt: str):
+    """A result as the pyvips image of its output samples (alpha joined back)."""
     meta = data.image
     y = data.array
     alpha = meta.get("alpha_array")
@@ -280,7 +286,45 @@ def write_image(data: Data, path: str, fmt: str, quality: int | None = None, **_
         im = pixels(im, meta)
         if alpha is not None:
             im = im.bandjoin(pixels(to_vips(alpha.astype(np.float64)), meta))
-    save(im, path, fmt, meta, quality, pages=data.image.get("out_page_height"))
+    return im
+
+
+def page_sizes(source, name: str, fmt: str) -> list[tuple[int, int]] | None:
+    """Each page's (width, height) when a multi-page TIFF's pages differ in size, else None."""
+    if fmt != "tiff":
+        return None
+    pages = _get(_vips_open(source, name, "sequential"), "n-pages", 1)
+    if pages < 2:
+        return None
+    sizes = [(p.width, p.height) for p in
+             (_vips_open(source, name, "sequential", page=i) for i in range(pages))]
+    return sizes if len(set(sizes)) > 1 else None
+
+
+def read_page(source, name: str, page: int, gray: bool = False) -> Data:
+    """One page of a multi-page TIFF, as :func:`read_image` reads a whole image."""
+    im = prepare(_vips_open(source, f"{name} (page {page + 1})", "random", page=page), gray)
+    _check_bomb(im.width, im.height, name)
+    array = im.numpy().astype(np.float32 if im.format in ("uchar", "ushort", "float")
+                              else np.float64)
+    return Data(array, "tiff", name, image=describe(im, "tiff"))
+
+
+def write_pages(results: list[Data], path: str) -> None:
+    """Pages of different sizes as one multi-page TIFF (libvips writes equal pages only, so
+    Pillow writes these: 8-bit grey, RGB and RGBA, 16-bit and float grey)."""
+    from PIL import Image
+
+    frames = []
+    for data in results:
+        im = flattened(_samples(data, "tiff"), data.image)
+        array = im.numpy()
+        if array.dtype == np.uint16 and array.ndim == 3:
+            raise DataError("pages of different sizes in 16-bit colour cannot be written "
+                            "back; give --depth 8, or write each page on its own")
+        frames.append(Image.fromarray(np.ascontiguousarray(array)))
+    with atomic_path(path) as tmp:
+        frames[0].save(tmp, format="TIFF", save_all=True, append_images=frames[1:])
 
 
 def _tagged(im, meta: dict, pages):

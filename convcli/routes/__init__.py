@@ -38,6 +38,7 @@ class Route:
 
 
 ROUTES = (
+    Route("pages of mixed sizes", "pages"),
     Route("audio blocks", "blocks"),
     Route("image strips", "strips"),
     Route("chunks", "chunks"),
