@@ -49,23 +49,23 @@ def _check(x, t, ndim, mask):
             raise DataError(f"the {what} holds NaN or infinity")
     nd = x.ndim if ndim is None else ndim
     if nd not in (1, 2) or x.ndim not in (nd, nd + 1) or t.ndim not in (nd, nd + 1):
-        raise ShapeError(f"cannot match a {t.ndim}-D template in a {x.ndim}-D input "
-                         f"sliding over {nd} axes")
+        raise ShapeError(
+            f"cannot match a {t.ndim}-D template in a {x.ndim}-D input sliding over {nd} axes"
+        )
     x = x if x.ndim > nd else x[..., None]  # (n..., C)
     t = t if t.ndim > nd else t[..., None]  # (k..., C)
     if t.shape[-1] != x.shape[-1]:
         if t.shape[-1] != 1:
-            raise ShapeError(f"the template has {t.shape[-1]} channels, the input "
-                             f"{x.shape[-1]}")
+            raise ShapeError(f"the template has {t.shape[-1]} channels, the input {x.shape[-1]}")
         t = np.repeat(t, x.shape[-1], axis=-1)  # one template for every channel
     if any(k > n for k, n in zip(t.shape[:nd], x.shape[:nd])):
-        raise ShapeError(f"the template ({_size(t.shape[:nd])}) is larger than the input "
-                         f"({_size(x.shape[:nd])})")
+        raise ShapeError(
+            f"the template ({_size(t.shape[:nd])}) is larger than the input ({_size(x.shape[:nd])})"
+        )
     if mask is not None:
         mask = np.asarray(mask, dtype=np.float64)
         if mask.shape != t.shape[:nd]:
-            raise ShapeError(f"the mask is {_size(mask.shape)}, the template "
-                             f"{_size(t.shape[:nd])}")
+            raise ShapeError(f"the mask is {_size(mask.shape)}, the template {_size(t.shape[:nd])}")
         if (mask < 0).any() or not mask.any():
             raise DataError("the mask must be at least 0 and not all 0")
     return x, t, mask, nd
@@ -139,7 +139,7 @@ def _strip_rows(k: int, n: int, across: int, nd: int) -> int:
 
 def _strip_into(plan, x, out, r0) -> None:
     stop = min(r0 + plan.step, out.shape[0])
-    out[r0:stop] = plan.strip(x[r0:stop + plan.k[0] - 1])
+    out[r0:stop] = plan.strip(x[r0 : stop + plan.k[0] - 1])
 
 
 class _Plan:
@@ -179,8 +179,7 @@ class _Plan:
         import scipy.fft as sfft
 
         axes = tuple(range(self.nd))
-        return sfft.rfftn(a.astype(self.dtype, copy=False), self.size, axes=axes,
-                          workers=workers)
+        return sfft.rfftn(a.astype(self.dtype, copy=False), self.size, axes=axes, workers=workers)
 
     def _corr(self, spec_x, spec_k, valid, per_channel=False):
         """Valid correlation from spectra: summed over channels, or a list of one per channel."""
@@ -188,15 +187,17 @@ class _Plan:
 
         axes = tuple(range(self.nd))
         crop = tuple(slice(0, v) for v in valid)
-        products = [spec_x[..., c] * spec_k[..., min(c, spec_k.shape[-1] - 1)]
-                    for c in range(spec_x.shape[-1])]
+        products = [
+            spec_x[..., c] * spec_k[..., min(c, spec_k.shape[-1] - 1)]
+            for c in range(spec_x.shape[-1])
+        ]
         if per_channel:
             return [sfft.irfftn(p, self.size, axes=axes)[crop] for p in products]
         return sfft.irfftn(_total(products), self.size, axes=axes)[crop]
 
     def strip(self, xs):
         """Scores of the windows that lie wholly in ``xs`` (rows r0 .. r0 + len - 1)."""
-        valid = tuple(n - k + 1 for n, k in zip(xs.shape[:self.nd], self.k))
+        valid = tuple(n - k + 1 for n, k in zip(xs.shape[: self.nd], self.k))
         if self.centre is not None:
             xs = xs - self.centre.astype(xs.dtype if xs.dtype.kind == "f" else np.float64)
         spec = self._rfft(xs)  # (size..., C)
@@ -212,8 +213,7 @@ class _Plan:
             return finish(self, cross, s1, s2, q1)
         if self.nd == 1:
             s1 = [windows.along_signal(a, self.k[0]) for a in channels]
-            s2 = [windows.along_signal(np.square(a, dtype=np.float64), self.k[0])
-                  for a in channels]
+            s2 = [windows.along_signal(np.square(a, dtype=np.float64), self.k[0]) for a in channels]
             return finish(self, cross, s1, s2, s1)
         return self._by_rows(channels, cross)
 
@@ -228,7 +228,7 @@ class _Plan:
                 sums, squares = run.take(count)  # (count, cols)
                 s1.append(windows.along_rows(sums, self.k[1]))
                 s2.append(windows.along_rows(squares, self.k[1]))
-            out[r0:r0 + count] = finish(self, cross[r0:r0 + count], s1, s2, s1)
+            out[r0 : r0 + count] = finish(self, cross[r0 : r0 + count], s1, s2, s1)
         return out
 
 
@@ -309,8 +309,9 @@ def _normed(num, var, t_energy, limit, worst=0.0):
     return r
 
 
-def score_map_naive(x, t, score: str = "ccoeff-normed", *, ndim: int | None = None,
-                    mask=None) -> np.ndarray:
+def score_map_naive(
+    x, t, score: str = "ccoeff-normed", *, ndim: int | None = None, mask=None
+) -> np.ndarray:
     """:func:`score_map` by the definitions, one window at a time, in float64 (for tests)."""
     x, t, mask, nd = _check(x, t, ndim, mask)
     x, t = x.astype(np.float64), t.astype(np.float64)

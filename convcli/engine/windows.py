@@ -28,7 +28,7 @@ def along_rows(a: np.ndarray, k: int) -> np.ndarray:
     result, offset, width, p = None, 0, 1, a
     while True:
         if k & 1:  # a window of ``width`` entries, placed after the ones already summed
-            piece = p[..., offset:offset + out_n]
+            piece = p[..., offset : offset + out_n]
             result = piece.copy() if result is None else np.add(result, piece, out=result)
             offset += width
         k >>= 1
@@ -72,8 +72,8 @@ class DownRows:
         if i0 == 0:
             sums[0], squares[0] = self.run, self.run2
             first = 1
-        enter = a[i0 + first + k - 1:i0 + count + k - 1].astype(np.float64)
-        leave = a[i0 + first - 1:i0 + count - 1]
+        enter = a[i0 + first + k - 1 : i0 + count + k - 1].astype(np.float64)
+        leave = a[i0 + first - 1 : i0 + count - 1]
         d1 = enter - leave  # (count - first, cols)
         d2 = np.add(enter, leave, out=enter)
         d2 *= d1  # enter**2 - leave**2
