@@ -181,3 +181,15 @@ def test_max_pooling_keeps_integers_at_the_int64_limits():
     assert pool(np.array([top, 1, 3]), 2, pad=1).tolist() == [top, 3]
     with pytest.raises(DataError, match="complex"):
         pool([1j, 2], 2)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_2d_kernel_holding_inf_or_nan_returns_by_the_rule(method):
+    # a non-finite kernel once reached LAPACK's SVD (the separability test), which never returns
+    x = np.random.default_rng(2).normal(size=(9, 8))
+    for bad in (np.inf, np.nan):
+        w = np.ones((3, 3))
+        w[1, 1] = bad
+        got = convolve(x, w, "same", method=method)
+        want = correlate_naive(np.pad(x, 1), w[::-1, ::-1], 2, (1, 1), (1, 1))
+        np.testing.assert_array_equal(got, want)

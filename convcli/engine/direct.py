@@ -62,6 +62,8 @@ def separable(w: np.ndarray):
     """
     if w.ndim != 2 or min(w.shape) < 2 or w.size < 9 or w.dtype.kind == "c" or not np.any(w):
         return None
+    if not np.isfinite(w).all():
+        return None  # LAPACK's SVD of NaN or infinity never returns
     tolerance = 100 * np.finfo(w.dtype if w.dtype.kind == "f" else np.float64).eps
     u, s, vt = np.linalg.svd(w.astype(np.float64))
     if s[1:].sum() > tolerance * s[0]:
