@@ -6,7 +6,8 @@
 """
 
 __version__ = "0.1.0"
-__all__ = ["convolve", "correlate", "output_size", "pad", "pool", "__version__"]
+__all__ = ["convolve", "correlate", "match", "output_size", "pad", "pool", "xcorr",
+           "__version__"]
 
 
 def __getattr__(name):
@@ -20,6 +21,14 @@ def __getattr__(name):
         from .geometry import output_size
 
         return output_size
+    if name == "match":
+        from .matching import match
+
+        return match
+    if name == "xcorr":
+        from .engine.lags import xcorr
+
+        return xcorr
     if name == "pool":
         from .engine.pool import pool
 

@@ -231,7 +231,7 @@ def _quiet_pipe():
 # only for the command it runs; a module's commands register on main as it is imported
 LAZY = {"conv1d": "conv", "conv2d": "conv", "pad": "padcmd", "pool": "pool",
         "outsize": "outsize", "kernels": "kernels", "train-mnist": "mnist", "predict": "mnist",
-        "evaluate": "mnist"}
+        "evaluate": "mnist", "match": "match"}
 
 
 def _list_commands(ctx):
