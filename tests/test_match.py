@@ -14,9 +14,14 @@ from convcli.errors import DataError, ShapeError
 from convcli.matching import Match, match, peaks
 
 cv2 = pytest.importorskip("cv2")
-OPENCV = {"sqdiff": cv2.TM_SQDIFF, "sqdiff-normed": cv2.TM_SQDIFF_NORMED,
-          "ccorr": cv2.TM_CCORR, "ccorr-normed": cv2.TM_CCORR_NORMED,
-          "ccoeff": cv2.TM_CCOEFF, "ccoeff-normed": cv2.TM_CCOEFF_NORMED}
+OPENCV = {
+    "sqdiff": cv2.TM_SQDIFF,
+    "sqdiff-normed": cv2.TM_SQDIFF_NORMED,
+    "ccorr": cv2.TM_CCORR,
+    "ccorr-normed": cv2.TM_CCORR_NORMED,
+    "ccoeff": cv2.TM_CCOEFF,
+    "ccoeff-normed": cv2.TM_CCOEFF_NORMED,
+}
 
 
 def _close(ours, theirs, tol=1e-4):
@@ -31,8 +36,9 @@ def _image(shape, seed=0):
 
 
 @pytest.mark.parametrize("score", SCORES)
-@pytest.mark.parametrize("shape,k", [((60, 80), (9, 7)), ((60, 80, 3), (9, 7, 3)),
-                                     ((700, 90), (40, 30))])
+@pytest.mark.parametrize(
+    "shape,k", [((60, 80), (9, 7)), ((60, 80, 3), (9, 7, 3)), ((700, 90), (40, 30))]
+)
 def test_every_score_agrees_with_opencv_match_template(score, shape, k):
     x, t = _image(shape), _image(k, 1)
     _close(score_map(x, t, score, ndim=2), cv2.matchTemplate(x, t, OPENCV[score]))
@@ -44,8 +50,9 @@ def test_a_mask_weighs_the_template_as_opencvs_mask_does(score, channels):
     shape = (50, 60) + ((channels,) if channels > 1 else ())
     x, t = _image(shape), _image((8, 6) + shape[2:], 1)
     m = (np.random.default_rng(2).random((8, 6)) > 0.3).astype(np.float32)
-    theirs = cv2.matchTemplate(x, t, OPENCV[score], mask=m if channels == 1 else
-                               np.dstack([m] * channels))
+    theirs = cv2.matchTemplate(
+        x, t, OPENCV[score], mask=m if channels == 1 else np.dstack([m] * channels)
+    )
     if score == "sqdiff-normed":  # OpenCV's masked route alone leaves it unclipped above 1
         theirs = np.minimum(theirs, 1)
     _close(score_map(x, t, score, ndim=2, mask=m), theirs)
@@ -81,23 +88,34 @@ def test_scores_agree_with_scikit_image_match_template(pad_input):
     else:  # scikit-image pads with zeros and centres the map on the input
         full = score_map(np.pad(x, ((7, 7), (6, 6))), t)
         o0, o1 = (7 - 1) // 2 + 1, (6 - 1) // 2 + 1
-        ours = full[o0:o0 + 40, o1:o1 + 50]
+        ours = full[o0 : o0 + 40, o1 : o1 + 50]
     np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
 
 def _signals(nd, integers):
     elements = st.integers(-3, 3) if integers else st.floats(-100, 100, allow_subnormal=False)
     side = st.integers(1, 9 if nd == 1 else 6)
-    return st.tuples(hnp.array_shapes(min_dims=nd, max_dims=nd, min_side=1, max_side=12),
-                     st.lists(side, min_size=nd, max_size=nd)).flatmap(
+    return st.tuples(
+        hnp.array_shapes(min_dims=nd, max_dims=nd, min_side=1, max_side=12),
+        st.lists(side, min_size=nd, max_size=nd),
+    ).flatmap(
         lambda shapes: st.tuples(
             hnp.arrays(np.float64, shapes[0], elements=elements),
-            hnp.arrays(np.float64, tuple(min(k, n) for k, n in zip(shapes[1], shapes[0])),
-                       elements=elements)))
+            hnp.arrays(
+                np.float64,
+                tuple(min(k, n) for k, n in zip(shapes[1], shapes[0])),
+                elements=elements,
+            ),
+        )
+    )
 
 
-@given(data=st.data(), nd=st.sampled_from([1, 2]), integers=st.booleans(),
-       score=st.sampled_from(SCORES))
+@given(
+    data=st.data(),
+    nd=st.sampled_from([1, 2]),
+    integers=st.booleans(),
+    score=st.sampled_from(SCORES),
+)
 def test_the_fast_scores_agree_with_the_naive_twin(data, nd, integers, score):
     x, t = data.draw(_signals(nd, integers))
     fast, naive = score_map(x, t, score), score_map_naive(x, t, score)
@@ -132,17 +150,18 @@ def test_multichannel_audio_sums_over_channels_and_a_mono_template_fits_every_ch
     x = rng.standard_normal((300, 2))
     stereo = score_map(x, x[100:140], ndim=1)
     assert int(np.argmax(stereo)) == 100 and stereo.max() == pytest.approx(1.0)
-    np.testing.assert_allclose(score_map(x, x[100:140, :1], ndim=1),
-                               score_map(x, np.repeat(x[100:140, :1], 2, 1), ndim=1))
+    np.testing.assert_allclose(
+        score_map(x, x[100:140, :1], ndim=1), score_map(x, np.repeat(x[100:140, :1], 2, 1), ndim=1)
+    )
 
 
 def test_a_long_signal_in_several_blocks_agrees_with_the_naive_twin():
     x = np.random.default_rng(6).standard_normal(200_000)
     t = x[150_000:150_300]
     fast = score_map(x, t)
-    idx = np.r_[0:50, 65_000:65_700, 149_990:150_010, len(fast) - 50:len(fast)]
+    idx = np.r_[0:50, 65_000:65_700, 149_990:150_010, len(fast) - 50 : len(fast)]
     for i in idx[::7]:
-        np.testing.assert_allclose(fast[i], score_map_naive(x[i:i + 300], t)[0], atol=1e-9)
+        np.testing.assert_allclose(fast[i], score_map_naive(x[i : i + 300], t)[0], atol=1e-9)
 
 
 def test_refusals_name_the_problem():
@@ -156,12 +175,17 @@ def test_refusals_name_the_problem():
         score_map([1, 2, 3], [1, 2], "pearson")
 
 
-@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_side=15),
-                  elements=st.floats(-1e3, 1e3)), st.data())
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=1, max_dims=2, max_side=15),
+        elements=st.floats(-1e3, 1e3),
+    ),
+    st.data(),
+)
 def test_box_sums_agree_with_summing_each_window(a, data):
     k = tuple(data.draw(st.integers(1, n)) for n in a.shape)
-    np.testing.assert_allclose(windows.box_sums(a, k), windows.box_sums_naive(a, k),
-                               atol=1e-9)
+    np.testing.assert_allclose(windows.box_sums(a, k), windows.box_sums_naive(a, k), atol=1e-9)
 
 
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
