@@ -118,9 +118,8 @@ def test_matplotlib_is_imported_only_when_a_plot_is_asked_for():
     import subprocess
     import sys
 
-    code = ("import sys; from convcli.cli import run\n"
-            "try: run(['kernels', 'show', 'sobel-x'])\n"
-            "except SystemExit: pass\n"
+    code = ("import sys; from convcli.cli import main\n"
+            "main.main(['kernels', 'show', 'sobel-x'], standalone_mode=False)\n"
             "print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.splitlines()[-1] == "False"

@@ -100,7 +100,7 @@ def main():
     Examples:
       echo 0 1 2 3 4 | convcli conv1d - -k 1,-1,2          # 0 1 1 3 5 2 8
       convcli conv2d photo.jpg -k gaussian:sigma=2 -o blurred.jpg
-      convcli conv1d speech.wav -k room-ir.wav -o reverb.wav
+      convcli conv1d melody.wav -k room-ir.wav -o reverb.wav
       convcli outsize --input 28x28x1 conv:k=5,n=6,p=2 relu maxpool:k=2
       echo 1 3 2 5 4 6 | convcli pool - --size 2             # 3 5 6
       convcli conv2d scan.zarr -k box:5 -o out.zarr --scheduler tcp://host:8786

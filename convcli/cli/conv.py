@@ -94,7 +94,7 @@ def conv1d(inputs, **params):
       echo 0 1 2 3 4 | convcli conv1d - -k 1,-1,2            # 0 1 1 3 5 2 8
       convcli conv1d signal.txt -k 1,-1,2 --mode valid
       convcli conv1d data.txt -k box:5 --mode same --pad-mode replicate
-      convcli conv1d speech.wav -k room-ir.wav -o reverb.wav --normalize
+      convcli conv1d melody.wav -k room-ir.wav -o reverb.wav --normalize
       convcli conv1d speech.wav -k lowpass:cutoff=1000 -o muffled.wav
       convcli conv1d *.wav -k echo:delay=0.3,decay=0.5 -o out/ -j 2
       echo 0 1 2 3 4 | convcli conv1d - -k 1,-1,2 --grad ones --steps   # the graph, dL/dx, dL/dw
