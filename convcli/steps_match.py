@@ -36,11 +36,14 @@ def match_steps(x: np.ndarray, t: np.ndarray, precision: int | None = None) -> s
     Examples
     --------
     >>> print(match_steps(np.array([0, 2, 4, 1]), np.array([1, 2, 3])), end="")
-    template: 1 2 3  mean 2  t - mean: -1 0 1  norm 1.4142
+    template: 1 2 3  mean 2
+      t - mean: -1 0 1  norm 1.4142
     r = sum((t - mean) * (x - mean)) / (norm(t - mean) * norm(x - mean)), per window
-    window 0 (samples 0-2): 0 2 4  mean 2  x - mean: -2 0 2  norm 2.8284
+    window 0 (samples 0-2): 0 2 4  mean 2
+      x - mean: -2 0 2  norm 2.8284
       products: 2 0 2  sum 4  r = 4 / (1.4142 * 2.8284) = 1
-    window 1 (samples 1-3): 2 4 1  mean 2.3333  x - mean: -0.3333 1.6667 -1.3333  norm 2.1602
+    window 1 (samples 1-3): 2 4 1  mean 2.3333
+      x - mean: -0.3333 1.6667 -1.3333  norm 2.1602
       products: 0.3333 0 -1.3333  sum -1  r = -1 / (1.4142 * 2.1602) = -0.3273
     <BLANKLINE>
     """
@@ -54,8 +57,8 @@ def match_steps(x: np.ndarray, t: np.ndarray, precision: int | None = None) -> s
     tp = t - t.mean()
     tnorm = float(np.sqrt((tp * tp).sum()))
     lines = [
-        f"template: {_row(t, precision)}  mean {_num(t.mean(), precision)}  "
-        f"t - mean: {_row(tp, precision)}  norm {_num(tnorm, precision)}",
+        f"template: {_row(t, precision)}  mean {_num(t.mean(), precision)}",
+        f"  t - mean: {_row(tp, precision)}  norm {_num(tnorm, precision)}",
         "r = sum((t - mean) * (x - mean)) / (norm(t - mean) * norm(x - mean)), per window",
     ]
     for i in range(count):
@@ -69,9 +72,9 @@ def match_steps(x: np.ndarray, t: np.ndarray, precision: int | None = None) -> s
         why = "" if den > 0 else "  (no variance: r = 0)"
         lines.append(
             f"window {i} (samples {i}-{i + k - 1}): {_row(w, precision)}  "
-            f"mean {_num(w.mean(), precision)}  x - mean: {_row(wp, precision)}  "
-            f"norm {_num(wnorm, precision)}"
+            f"mean {_num(w.mean(), precision)}"
         )
+        lines.append(f"  x - mean: {_row(wp, precision)}  norm {_num(wnorm, precision)}")
         lines.append(
             f"  products: {_row(products, precision)}  sum {_num(total, precision)}  "
             f"r = {_num(total, precision)} / ({_num(tnorm, precision)} * "

@@ -92,7 +92,7 @@ def test_lags_of_a_file_against_itself_peak_at_zero(cli, tmp_path):
 def test_steps_show_each_windows_mean_norm_products_and_r(cli, samples):
     r = cli("match", "-", samples / "signal.txt", "--steps", input="1 2 3\n")
     assert r.exit_code == 0
-    assert "window 2 (samples 2-4): 2 3 4  mean 3  x - mean: -1 0 1  norm 1.4142" in r.output
+    assert "window 2 (samples 2-4): 2 3 4  mean 3\n  x - mean: -1 0 1  norm 1.4142" in r.output
     assert r.output.endswith(f"{samples / 'signal.txt'}: sample 0, r=1.000\n")
 
 
