@@ -57,6 +57,17 @@ class Plan:
         """The image, opened once (pixels are decoded only as a route reads them)."""
         return self.open_image()
 
+    @cached_property
+    def image_geometry(self):
+        """The rows and columns Axis of an image's (first) page through the kernel."""
+        from ..geometry import axes
+        from ..io import image
+
+        s, header = self.settings, self.header
+        rows = image.describe(header, self.fmt)["page_height"] or header.height
+        return axes((rows, header.width), self.kernel.shape, s.mode, pad=s.pad,
+                    stride=s.stride, dilation=s.dilation)
+
     def open_image(self):
         """A pyvips image of the input: in sequence, or at random for mirrored and wrapped
         edges, which read rows out of order (the bottom's mirror, the top's wrap)."""

@@ -189,7 +189,7 @@ def _build(header, name, fmt, out_fmt, wf, geometry, settings, span=None):
 def accepts(plan) -> str | None:
     """Why an image to an image goes through libvips in strips, or None (then in memory)."""
     from ..engine.padding import canonical_mode
-    from ..geometry import axes, check_nonempty
+    from ..geometry import check_nonempty
 
     s = plan.settings
     if plan.kind != "image" or s.steps or not plan.to_file or plan.fmt in image.PILLOW_ONLY \
@@ -200,10 +200,7 @@ def accepts(plan) -> str | None:
     kernel = plan.kernel
     if kernel.ndim != 2 or np.iscomplexobj(kernel):
         return None
-    header = plan.header
-    rows = image.describe(header, plan.fmt)["page_height"] or header.height
-    geometry = axes((rows, header.width), kernel.shape, s.mode, pad=s.pad, stride=s.stride,
-                    dilation=s.dilation)
+    header, geometry = plan.header, plan.image_geometry
     check_nonempty(geometry)
     image.check_output_size(geometry[1].length, geometry[0].length)
     if not convolvable(_oriented(kernel, s), geometry, canonical_mode(s.pad_mode)):
@@ -223,16 +220,11 @@ def run(plan, show_steps=None) -> None:
     from dataclasses import replace
 
     from ..engine.padding import canonical_mode
-    from ..geometry import axes
     from .plan import stage
 
     s = replace(plan.settings, pad_mode=canonical_mode(plan.settings.pad_mode))
-    header = plan.header
-    rows = image.describe(header, plan.fmt)["page_height"] or header.height
-    geometry = axes((rows, header.width), plan.kernel.shape, s.mode, pad=s.pad,
-                    stride=s.stride, dilation=s.dilation)
     with stage(f"{plan.name} -> {plan.out} in libvips strips"):
-        convolve_image(plan, _oriented(plan.kernel, s), geometry, s)
+        convolve_image(plan, _oriented(plan.kernel, s), plan.image_geometry, s)
 
 
 def convolve_image(plan, wf: np.ndarray, geometry, settings) -> None:
