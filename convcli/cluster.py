@@ -49,6 +49,7 @@ def connect(scheduler, timeout: float = CONNECT_TIMEOUT):
         yield scheduler
         return
     check_address(scheduler)
+    _quiet_logs()
     client = _within(timeout, lambda: Client(scheduler, timeout=timeout, set_as_default=False),
                      f"cannot reach the Dask scheduler at {scheduler}")
     try:
@@ -58,6 +59,15 @@ def connect(scheduler, timeout: float = CONNECT_TIMEOUT):
     finally:
         with contextlib.suppress(Exception):
             client.close(timeout=2)
+
+
+def _quiet_logs() -> None:
+    """distributed logs its own tracebacks on stderr when a connection drops; convcli says
+    what happened in one line instead."""
+    import logging
+
+    for name in ("distributed", "distributed.client", "distributed.comm", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def check_address(address: str) -> None:
@@ -150,23 +160,31 @@ def run_batch(job, inputs, outputs, address=None, *, progress=None,
         raise SchedulerError("no Dask scheduler given: use --scheduler or DASK_SCHEDULER_ADDRESS")
     if len(inputs) != len(outputs):
         raise ValueError(f"{len(inputs)} inputs but {len(outputs)} outputs")
-    failed = {}
+    failed, path_of, live = {}, {}, set()
     with connect(address, timeout) as client, client.as_current():
-        futures = client.map(job, list(inputs), list(outputs), pure=False)
-        path_of = {future.key: path for future, path in zip(futures, inputs)}
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
+
+        def submitted():  # lazily: the client holds a window of tasks, not the whole batch
+            for path, out in zip(inputs, outputs):
+                future = client.submit(job, path, out, pure=False)
+                path_of[future.key] = path
+                yield future
+
         from .io.atomic import on_cancel
 
         finished = set()
-        with on_cancel(lambda: client.cancel(futures)):
+        with on_cancel(lambda: client.cancel(list(live))):
             try:
-                for future in watched(client, futures, address, timeout):
-                    path = path_of[future.key]
+                for future in watched(client, submitted(), address, timeout, live=live,
+                                      window=max(64, 4 * threads), total=len(inputs)):
+                    path = path_of.pop(future.key)
                     finished.add(path)
                     error = _failure(future, path)
                     if error is not None:
                         failed[path] = error
                     if progress is not None:
                         progress(path, error)
+                    future.release()  # done is done: a lost worker never reruns it
             except SchedulerError as e:
                 left = [path for path in inputs if path not in finished]
                 shown = ", ".join(left[:5]) + (", ..." if len(left) > 5 else "")
@@ -175,22 +193,35 @@ def run_batch(job, inputs, outputs, address=None, *, progress=None,
     return [(path, failed[path]) for path in inputs if path in failed]
 
 
-def watched(client, futures, address: str, timeout: float = CONNECT_TIMEOUT):
+def watched(client, futures, address: str, timeout: float = CONNECT_TIMEOUT, *,
+            live: set | None = None, window: int | None = None, total: int | None = None):
     """Yield each future as it finishes, while watching the cluster itself.
 
-    A cluster whose last worker went away, or whose scheduler did, would leave the
-    rest waiting for ever: after ``timeout`` seconds without a worker, or as soon as
-    the scheduler is lost, one SchedulerError says how many tasks were done.
+    ``futures`` may be a lazy iterator: at most ``window`` of them are in flight (the
+    set ``live``, which a cancel can reach), the next taken as each finishes. A
+    cluster whose last worker went away, or whose scheduler did, would leave the rest
+    waiting for ever: after ``timeout`` seconds without a worker, or as soon as the
+    scheduler is lost, one SchedulerError says how many tasks were done.
     """
+    import itertools
+
     from distributed import wait
 
-    pending, done_count, alone_since = set(futures), 0, None
+    source = iter(futures)
+    pending = live if live is not None else set()
+    pending.update(itertools.islice(source, window) if window else source)
+    total = total if total is not None else len(pending)
+    done_count, alone_since = 0, None
     try:
         while pending:
             try:
-                done, pending = wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
+                done, _ = wait(list(pending), timeout=1.0, return_when="FIRST_COMPLETED")
             except TimeoutError:
                 done = set()
+            if client.status != "running":  # its futures come back cancelled: say why
+                raise ConnectionError("the scheduler went away")
+            pending.difference_update(done)
+            pending.update(itertools.islice(source, len(done)))
             for future in done:
                 done_count += 1
                 yield future
@@ -200,13 +231,16 @@ def watched(client, futures, address: str, timeout: float = CONNECT_TIMEOUT):
                 alone_since = alone_since or _now()
                 if _now() - alone_since > timeout:
                     raise SchedulerError(f"the cluster at {address} lost its workers: "
-                                         f"{done_count} of {len(futures)} done, "
-                                         f"{len(pending)} not done")
-    except (OSError, ConnectionError) as e:
-        if isinstance(e, SchedulerError):
+                                         f"{done_count} of {total} done, "
+                                         f"{total - done_count} not done")
+    except Exception as e:
+        if isinstance(e, SchedulerError) or not (
+                isinstance(e, (OSError, ConnectionError)) or "Cancelled" in type(e).__name__):
             raise
+        with contextlib.suppress(Exception):
+            client.cancel(list(pending))
         raise SchedulerError(f"lost the Dask scheduler at {address}: {done_count} of "
-                             f"{len(futures)} done") from None
+                             f"{total} done") from None
     except BaseException:
         with contextlib.suppress(Exception):
             client.cancel(list(pending))

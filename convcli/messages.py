@@ -51,3 +51,21 @@ def progress_wanted() -> bool:
         return level() >= NORMAL and sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def bar(label: str):
+    """A ``progress(done, total)`` that draws a bar on stderr, or None when no bar is wanted
+    (not a terminal, or quiet): for the library's long loops, where Click is not at hand."""
+    if not progress_wanted():
+        return None
+
+    def progress(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        end = "\n" if done >= total else ""
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"\r{label} [{'#' * filled}{'-' * (width - filled)}] "
+                             f"{100 * done // max(total, 1):3d}% {done}/{total}{end}")
+            sys.stderr.flush()
+
+    return progress

@@ -104,9 +104,15 @@ def _window_dtype(dtype, pad_mode, pad_value) -> np.dtype:
 
 
 def _result_dtype(dtype, w, nd, pad_mode, pad_value, correlate) -> np.dtype:
-    """What the engine returns for this input and kernel dtype: a one-output probe."""
+    """What the engine returns for this input and kernel dtype (a one-output probe), except
+    that a float32 store stays float32 (each block is computed in float64, then stored)."""
     probe = np.zeros(w.shape, _window_dtype(dtype, pad_mode, pad_value))
-    return _engine(correlate)(probe, w, "valid", ndim=nd, method="direct").dtype
+    result = _engine(correlate)(probe, w, "valid", ndim=nd, method="direct").dtype
+    if np.dtype(dtype) == np.float32 and result == np.float64:
+        return np.dtype(np.float32)
+    if np.dtype(dtype) == np.complex64 and result == np.complex128:
+        return np.dtype(np.complex64)
+    return result
 
 
 def _block_sizes(geometry, chunks, source_chunks, source, dtype) -> tuple[int, ...]:

@@ -45,9 +45,13 @@ def run(plan, show_steps=None) -> None:
                          "convolve the array in memory (as .npy)")
     options = settings.engine_options()
     del options["layout"]
-    with stage(f"{plan.name} -> {plan.out} in chunks"):
+    from .. import messages
+
+    where = "on the cluster" if settings.scheduler else "in chunks"
+    with stage(f"{plan.name} -> {plan.out} {where}"):
         convolve_chunked(plan.source, plan.out, kernel, correlate=settings.correlate,
-                         scheduler=settings.scheduler, **options)
+                         scheduler=settings.scheduler, progress=messages.bar(f"convolving {where}"),
+                         **options)
 
 
 def memory_budget() -> int:
