@@ -193,3 +193,28 @@ def test_the_python_api_is_exported():
 
     assert "match" in convcli.__all__ and "xcorr" in convcli.__all__
     assert [m.position for m in convcli.match([1, 2, 3], [0, 5, 1, 2, 3, 1])] == [(2,)]
+
+
+def test_long_audio_in_blocks_finds_what_the_whole_signal_does(cli, tmp_path, monkeypatch):
+    from convcli.job import matchstream
+
+    rate, n = 8000, (1 << 20) + 5000
+    rng = np.random.default_rng(9)
+    x = np.clip(0.2 * rng.standard_normal((n, 2)), -1, 1)
+    sf.write(tmp_path / "long.wav", x, rate, subtype="PCM_16")
+    y, _ = sf.read(tmp_path / "long.wav")
+    sf.write(tmp_path / "clip.wav", y[777_777 : 777_777 + 3 * rate], rate, subtype="PCM_16")
+    args = ("match", tmp_path / "clip.wav", tmp_path / "long.wav", "--json", "--subsample")
+    assert matchstream.streams(str(tmp_path / "long.wav"), _settings())
+    streamed = json.loads(cli(*args).output)
+    monkeypatch.setattr(matchstream, "STREAM_MIN_FRAMES", 1 << 40)
+    whole = json.loads(cli(*args).output)
+    assert streamed[0]["position"] == pytest.approx(whole[0]["position"], abs=1e-3)
+    assert round(streamed[0]["position"]) == 777_777
+    assert streamed[0]["score"] == pytest.approx(whole[0]["score"], abs=1e-9)
+
+
+def _settings(**kw):
+    from convcli.job.match import MatchSettings
+
+    return MatchSettings(**kw)

@@ -129,7 +129,7 @@ def _strip_rows(k: int, n: int, across: int, nd: int) -> int:
     float64 arrays (at most ~24 MB) is recycled by malloc rather than mapped afresh."""
     import scipy.fft as sfft
 
-    want = max(4 * k, 256 if nd == 2 else 1 << 16)
+    want = max(4 * k, 256) if nd == 2 else max(2 * k, 1 << 16)
     cap = max(2 * k, (3 << 20) // across)
     rows = sfft.next_fast_len(min(want, cap), real=True)
     while rows > 2 * k and rows * across > 3 << 20:
@@ -145,20 +145,25 @@ def _strip_into(plan, x, out, r0) -> None:
 class _Plan:
     """What every strip shares: the template's spectra at the strip size, its constants."""
 
-    def __init__(self, x, t, mask, score, nd, dtype):
+    def __init__(self, x, t, mask, score, nd, dtype, stream=None):
         import scipy.fft as sfft
 
         self.score, self.nd, self.dtype, self.k = score, nd, dtype, t.shape[:nd]
         self.count = math.prod(self.k)
-        across = tuple(sfft.next_fast_len(n, real=True) for n in x.shape[1:nd])
-        self.size = (_strip_rows(self.k[0], x.shape[0], math.prod(across), nd),) + across
+        shape = x.shape if stream is None else stream[0]
+        across = tuple(sfft.next_fast_len(n, real=True) for n in shape[1:nd])
+        self.size = (_strip_rows(self.k[0], shape[0], math.prod(across), nd),) + across
         self.step = self.size[0] - self.k[0] + 1
         t = t.astype(np.float64)
         self.mask = mask
         m = np.ones(self.k) if mask is None else mask
         m2 = (m * m)[..., None]  # (k..., 1)
         if score.startswith("ccoeff"):
-            self.centre = x.mean(axis=tuple(range(nd)), dtype=np.float64)  # (C,)
+            self.centre = (
+                x.mean(axis=tuple(range(nd)), dtype=np.float64)
+                if stream is None
+                else np.zeros(t.shape[-1])
+            )  # (C,)
             wsum = m.sum()
             mean_t = (m[..., None] * t).sum(axis=tuple(range(nd))) / wsum  # (C,)
             a = m2 * (t - mean_t)  # (k..., C)
@@ -169,7 +174,10 @@ class _Plan:
             self.centre = None
             a = m2 * t
             self.t_energy = float((m2 * t * t).sum())
-        self.tolerance = _tolerance(x, self.centre, self.k, nd)
+        if stream is None:
+            self.tolerance = _tolerance(x, self.centre, self.k, nd)
+        else:
+            self.tolerance = _tolerance_for(shape, self.k, nd, stream[1])
         self.spectrum = np.conj(self._rfft(a))  # (size..., C) spectrum of the kernel
         if mask is not None:
             self.m_spec = np.conj(self._rfft(m[..., None]))
@@ -246,9 +254,27 @@ def _tolerance(x, centre, k, nd) -> float:
     top, bottom = x.max(axis=tuple(range(nd))), x.min(axis=tuple(range(nd)))
     if centre is not None:
         top, bottom = top - centre, bottom - centre
-    peak = float(np.maximum(np.abs(top), np.abs(bottom)).max())
-    spans = sum(n / ka for n, ka in zip(x.shape[:nd], k))
+    return _tolerance_for(x.shape, k, nd, float(np.maximum(np.abs(top), np.abs(bottom)).max()))
+
+
+def _tolerance_for(shape, k, nd, peak: float) -> float:
+    spans = sum(n / ka for n, ka in zip(shape[:nd], k))
     return 16 * np.finfo(np.float64).eps * peak * peak * math.prod(k) * spans
+
+
+def signal_plan(t, frames: int, score: str = "ccoeff-normed", peak: float = 1.0):
+    """The plan of a signal read block by block: ``plan.strip(x[r0:r0 + plan.step + k - 1])``
+    scores windows ``r0 .. r0 + plan.step - 1`` as :func:`score_map` would (``peak`` bounds
+    the samples; uncentred, so the scores agree to rounding, not bit for bit).
+
+    Parameters
+    ----------
+    t : ndarray of shape (k, C), float32 or float64
+    frames : int
+        The signal's length.
+    """
+    dtype = np.float32 if t.dtype == np.float32 else np.float64
+    return _Plan(None, t, None, score, 1, dtype, stream=((frames, t.shape[1]), peak))
 
 
 def finish(plan, cross, s1, s2, q1):

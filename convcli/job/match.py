@@ -80,6 +80,17 @@ def _arrays(template: Data, data: Data, settings: MatchSettings):
     return x, t, mask, 1 if one_d else 2, rate
 
 
+def _stream_template(template: Data, path: str) -> np.ndarray:
+    """The template as (k, C) at the sample rate of the audio file at ``path``."""
+    import soundfile as sf
+
+    t = template.array.reshape(len(template.array), -1)
+    rate = sf.info(path).samplerate
+    if template.sample_rate and template.sample_rate != rate:
+        t = _resample(t, template.sample_rate, rate, template.name)
+    return t
+
+
 def _resample(t, rate_from, rate_to, name):
     from scipy.signal import resample_poly
 
@@ -95,6 +106,10 @@ def match_file(path: str, template: Data, settings: MatchSettings) -> dict:
     ``matches`` (list of (position, score)), ``delay`` (samples, xcorr peak) or
     ``lags`` (lags, values), and ``steps`` (text) as asked for.
     """
+    from .matchstream import match_stream, streams
+
+    if template.kind != "image" and streams(path, settings):
+        return match_stream(path, template, settings, _stream_template(template, path))
     data = files.read(path, settings.from_format, gray=settings.gray)
     x, t, mask, nd, rate = _arrays(template, data, settings)
     result = {
