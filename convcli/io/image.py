@@ -34,7 +34,7 @@ def vips_error(e) -> str:
     return lines[-1].rstrip(".") if lines else "not a format libvips knows"
 
 
-def _vips_open(source, name: str, access: str, **options):
+def vips_open(source, name: str, access: str, **options):
     import pyvips
 
     try:
@@ -59,7 +59,7 @@ def _pillow_open(source, name: str):
         warnings.simplefilter("ignore")
         try:
             im = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-            _check_bomb(im.width, im.height, name)
+            check_bomb(im.width, im.height, name)
             im = ImageOps.exif_transpose(im)
             im.load()
         except UnidentifiedImageError:
@@ -82,7 +82,7 @@ def check_output_size(width: int, height: int) -> None:
                         f"{MAX_PIXELS:,} that inputs have too; pad less")
 
 
-def _check_bomb(width: int, height: int, name: str) -> None:
+def check_bomb(width: int, height: int, name: str) -> None:
     if width * height > MAX_PIXELS:
         raise DataError(f"{name}: over the decompression-bomb limit of {MAX_PIXELS:,} pixels "
                         f"({width}x{height}: a huge or hostile image)")
@@ -110,7 +110,7 @@ _BYTES = {"uchar": 1, "char": 1, "ushort": 2, "short": 2, "uint": 4, "int": 4, "
 
 def _check_finite(source, name: str, fmt: str) -> None:
     """Float samples must be numbers: NaN or infinity is refused, as for every other input."""
-    im = _vips_open(source, name, "random", **({"n": -1} if fmt in _MULTIPAGE else {}))
+    im = vips_open(source, name, "random", **({"n": -1} if fmt in _MULTIPAGE else {}))
     bad = (im != im) | (im.abs() == float("inf"))  # NaN is the one value unequal to itself
     if bad.max() > 0:
         raise DataError(f"{name}: holds NaN or infinite samples, which convcli cannot filter")
@@ -120,27 +120,28 @@ def load(source, name: str, fmt: str, access: str = "sequential"):
     """A pyvips image of every page, EXIF orientation applied, or one clear error."""
     if fmt in PILLOW_ONLY:
         return _pillow_open(source, name)
-    im = _vips_open(source, name, access)
-    _check_bomb(im.width, im.height, name)
+    im = vips_open(source, name, access)
+    check_bomb(im.width, im.height, name)
     _check_claim(im, source, name)
     if im.format in ("float", "double"):
         _check_finite(source, name, fmt)
-    if fmt in _MULTIPAGE and _get(im, "n-pages", 1) > 1:
-        im = _vips_open(source, name, "random", n=-1)  # pages are filtered side by side
-    if _get(im, "orientation", 1) > 1:
-        im = _vips_open(source, name, "random", n=-1) if _get(im, "n-pages", 1) > 1 \
-            else _vips_open(source, name, "random")
+    if fmt in _MULTIPAGE and field(im, "n-pages", 1) > 1:
+        im = vips_open(source, name, "random", n=-1)  # pages are filtered side by side
+    if field(im, "orientation", 1) > 1:
+        im = vips_open(source, name, "random", n=-1) if field(im, "n-pages", 1) > 1 \
+            else vips_open(source, name, "random")
         im = im.autorot()
     return im
 
 
-def _get(im, field: str, default):
-    return im.get(field) if im.get_typeof(field) else default
+def field(im, name: str, default):
+    """A metadata field of a pyvips image, or ``default`` where it has none."""
+    return im.get(name) if im.get_typeof(name) else default
 
 
 def describe(im, fmt: str) -> dict:
     """What writing back needs to know: bit depth, alpha, pages, metadata, quality."""
-    page = _get(im, "page-height", im.height)
+    page = field(im, "page-height", im.height)
     return {"format": im.format, "max": _TOP.get(im.format), "alpha": bool(im.hasalpha()),
             "interpretation": im.interpretation, "bands": im.bands,
             "page_height": page if 0 < page < im.height and im.height % page == 0 else None,
@@ -267,11 +268,11 @@ def to_vips(array: np.ndarray):
 
 def write_image(data: Data, path: str, fmt: str, quality: int | None = None, **_) -> None:
     """Write an in-memory result (rows, cols[, channels]); alpha rides in ``image``."""
-    save(_samples(data, fmt), path, fmt, data.image, quality,
+    save(output_samples(data, fmt), path, fmt, data.image, quality,
          pages=data.image.get("out_page_height"))
 
 
-def _samples(data: Data, fmt: str):
+def output_samples(data: Data, fmt: str):
     """A result as the pyvips image of its output samples (alpha joined back)."""
     meta = data.image
     y = data.array
@@ -287,44 +288,6 @@ def _samples(data: Data, fmt: str):
         if alpha is not None:
             im = im.bandjoin(pixels(to_vips(alpha.astype(np.float64)), meta))
     return im
-
-
-def page_sizes(source, name: str, fmt: str) -> list[tuple[int, int]] | None:
-    """Each page's (width, height) when a multi-page TIFF's pages differ in size, else None."""
-    if fmt != "tiff":
-        return None
-    pages = _get(_vips_open(source, name, "sequential"), "n-pages", 1)
-    if pages < 2:
-        return None
-    sizes = [(p.width, p.height) for p in
-             (_vips_open(source, name, "sequential", page=i) for i in range(pages))]
-    return sizes if len(set(sizes)) > 1 else None
-
-
-def read_page(source, name: str, page: int, gray: bool = False) -> Data:
-    """One page of a multi-page TIFF, as :func:`read_image` reads a whole image."""
-    im = prepare(_vips_open(source, f"{name} (page {page + 1})", "random", page=page), gray)
-    _check_bomb(im.width, im.height, name)
-    array = im.numpy().astype(np.float32 if im.format in ("uchar", "ushort", "float")
-                              else np.float64)
-    return Data(array, "tiff", name, image=describe(im, "tiff"))
-
-
-def write_pages(results: list[Data], path: str) -> None:
-    """Pages of different sizes as one multi-page TIFF (libvips writes equal pages only, so
-    Pillow writes these: 8-bit grey, RGB and RGBA, 16-bit and float grey)."""
-    from PIL import Image
-
-    frames = []
-    for data in results:
-        im = flattened(_samples(data, "tiff"), data.image)
-        array = im.numpy()
-        if array.dtype == np.uint16 and array.ndim == 3:
-            raise DataError("pages of different sizes in 16-bit colour cannot be written "
-                            "back; give --depth 8, or write each page on its own")
-        frames.append(Image.fromarray(np.ascontiguousarray(array)))
-    with atomic_path(path) as tmp:
-        frames[0].save(tmp, format="TIFF", save_all=True, append_images=frames[1:])
 
 
 def _tagged(im, meta: dict, pages):

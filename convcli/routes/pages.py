@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import FormatError
-from ..io import image
+from ..io import imagepages as image
 from ..job import convolve_data
 from .plan import Plan, stage
 
