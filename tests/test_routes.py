@@ -47,14 +47,16 @@ def test_an_image_is_opened_once_and_its_kernel_loaded_once(tmp_path, monkeypatc
     assert sorted(calls) == ["load", "load_kernel"]
 
 
-def _bytes_by_route(monkeypatch, forced, run):
-    """The output of ``run()`` with every route before ``forced`` refusing."""
+def _by_route(monkeypatch, forced, source, settings, ext):
+    """The output file of ``source`` when every route before ``forced`` refuses it."""
     names = [r.module for r in routes.ROUTES]
+    out = source.parent / f"{forced}.{ext}"
     with monkeypatch.context() as m:
         for module in names[: names.index(forced)]:
             m.setattr(importlib.import_module(f"convcli.routes.{module}"), "accepts",
                       lambda plan: None)
-        return run()
+        routes.convolve_file(str(source), str(out), settings)
+    return out
 
 
 def test_strips_and_memory_and_a_pipe_give_the_same_image_bytes(tmp_path, monkeypatch):
@@ -64,12 +66,8 @@ def test_strips_and_memory_and_a_pipe_give_the_same_image_bytes(tmp_path, monkey
     for kernel, options in [("gaussian:sigma=2", {}), ("sharpen", {"pad_mode": "reflect"}),
                             ("box:4", {"stride": (2, 3), "pad": (1,)})]:
         settings = ConvSettings(kernel, ndim=2, **options)
-        outputs = []
-        for forced in ("strips", "memory"):
-            out = tmp_path / f"{forced}.png"
-            _bytes_by_route(monkeypatch, forced, lambda out=out: routes.convolve_file(
-                str(tmp_path / "x.png"), str(out), settings))
-            outputs.append(out.read_bytes())
+        outputs = [_by_route(monkeypatch, forced, tmp_path / "x.png", settings, "png").read_bytes()
+                   for forced in ("strips", "memory")]
         with open(tmp_path / "x.png", "rb") as src:
             piped = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "-", "-k", kernel,
                                     "--to", "png", *_flags(options)], stdin=src,
@@ -95,12 +93,8 @@ def test_audio_blocks_and_memory_give_the_same_bytes(tmp_path, monkeypatch):
     for kernel, options in [("echo:delay=0.1,decay=0.5", {}), ("hann:31", {"mode": "same"}),
                             ("1,-1,2", {"pad_mode": "symmetric", "mode": "same"})]:
         settings = ConvSettings(kernel, ndim=1, **options)
-        outputs = []
-        for forced in ("blocks", "memory"):
-            out = tmp_path / f"{forced}.wav"
-            _bytes_by_route(monkeypatch, forced, lambda out=out: routes.convolve_file(
-                str(tmp_path / "x.wav"), str(out), settings))
-            outputs.append(out.read_bytes())
+        outputs = [_by_route(monkeypatch, forced, tmp_path / "x.wav", settings, "wav").read_bytes()
+                   for forced in ("blocks", "memory")]
         assert outputs[0] == outputs[1], kernel
 
 
@@ -109,12 +103,8 @@ def test_chunks_and_memory_give_the_same_array(tmp_path, monkeypatch):
     np.save(tmp_path / "x.npy", x)
     monkeypatch.setattr(chunks, "memory_budget", lambda: 1000)  # the file counts as big
     settings = ConvSettings("gaussian:sigma=2", ndim=2)
-    results = []
-    for forced in ("chunks", "memory"):
-        out = tmp_path / f"{forced}.npy"
-        _bytes_by_route(monkeypatch, forced, lambda out=out: routes.convolve_file(
-            str(tmp_path / "x.npy"), str(out), settings))
-        results.append(np.load(out))
+    results = [np.load(_by_route(monkeypatch, forced, tmp_path / "x.npy", settings, "npy"))
+               for forced in ("chunks", "memory")]
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)
 
 
