@@ -218,3 +218,10 @@ def _settings(**kw):
     from convcli.job.match import MatchSettings
 
     return MatchSettings(**kw)
+
+
+def test_help_says_windows_without_variance_score_zero_and_has_examples(cli):
+    r = cli("match", "--help")
+    text = " ".join(r.output.split())
+    assert "no variance scores 0, never NaN" in text
+    assert "Examples:" in r.output and r.exit_code == 0
