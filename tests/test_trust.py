@@ -230,9 +230,13 @@ def test_images_through_pipes_both_ways(tmp_path):
     made = run("conv2d", tmp_path / "a.jpg", "-k", "box:3", "-o", tmp_path / "c.jpg")
     assert made.returncode == 0
     assert (tmp_path / "b.jpg").read_bytes() == (tmp_path / "c.jpg").read_bytes()
-    closed = subprocess.run(f"{sys.executable} -m convcli kernels >&-", shell=True, env=ENV,
-                            capture_output=True, text=True)
-    assert closed.returncode == 1 and closed.stderr.startswith("Error: standard output")
+    for command in ("kernels", f"conv2d {tmp_path / 'a.jpg'} -k box:3 --to png",
+                    "conv1d - -k 1 <<< '1 2'"):
+        for where in (">&-", "> /dev/full"):
+            p = subprocess.run(f"{sys.executable} -m convcli {command} {where}", shell=True,
+                               env=ENV, capture_output=True, text=True, executable="/bin/bash")
+            assert p.returncode == 1 and p.stderr.startswith("Error: standard output"), (
+                command, where, p.stderr)
 
 
 # --- 4. clusters, 5. chunked stores

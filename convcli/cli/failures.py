@@ -23,6 +23,9 @@ _MEANINGS = {
 }
 
 
+_STDOUT = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, unwound exactly as Ctrl-C is (temporaries removed); the exit status is 143."""
 
@@ -31,6 +34,8 @@ def describe_os_error(e: OSError) -> str:
     """``'out.wav: no space left on the device'``: the path (when known) and what it means."""
     meaning = _MEANINGS.get(e.errno) or (e.strerror or str(e) or type(e).__name__).lower()
     path = e.filename if e.filename is not None else None
+    if path is None and e.errno in _STDOUT:  # our files are named; a nameless write is stdout
+        path = "standard output"
     if isinstance(path, bytes):
         path = os.fsdecode(path)
     return f"{path}: {meaning}" if path else meaning
