@@ -13,6 +13,7 @@ import math
 from .errors import ArgumentError, ShapeError
 
 MODES = ("full", "same", "valid")
+METHODS = ("auto", "direct", "fft")  # the engine's; here, where the CLI reads it lightly
 PAD_MODES = ("zeros", "constant", "replicate", "symmetric", "reflect", "circular")
 PAD_ALIASES = {"edge": "replicate", "wrap": "circular", "zero": "zeros"}
 
@@ -195,11 +196,17 @@ def transposed_length(n: int, k: int, stride=1, pad=0, dilation=1, output_paddin
     return length
 
 
+def check_pool_pad(kernel, pad) -> None:
+    """PyTorch's rule: a pool's padding is at most half its window, on every axis."""
+    for k, p in zip(kernel, pad):
+        if p > k // 2:
+            raise ArgumentError(f"pool padding {p} must be at most half the window {k}")
+
+
 def pool_length(n: int, k: int, stride=None, pad=0, dilation=1, ceil_mode=False) -> int:
     """PyTorch's ``MaxPool``/``AvgPool`` output length, with its ceil-mode rule."""
     s = stride or k
-    if pad > k // 2:
-        raise ArgumentError(f"pool padding {pad} must be at most half the kernel {k}")
+    check_pool_pad((k,), (pad,))
     span = n + 2 * pad - effective_length(k, dilation)
     length = (math.ceil(span / s) if ceil_mode else span // s) + 1
     if ceil_mode and (length - 1) * s >= n + pad:

@@ -18,6 +18,12 @@ def check_padding(pad, mode) -> None:
         raise UsageProblem(f"--pad and --mode {mode} both say how to pad; give one")
 
 
+def default_mode(ndim: int) -> str:
+    """``full`` for signals (every sample of the convolution); ``same`` for images (a filter
+    keeps the image's size)."""
+    return "full" if ndim == 1 else "same"
+
+
 def default_pad_mode(kind: str) -> str:
     """What padding holds unless ``--pad-mode`` says: the edge for images, else zeros."""
     return "replicate" if kind == "image" else "zeros"
@@ -73,7 +79,7 @@ class ConvSettings:
             raise UsageProblem("--background is the colour --flatten composes onto; "
                                "give --flatten too")
         if self.mode is None and self.pad is None:
-            object.__setattr__(self, "mode", "full" if self.ndim == 1 else "same")
+            object.__setattr__(self, "mode", default_mode(self.ndim))
         for name in ("stride", "dilation"):
             value = getattr(self, name)
             object.__setattr__(self, name, per_axis(value, self.ndim, name))

@@ -87,7 +87,8 @@ def test_a_window_longer_than_the_input_is_an_error(cli):
 def test_padding_over_half_the_window_is_a_usage_error(cli):
     out = cli("pool", "-", "--size", "2", "--pad", "2", input="1 2 3 4")
     assert out.exit_code == 2
-    assert "Error: Invalid value for --pad: 2 is more than half the window 2" in out.output
+    assert "pool [OPTIONS] INPUT" in out.output  # the command's own usage line
+    assert "Error: pool padding 2 must be at most half the window 2" in out.output
 
 
 def test_two_sizes_for_a_signal_is_a_usage_error(cli):

@@ -32,10 +32,20 @@ debug_option = click.option("--debug", is_flag=True, expose_value=False, is_eage
 
 
 def _everywhere(f):
-    """The options every command takes: -q/--quiet, -v/--verbose, --debug."""
+    """The options every command takes (-q/--quiet, -v/--verbose, --debug), and a usage
+    problem the library finds shown with the command's own usage line."""
+    import functools
+
     from .batchopts import quiet, verbose
 
-    return debug_option(quiet(verbose(f)))
+    @functools.wraps(f)
+    def command(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except UsageProblem as e:
+            raise click.UsageError(str(e), click.get_current_context()) from None
+
+    return debug_option(quiet(verbose(command)))
 
 
 class Main(click.Group):

@@ -73,7 +73,7 @@ def _common(f):
 
 @main.command()
 @_shared
-@options.mode("full")
+@options.mode(1)
 @click.option("--pad", callback=options.int_list((1, 2)), metavar="P|BEFORE,AFTER",
               help="Explicit padding, then a valid convolution (as in a CNN layer).")
 @click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True,
@@ -105,7 +105,7 @@ def conv1d(inputs, **params):
 
 @main.command()
 @_shared
-@options.mode("same")
+@options.mode(2)
 @click.option("--pad", callback=options.int_list((1, 2, 4)), metavar="P|R,C|T,B,L,R",
               help="Explicit padding, then a valid convolution (as in a CNN layer).")
 @click.option("--stride", callback=options.int_list((1, 2), minimum=1), default="1",

@@ -6,7 +6,7 @@ import math
 
 import click
 
-from ..geometry import MODES, PAD_ALIASES, PAD_MODES
+from ..geometry import METHODS, MODES, PAD_ALIASES, PAD_MODES
 from ..io.registry import NAMES as FORMAT_NAMES
 
 
@@ -88,8 +88,11 @@ kernel = click.option("-k", "--kernel", required=True, metavar="KERNEL",
                            "'1,-1,2', '1 2 1; 0 0 0; -1 -2 -1'.")
 output = click.option("-o", "--output", metavar="OUT", type=click.Path(allow_dash=True),
                       help="Output file, DIR/ for several inputs, or - for standard output.")
-def mode(default: str):
+def mode(ndim: int):
     """``--mode``, whose default differs between conv1d (full) and conv2d (same)."""
+    from ..settings import default_mode
+
+    default = default_mode(ndim)
     return click.option(
         "--mode", type=click.Choice(MODES),
         help="Implicit padding, centred as scipy.signal.convolve does: full gives n+k-1 "
@@ -102,7 +105,7 @@ pad_value = click.option("--pad-value", type=FINITE, default=0.0, show_default=T
                          help="The value of --pad-mode constant.")
 correlate = click.option("--correlate", is_flag=True,
                          help="Slide the kernel unflipped, as CNN frameworks do.")
-method = click.option("--method", type=click.Choice(("auto", "direct", "fft")), default="auto",
+method = click.option("--method", type=click.Choice(METHODS), default="auto",
                       show_default=True, help="auto picks direct, FFT or overlap-add by cost.")
 normalize = click.option("--normalize", is_flag=True,
                          help="Audio: peak to full scale. Images: min-max stretch to the range.")

@@ -48,10 +48,9 @@ def pool(inputs, **s):
       convcli pool photo.png --size 4 --op avg -o small.png
       convcli pool photos/*.png --size 2 -o pooled/ -j 2
     """
-    k, p = s["size"] * (2 // len(s["size"])), s["pad"] * (2 // len(s["pad"]))  # per axis
-    for ki, pi in zip(k, p):
-        if pi > ki // 2:
-            raise click.BadParameter(f"{pi} is more than half the window {ki}", param_hint="--pad")
+    from ..geometry import check_pool_pad
+
+    check_pool_pad(s["size"] * (2 // len(s["size"])), s["pad"] * (2 // len(s["pad"])))
     from ..routes import pool_file
 
     pairs = output_paths(inputs, s["output"], s["to_format"], recursive=s["recursive"],

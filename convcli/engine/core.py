@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..errors import ArgumentError, ShapeError
-from ..geometry import axes, check_nonempty
+from ..geometry import METHODS, axes, check_nonempty
 from . import ndfilter, nonfinite
 from .bank import bank_forward
 from .cplx import complex_run
@@ -15,8 +15,6 @@ from .direct import correlate_direct, separable
 from .numbers import all_finite, as_engine_array, check_pad_value, exact_bound, guard_int64
 from .padding import canonical_mode, check_memory, is_zero_padding, pad_pairs
 from .spectral import dilate, fft_window, oa_block_size, oa_full, polyphase_valid
-
-METHODS = ("auto", "direct", "fft")
 
 # Cost model in nanoseconds, fitted on this project's 2-core x86_64 machines (bench/run.py
 # measures the result against SciPy): np.correlate costs about 0.1 ns per multiply-add plus a
