@@ -107,3 +107,41 @@ class ConvSettings:
     def post(self) -> bool:
         """Whether the result is post-processed (``--abs``, ``--offset``, ``--normalize``)."""
         return bool(self.absolute or self.offset or self.normalize)
+
+
+@dataclass(frozen=True)
+class PadSettings:
+    """How ``convcli pad`` pads a file: MATLAB's ``padarray`` sizes, mode, value, direction."""
+
+    size: tuple[int, ...]
+    mode: str = "zeros"
+    value: float = 0.0
+    direction: str = "both"
+    from_format: str | None = None
+    to_format: str | None = None
+    precision: int | None = None
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """How ``convcli pool`` pools a file, with PyTorch's geometry (checked here, once)."""
+
+    size: tuple[int, ...]
+    stride: tuple[int, ...] | None = None
+    pad: tuple[int, ...] = (0,)
+    ceil: bool = False
+    op: str = "max"
+    gray: bool = False
+    from_format: str | None = None
+    to_format: str | None = None
+    precision: int | None = None
+
+    def __post_init__(self):
+        from .geometry import check_pool_pad
+
+        check_pool_pad(self.size * (2 // len(self.size)), self.pad * (2 // len(self.pad)))
+
+    def engine_options(self) -> dict:
+        """Keyword arguments of :func:`convcli.pool` for this job."""
+        return {"stride": self.stride, "pad": self.pad, "ceil": self.ceil, "op": self.op}

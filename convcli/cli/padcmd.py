@@ -36,6 +36,7 @@ def pad(input, size, pad_mode, value, direction, output, from_format, to_format,
       convcli pad photo.png --size 20 --mode reflect -o framed.png
     """
     from ..routes import pad_file
+    from ..settings import PadSettings
 
-    pad_file(input, output, size, pad_mode, value, direction, from_format=from_format,
-             to_format=to_format, precision=precision, scheduler=scheduler)
+    pad_file(input, output, PadSettings(size, pad_mode, value, direction, from_format,
+                                        to_format, precision, scheduler))

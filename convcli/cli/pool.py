@@ -48,16 +48,15 @@ def pool(inputs, **s):
       convcli pool photo.png --size 4 --op avg -o small.png
       convcli pool photos/*.png --size 2 -o pooled/ -j 2
     """
-    from ..geometry import check_pool_pad
-
-    check_pool_pad(s["size"] * (2 // len(s["size"])), s["pad"] * (2 // len(s["pad"])))
     from ..routes import pool_file
+    from ..settings import PoolSettings
+
+    settings = PoolSettings(s["size"], s["stride"], s["pad"], s["ceil"], s["op"], s["gray"],
+                            s["from_format"], s["to_format"], s["precision"])
 
     pairs = output_paths(inputs, s["output"], s["to_format"], recursive=s["recursive"],
                          in_place=s["in_place"], no_clobber=s["no_clobber"], kinds=("image",))
-    job = partial(pool_file, size=s["size"], stride=s["stride"], pad=s["pad"], ceil=s["ceil"],
-                  op=s["op"], gray=s["gray"], from_format=s["from_format"],
-                  to_format=s["to_format"], precision=s["precision"])
+    job = partial(pool_file, settings=settings)
     if s["scheduler"]:
         run_all(job, pairs, scheduler=s["scheduler"])
         return

@@ -8,19 +8,22 @@ from ..errors import UsageProblem
 from ..io import files
 from ..io.data import Data
 from ..job.convolve import prepare
+from ..settings import PadSettings, PoolSettings
 from .chunks import convolve_chunked, wanted
 
 
-def pad_file(path: str, out: str | None, size: tuple[int, ...], pad_mode: str = "zeros",
-             value: float = 0.0, direction: str = "both", *, from_format=None, to_format=None,
-             precision=None, scheduler=None) -> None:
+def pad_file(path: str, out: str | None, settings: PadSettings) -> None:
     """MATLAB's ``padarray`` on a file: images pad rows and columns, audio only frames."""
     from ..engine import pad as pad_array
+
+    size, pad_mode, value, direction = (settings.size, settings.mode, settings.value,
+                                        settings.direction)
+    from_format, to_format = settings.from_format, settings.to_format
 
     fmt = files.detect(path, from_format, files.source_of(path)) if path != "-" else None
     out_fmt = files.output_format(out, to_format, fmt) if fmt else None
     if fmt and out_fmt and wanted(path, fmt, out_fmt):
-        return _pad_chunked(path, out, size, pad_mode, value, direction, scheduler)
+        return _pad_chunked(path, out, size, pad_mode, value, direction, settings.scheduler)
     data = files.read(path, from_format)
     fmt = files.check_output(data.format, data.name, out, to_format)
     if data.kind == "image" and len(size) == 1:
@@ -28,7 +31,7 @@ def pad_file(path: str, out: str | None, size: tuple[int, ...], pad_mode: str = 
     if data.kind == "audio" and len(size) == 1:
         size = size + (0,)  # frames, never channels
     padded = pad_array(data.array, size if len(size) > 1 else size[0], pad_mode, value, direction)
-    files.write(data.with_array(padded), out, fmt, precision=precision)
+    files.write(data.with_array(padded), out, fmt, precision=settings.precision)
 
 
 def _pad_chunked(path, out, size, pad_mode, value, direction, scheduler) -> None:
@@ -45,9 +48,7 @@ def _pad_chunked(path, out, size, pad_mode, value, direction, scheduler) -> None
                      scheduler=scheduler)
 
 
-def pool_file(path: str, out: str | None, size: tuple[int, ...], *, stride=None, pad=(0,),
-              ceil: bool = False, op: str = "max", gray: bool = False, from_format=None,
-              to_format=None, precision=None, show_steps=None) -> None:
+def pool_file(path: str, out: str | None, settings: PoolSettings, show_steps=None) -> None:
     """Max or average pooling of a file: signals per channel, matrices, images per channel.
 
     With ``show_steps``, it receives the worked computation before the result is written.
@@ -56,14 +57,15 @@ def pool_file(path: str, out: str | None, size: tuple[int, ...], *, stride=None,
 
     from ..engine.pool import pool
 
-    data = files.read(path, from_format, gray=gray)
-    fmt = files.check_output(data.format, data.name, out, to_format)
+    size, stride, precision = settings.size, settings.stride, settings.precision
+    data = files.read(path, settings.from_format, gray=settings.gray)
+    fmt = files.check_output(data.format, data.name, out, settings.to_format)
     one = data.kind == "audio" or data.array.ndim == 1
     if one and len(size) == 2:
         raise UsageProblem(f"{data.name} is a signal: give one --size, not two")
     nd = 1 if one else 2
     x, _, alpha = prepare(data, np.zeros(0), 2 if data.kind == "image" else nd)
-    options = {"stride": stride, "pad": pad, "ceil": ceil, "op": op}
+    options = settings.engine_options()
     if show_steps is not None:
         from ..steps import pool_steps
 
