@@ -63,8 +63,14 @@ class PeakMemory:
 def _cluster(workers: int, memory: str):
     from distributed import LocalCluster
 
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                        memory_limit=memory, host="127.0.0.1", dashboard_address=None)
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        memory_limit=memory,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
 
 
 def _shape(text: str) -> tuple[int, int]:
@@ -88,8 +94,7 @@ def check_crops(source: str, target: str, kernel, half: int) -> float:
     x, y = read_chunked(source), read_chunked(target)
     rows, cols = x.shape
     worst = 0.0
-    for r, c in [(0, 0), (rows // 2 - 20, cols // 2 - 20), (rows - 40, cols - 40),
-                 (1990, 4990)]:
+    for r, c in [(0, 0), (rows // 2 - 20, cols // 2 - 20), (rows - 40, cols - 40), (1990, 4990)]:
         r0, c0 = max(r - half, 0), max(c - half, 0)
         r1, c1 = min(r + 40 + half, rows), min(c + 40 + half, cols)
         whole = convolve(x[r0:r1, c0:c1], kernel, "same")  # zero padding at the true edges
@@ -115,8 +120,12 @@ def blur_store(shape, chunks, workers: int, memory: str, scratch: Path, check: b
             start = time.perf_counter()
             convolve_chunked(source, target, kernel, mode="same", scheduler=client)
             took = time.perf_counter() - start
-    result = {"write input": made, "convolve": took,
-              "peak": max(memory_peak.peak.values()), "samples": shape[0] * shape[1]}
+    result = {
+        "write input": made,
+        "convolve": took,
+        "peak": max(memory_peak.peak.values()),
+        "samples": shape[0] * shape[1],
+    }
     if check:
         result["error"] = check_crops(source, target, kernel, kernel.shape[0] // 2)
     shutil.rmtree(source)
@@ -150,8 +159,7 @@ def blur_jpeg(source: str, target: str, *, spec: str = "box:5") -> None:
     x = np.asarray(Image.open(source).convert("RGB"), dtype=np.float64)  # (rows, cols, 3)
     y = convolve(x, kernels.make(spec, 2), "same", pad_mode="replicate", ndim=2)
     with atomic_path(target) as tmp:
-        Image.fromarray(np.clip(np.rint(y), 0, 255).astype(np.uint8)).save(tmp, "JPEG",
-                                                                           quality=90)
+        Image.fromarray(np.clip(np.rint(y), 0, 255).astype(np.uint8)).save(tmp, "JPEG", quality=90)
 
 
 def nothing(source: str, target: str) -> None:
@@ -210,13 +218,21 @@ def main(argv=None) -> None:
     if "scaling" not in skip:
         for workers in (1, 2):
             r = blur_store(_shape(args.scaling), chunks, workers, args.memory, scratch, False)
-            ROWS.append((f"{args.scaling} float32, 31x31 Gaussian, {workers} worker(s)",
-                         f"{r['convolve']:.1f} s, peak {r['peak'] / 1e6:.0f} MB"))
+            ROWS.append(
+                (
+                    f"{args.scaling} float32, 31x31 Gaussian, {workers} worker(s)",
+                    f"{r['convolve']:.1f} s, peak {r['peak'] / 1e6:.0f} MB",
+                )
+            )
     if "batch" not in skip:
         t = batch(args.batch, scratch)
         for name, seconds in t.items():
-            ROWS.append((f"{args.batch} JPEGs of 2 MP, box:5: {name}",
-                         f"{seconds:.1f} s ({seconds / args.batch * 1000:.0f} ms/file)"))
+            ROWS.append(
+                (
+                    f"{args.batch} JPEGs of 2 MP, box:5: {name}",
+                    f"{seconds:.1f} s ({seconds / args.batch * 1000:.0f} ms/file)",
+                )
+            )
         overhead = (t["cluster"] - t["threads=2"]) / args.batch * 2  # per file, per worker
         ROWS.append(("cluster minus 2 threads, per file per worker", f"{overhead * 1000:.0f} ms"))
     ROWS.append(("load average (1 min) at the end, on this machine", f"{os.getloadavg()[0]:.1f}"))

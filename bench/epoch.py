@@ -24,12 +24,26 @@ def torch_net(specs, input_shape):
     for info in plan(input_shape, specs):
         spec, shape = info.spec, info.input_shape
         if spec.kind == "conv":
-            modules.append(tnn.Conv2d(shape[-1], spec.number("n"), spec.pair("k"),
-                                      spec.pair("s", 1), spec.pair("p", 0), spec.pair("d", 1)))
+            modules.append(
+                tnn.Conv2d(
+                    shape[-1],
+                    spec.number("n"),
+                    spec.pair("k"),
+                    spec.pair("s", 1),
+                    spec.pair("p", 0),
+                    spec.pair("d", 1),
+                )
+            )
         elif spec.kind in ("maxpool", "avgpool"):
             cls = tnn.MaxPool2d if spec.kind == "maxpool" else tnn.AvgPool2d
-            modules.append(cls(spec.pair("k"), spec.pair("s"), spec.pair("p", 0),
-                               ceil_mode=bool(spec.number("ceil", False))))
+            modules.append(
+                cls(
+                    spec.pair("k"),
+                    spec.pair("s"),
+                    spec.pair("p", 0),
+                    ceil_mode=bool(spec.number("ceil", False)),
+                )
+            )
         elif spec.kind == "fc":
             if len(shape) > 1:
                 modules.append(tnn.Flatten())
@@ -41,8 +55,9 @@ def torch_net(specs, input_shape):
         elif spec.kind == "batchnorm":
             modules.append((tnn.BatchNorm2d if len(shape) == 3 else tnn.BatchNorm1d)(shape[-1]))
         else:
-            modules.append({"relu": tnn.ReLU, "tanh": tnn.Tanh, "sigmoid": tnn.Sigmoid}[
-                spec.kind]())
+            modules.append(
+                {"relu": tnn.ReLU, "tanh": tnn.Tanh, "sigmoid": tnn.Sigmoid}[spec.kind]()
+            )
     return tnn.Sequential(*modules)
 
 
@@ -83,8 +98,15 @@ def convcli_epochs(specs, data, epochs, batch, lr, on_epoch):
 
     net = Network(specs, (28, 28, 1), seed=0)
     settings = Settings(epochs=epochs, batch_size=batch, lr=lr, augment=False)
-    train(net, data.train_images, data.train_labels, data.test_images, data.test_labels,
-          settings, on_epoch=lambda r: on_epoch(r["seconds"], r["test_accuracy"]))
+    train(
+        net,
+        data.train_images,
+        data.train_labels,
+        data.test_images,
+        data.test_labels,
+        settings,
+        on_epoch=lambda r: on_epoch(r["seconds"], r["test_accuracy"]),
+    )
 
 
 def bench(quick, row, skip, arch="tiny"):
@@ -116,7 +138,14 @@ def bench(quick, row, skip, arch="tiny"):
         next(peer, None)
 
     convcli_epochs(specs, data, epochs, 32, 0.002, after_ours)
-    note = (f"{params:,} parameters, {len(data.train_images):,} images, {epochs} epoch(s); "
-            f"test accuracy {ours[-1][1]:.4f} vs {theirs[-1][1]:.4f}")
-    row(work + " (seconds per epoch)", "same network in PyTorch CPU, 2 threads",
-        [s for s, _ in ours], [s for s, _ in theirs], note=note)
+    note = (
+        f"{params:,} parameters, {len(data.train_images):,} images, {epochs} epoch(s); "
+        f"test accuracy {ours[-1][1]:.4f} vs {theirs[-1][1]:.4f}"
+    )
+    row(
+        work + " (seconds per epoch)",
+        "same network in PyTorch CPU, 2 threads",
+        [s for s, _ in ours],
+        [s for s, _ in theirs],
+        note=note,
+    )

@@ -46,13 +46,21 @@ def _jobs(folder: Path):
     box = np.full((5, 5), 1 / 25)
     np.save(folder / "random15.npy", RANDOM15)
     gauss = make("gaussian:sigma=5", 1)[None, :]  # the same 31 taps, float, as convcli's
-    return [("5x5 box", "box:5", ["conv", _mask(folder, "box", box)]),
-            ("Gaussian sigma 5", "gaussian:sigma=5", ["gaussblur", "5"]),
-            ("Gaussian sigma 5, same 31-tap float mask", "gaussian:sigma=5",
-             ["convsep", _mask(folder, "gauss31", gauss), "--precision", "float"]),
-            ("3x3 sharpen", "sharpen", ["conv", _mask(folder, "sharpen", SHARPEN)]),
-            ("random 15x15", str(folder / "random15.npy"),
-             ["conv", _mask(folder, "random15", RANDOM15)])]
+    return [
+        ("5x5 box", "box:5", ["conv", _mask(folder, "box", box)]),
+        ("Gaussian sigma 5", "gaussian:sigma=5", ["gaussblur", "5"]),
+        (
+            "Gaussian sigma 5, same 31-tap float mask",
+            "gaussian:sigma=5",
+            ["convsep", _mask(folder, "gauss31", gauss), "--precision", "float"],
+        ),
+        ("3x3 sharpen", "sharpen", ["conv", _mask(folder, "sharpen", SHARPEN)]),
+        (
+            "random 15x15",
+            str(folder / "random15.npy"),
+            ["conv", _mask(folder, "random15", RANDOM15)],
+        ),
+    ]
 
 
 def vips_rows(quick, folder, processes, skip):
@@ -66,26 +74,68 @@ def vips_rows(quick, folder, processes, skip):
             out = folder / f"out.{ext}"
             save = "[compression=1]" if ext == "png" else "[Q=92]"
             for name, kernel, (op, *args) in _jobs(folder):
-                ours = [sys.executable, "-m", "convcli", "conv2d", str(photo), "-k", kernel,
-                        "-o", str(out)]
-                theirs = ["vips", op, str(photo), str(folder / f"vips.{ext}") + save,
-                          *map(str, args)]
-                processes(f"{width * height / 1e6:.0f} MP RGB {ext.upper()}, {name}",
-                          f"vips {op}", ours, theirs, 1 if quick else 3)
+                ours = [
+                    sys.executable,
+                    "-m",
+                    "convcli",
+                    "conv2d",
+                    str(photo),
+                    "-k",
+                    kernel,
+                    "-o",
+                    str(out),
+                ]
+                theirs = [
+                    "vips",
+                    op,
+                    str(photo),
+                    str(folder / f"vips.{ext}") + save,
+                    *map(str, args),
+                ]
+                processes(
+                    f"{width * height / 1e6:.0f} MP RGB {ext.upper()}, {name}",
+                    f"vips {op}",
+                    ours,
+                    theirs,
+                    1 if quick else 3,
+                )
 
 
 def magick_rows(quick, folder, processes, skip):
-    if not shutil.which("convert") or b"ImageMagick" not in subprocess.run(
-            ["convert", "-version"], capture_output=True).stdout:
+    if (
+        not shutil.which("convert")
+        or b"ImageMagick" not in subprocess.run(["convert", "-version"], capture_output=True).stdout
+    ):
         skip("images", "ImageMagick", "ImageMagick is not installed (apt-get install imagemagick)")
         return
     photo = _photo(folder, 4000, 3000, "png")
-    for name, kernel, spec in [("5x5 box", "box:5", "5x5:" + ",".join(["0.04"] * 25)),
-                               ("3x3 sharpen", "sharpen", "3x3:0,-1,0,-1,5,-1,0,-1,0")]:
-        ours = [sys.executable, "-m", "convcli", "conv2d", str(photo), "-k", kernel,
-                "--pad-mode", "replicate", "-o", str(folder / "out.png")]
-        theirs = ["convert", str(photo), "-morphology", "Convolve", spec, "-define",
-                  "png:compression-level=1", str(folder / "im.png")]
+    for name, kernel, spec in [
+        ("5x5 box", "box:5", "5x5:" + ",".join(["0.04"] * 25)),
+        ("3x3 sharpen", "sharpen", "3x3:0,-1,0,-1,5,-1,0,-1,0"),
+    ]:
+        ours = [
+            sys.executable,
+            "-m",
+            "convcli",
+            "conv2d",
+            str(photo),
+            "-k",
+            kernel,
+            "--pad-mode",
+            "replicate",
+            "-o",
+            str(folder / "out.png"),
+        ]
+        theirs = [
+            "convert",
+            str(photo),
+            "-morphology",
+            "Convolve",
+            spec,
+            "-define",
+            "png:compression-level=1",
+            str(folder / "im.png"),
+        ]
         processes(f"12 MP RGB PNG, {name}", "convert -morphology Convolve", ours, theirs, 1)
 
 
@@ -101,9 +151,11 @@ def opencv_rows(quick, row, skip):
     from convcli.kernels import make
 
     x = np.random.default_rng(0).random((3000, 4000)).astype(np.float32)
-    kernels = {"5x5 box": np.full((5, 5), 1 / 25, np.float32),
-               "31x31 Gaussian": make("gaussian:sigma=5", 2).astype(np.float32),
-               "random 15x15": RANDOM15.astype(np.float32)}
+    kernels = {
+        "5x5 box": np.full((5, 5), 1 / 25, np.float32),
+        "31x31 Gaussian": make("gaussian:sigma=5", 2).astype(np.float32),
+        "random 15x15": RANDOM15.astype(np.float32),
+    }
     rounds = 3 if quick else 7
     ours = {}
     for name, w in kernels.items():
@@ -117,8 +169,12 @@ def opencv_rows(quick, row, skip):
             cv2.filter2D(x, -1, flipped, borderType=cv2.BORDER_CONSTANT)
 
         theirs()
-        row(f"engine, 12 MP float32, {name}, same", "cv2.filter2D (zero border)", ours[name],
-            _times(theirs, rounds))
+        row(
+            f"engine, 12 MP float32, {name}, same",
+            "cv2.filter2D (zero border)",
+            ours[name],
+            _times(theirs, rounds),
+        )
 
 
 def _times(f, rounds):
@@ -139,13 +195,30 @@ def memory_rows(quick, folder, timed_process, row):
         path = folder / f"big-{width}x{height}.tif"
         tile = pyvips.Image.new_from_file(str(ROOT / "samples" / "chelsea.png"))
         tile.replicate(width // tile.width + 1, height // tile.height + 1).crop(
-            0, 0, width, height).write_to_file(str(path))
-        ours = [sys.executable, "-m", "convcli", "conv2d", str(path), "-k", "gaussian:sigma=5",
-                "-o", str(folder / "big-out.tif")]
+            0, 0, width, height
+        ).write_to_file(str(path))
+        ours = [
+            sys.executable,
+            "-m",
+            "convcli",
+            "conv2d",
+            str(path),
+            "-k",
+            "gaussian:sigma=5",
+            "-o",
+            str(folder / "big-out.tif"),
+        ]
         theirs = ["vips", "gaussblur", str(path), str(folder / "big-vips.tif"), "5"]
         (a, am), (b, bm) = timed_process(ours), timed_process(theirs)
-        row(f"memory vs size: {width}x{height} RGB TIFF ({width * height / 1e6:,.0f} MP), "
-            "Gaussian sigma 5", "vips gaussblur", [a], [b], am, bm)
+        row(
+            f"memory vs size: {width}x{height} RGB TIFF ({width * height / 1e6:,.0f} MP), "
+            "Gaussian sigma 5",
+            "vips gaussblur",
+            [a],
+            [b],
+            am,
+            bm,
+        )
         for p in folder.glob("big*.tif"):
             p.unlink()
 

@@ -30,14 +30,24 @@ ROWS: list[dict] = []
 
 def row(work, peer, ours, theirs, ours_mem=None, theirs_mem=None, note=""):
     ratios = [o / t for o, t in zip(ours, theirs)]
-    r = {"work": work, "peer": peer, "convcli_s": float(np.median(ours)),
-         "peer_s": float(np.median(theirs)), "ratio": float(np.median(ratios)), "note": note}
+    r = {
+        "work": work,
+        "peer": peer,
+        "convcli_s": float(np.median(ours)),
+        "peer_s": float(np.median(theirs)),
+        "ratio": float(np.median(ratios)),
+        "note": note,
+    }
     if ours_mem is not None:
         r["convcli_mb"], r["peer_mb"] = ours_mem, theirs_mem
     ROWS.append(r)
     mem = f", {ours_mem:.0f} vs {theirs_mem:.0f} MB" if ours_mem is not None else ""
-    print(f"  {work} vs {peer}: {r['convcli_s'] * 1e3:.1f} / {r['peer_s'] * 1e3:.1f} ms "
-          f"= {r['ratio']:.2f}{mem}", file=sys.stderr, flush=True)
+    print(
+        f"  {work} vs {peer}: {r['convcli_s'] * 1e3:.1f} / {r['peer_s'] * 1e3:.1f} ms "
+        f"= {r['ratio']:.2f}{mem}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def skip(work, peer, why):
@@ -62,8 +72,13 @@ def timed_process(cmd, **kw):
     if os.path.exists("/usr/bin/time"):
         with tempfile.NamedTemporaryFile("r", suffix=".txt") as log:
             start = time.perf_counter()
-            subprocess.run(["/usr/bin/time", "-f", "%M", "-o", log.name, *cmd], check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+            subprocess.run(
+                ["/usr/bin/time", "-f", "%M", "-o", log.name, *cmd],
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                **kw,
+            )
             seconds = time.perf_counter() - start
             return seconds, int(log.read().split()[-1]) / 1024
     start = time.perf_counter()
@@ -98,14 +113,18 @@ def bench_engine(quick):
                 continue
             w = rng.normal(size=k)
             rounds = 3 if n * k > 1e9 else (5 if n >= 10**6 else 15)
-            a, b = interleave(lambda x=x, w=w: convolve(x, w), lambda x=x, w=w: ss.convolve(x, w),
-                              rounds)
+            a, b = interleave(
+                lambda x=x, w=w: convolve(x, w), lambda x=x, w=w: ss.convolve(x, w), rounds
+            )
             row(f"convolve {n:.0e} x {k}, full", "scipy.signal.convolve", a, b)
     x = rng.normal(size=2 * 10**6)
     for k in [31, 63, 255, 1023, 4095]:  # issue 13: polyphase at every kernel length
         w = rng.normal(size=k)
-        a, b = interleave(lambda w=w: convolve(x, w, "valid", stride=4),
-                          lambda w=w: ss.convolve(x, w, "valid")[::4], 5 if quick else 11)
+        a, b = interleave(
+            lambda w=w: convolve(x, w, "valid", stride=4),
+            lambda w=w: ss.convolve(x, w, "valid")[::4],
+            5 if quick else 11,
+        )
         row(f"stride 4, valid, 2e6 x {k}", "scipy then [::4]", a, b)
     x, w = rng.normal(size=10**6), rng.normal(size=301)
     a, b = interleave(lambda: convolve(x, w), lambda: ss.oaconvolve(x, w), 7)
@@ -131,28 +150,70 @@ def bench_audio(quick, folder):
     minutes = 2 if quick else 10
     make_audio(folder, minutes)
     rounds = 2 if quick else 3
-    convcli = [sys.executable, "-m", "convcli", "conv1d", str(folder / "in.wav"), "-k",
-               str(folder / "ir.wav"), "-o", str(folder / "out.wav")]
+    convcli = [
+        sys.executable,
+        "-m",
+        "convcli",
+        "conv1d",
+        str(folder / "in.wav"),
+        "-k",
+        str(folder / "ir.wav"),
+        "-o",
+        str(folder / "out.wav"),
+    ]
     work = f"{minutes} min stereo 44.1 kHz, 1 s IR"
     if shutil.which("sox"):
-        processes(work, "sox fir", convcli, ["sox", str(folder / "in.wav"),
-                  str(folder / "sox.wav"), "fir", str(folder / "ir.txt")], rounds,
-                  "SoX applies the left IR to both channels")
+        processes(
+            work,
+            "sox fir",
+            convcli,
+            ["sox", str(folder / "in.wav"), str(folder / "sox.wav"), "fir", str(folder / "ir.txt")],
+            rounds,
+            "SoX applies the left IR to both channels",
+        )
     else:
         skip(work, "sox fir", "sox is not installed (apt-get install sox)")
     if shutil.which("ffmpeg"):
-        processes(work, "ffmpeg afir", convcli,
-                  ["ffmpeg", "-y", "-v", "quiet", "-i", str(folder / "in.wav"), "-i",
-                   str(folder / "ir.wav"), "-lavfi", "afir=wet=0.5", str(folder / "ff.wav")],
-                  rounds)
+        processes(
+            work,
+            "ffmpeg afir",
+            convcli,
+            [
+                "ffmpeg",
+                "-y",
+                "-v",
+                "quiet",
+                "-i",
+                str(folder / "in.wav"),
+                "-i",
+                str(folder / "ir.wav"),
+                "-lavfi",
+                "afir=wet=0.5",
+                str(folder / "ff.wav"),
+            ],
+            rounds,
+        )
     else:
         skip(work, "ffmpeg afir", "ffmpeg is not installed (apt-get install ffmpeg)")
-    script = ("import soundfile as sf, scipy.signal as ss, sys; x, r = sf.read(sys.argv[1]); "
-              "k, _ = sf.read(sys.argv[2]); y = ss.oaconvolve(x, k, axes=0); "
-              "sf.write(sys.argv[3], y.clip(-1, 1), r, subtype='PCM_16')")
-    processes(work, "scipy oaconvolve in memory", convcli,
-              [sys.executable, "-c", script, str(folder / "in.wav"), str(folder / "ir.wav"),
-               str(folder / "sp.wav")], rounds)
+    script = (
+        "import soundfile as sf, scipy.signal as ss, sys; x, r = sf.read(sys.argv[1]); "
+        "k, _ = sf.read(sys.argv[2]); y = ss.oaconvolve(x, k, axes=0); "
+        "sf.write(sys.argv[3], y.clip(-1, 1), r, subtype='PCM_16')"
+    )
+    processes(
+        work,
+        "scipy oaconvolve in memory",
+        convcli,
+        [
+            sys.executable,
+            "-c",
+            script,
+            str(folder / "in.wav"),
+            str(folder / "ir.wav"),
+            str(folder / "sp.wav"),
+        ],
+        rounds,
+    )
 
 
 def bench_cnn(quick):
@@ -189,8 +250,9 @@ def bench_cnn(quick):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer rounds")
-    parser.add_argument("--only", nargs="*", choices=["engine", "audio", "image", "cnn", "epoch",
-                                                      "startup"])
+    parser.add_argument(
+        "--only", nargs="*", choices=["engine", "audio", "image", "cnn", "epoch", "startup"]
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = parser.parse_args()
     chosen = set(args.only or ["engine", "audio", "image", "cnn", "epoch", "startup"])
@@ -198,13 +260,17 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        for name, run in [("engine", lambda: bench_engine(args.quick)),
-                          ("cnn", lambda: bench_cnn(args.quick)),
-                          ("startup", lambda: startup.bench(args.quick, row)),
-                          ("audio", lambda: bench_audio(args.quick, folder)),
-                          ("image", lambda: images.bench(args.quick, folder, row, skip,
-                                                         processes, timed_process)),
-                          ("epoch", lambda: epoch.bench(args.quick, row, skip))]:
+        for name, run in [
+            ("engine", lambda: bench_engine(args.quick)),
+            ("cnn", lambda: bench_cnn(args.quick)),
+            ("startup", lambda: startup.bench(args.quick, row)),
+            ("audio", lambda: bench_audio(args.quick, folder)),
+            (
+                "image",
+                lambda: images.bench(args.quick, folder, row, skip, processes, timed_process),
+            ),
+            ("epoch", lambda: epoch.bench(args.quick, row, skip)),
+        ]:
             if name in chosen:
                 print(f"{name}...", file=sys.stderr, flush=True)
                 run()
@@ -219,16 +285,28 @@ def table(rows) -> str:
         if "skipped" in r:
             lines.append(f"| {r['work']} | {r['peer']} | skipped | {r['skipped']} | |")
             continue
-        mem = (f" ({r['convcli_mb']:.0f} MB)", f" ({r['peer_mb']:.0f} MB)") if "peer_mb" in r \
+        mem = (
+            (f" ({r['convcli_mb']:.0f} MB)", f" ({r['peer_mb']:.0f} MB)")
+            if "peer_mb" in r
             else ("", "")
+        )
         note = f" ({r['note']})" if r["note"] else ""
-        lines.append(f"| {r['work']} | {r['peer']}{note} | {_t(r['convcli_s'])}{mem[0]} | "
-                     f"{_t(r['peer_s'])}{mem[1]} | {r['ratio']:.2f} |")
-    ratios = [r["ratio"] for r in rows if "ratio" in r and r["work"].startswith("convolve")
-              and r["peer"] == "scipy.signal.convolve"]
+        lines.append(
+            f"| {r['work']} | {r['peer']}{note} | {_t(r['convcli_s'])}{mem[0]} | "
+            f"{_t(r['peer_s'])}{mem[1]} | {r['ratio']:.2f} |"
+        )
+    ratios = [
+        r["ratio"]
+        for r in rows
+        if "ratio" in r
+        and r["work"].startswith("convolve")
+        and r["peer"] == "scipy.signal.convolve"
+    ]
     if ratios:
-        lines.append(f"\nengine vs scipy.signal.convolve: median ratio {np.median(ratios):.2f}, "
-                     f"worst {max(ratios):.2f} over {len(ratios)} sizes")
+        lines.append(
+            f"\nengine vs scipy.signal.convolve: median ratio {np.median(ratios):.2f}, "
+            f"worst {max(ratios):.2f} over {len(ratios)} sizes"
+        )
     return "\n".join(lines)
 
 

@@ -39,12 +39,23 @@ def bench(quick, row):
     _compile_bytecode()
     rounds = 7 if quick else 21
     convcli = [sys.executable, "-m", "convcli"]
-    a, b = _pair(convcli + ["outsize", "--input", "28x28x1", "--kernel", "5", "--pad", "2"],
-                 [sys.executable, "-c", "import click"], rounds)
+    a, b = _pair(
+        convcli + ["outsize", "--input", "28x28x1", "--kernel", "5", "--pad", "2"],
+        [sys.executable, "-c", "import click"],
+        rounds,
+    )
     row("start-up: convcli outsize", 'python -c "import click"', a, b)
-    a, b = _pair(convcli + ["conv1d", "-", "-k", "1,-1,2"],
-                 [sys.executable, "-c", "import numpy"], rounds, stdin=b"0 1 2 3 4\n")
+    a, b = _pair(
+        convcli + ["conv1d", "-", "-k", "1,-1,2"],
+        [sys.executable, "-c", "import numpy"],
+        rounds,
+        stdin=b"0 1 2 3 4\n",
+    )
     row("start-up: convcli conv1d on 5 numbers", 'python -c "import numpy"', a, b)
-    a, b = _pair(convcli + ["conv1d", "-", "-k", "1,-1,2"],
-                 [sys.executable, "-c", "import scipy.signal"], rounds, stdin=b"0 1 2 3 4\n")
+    a, b = _pair(
+        convcli + ["conv1d", "-", "-k", "1,-1,2"],
+        [sys.executable, "-c", "import scipy.signal"],
+        rounds,
+        stdin=b"0 1 2 3 4\n",
+    )
     row("start-up: convcli conv1d on 5 numbers", 'python -c "import scipy.signal"', a, b)

@@ -27,27 +27,56 @@ _VALID, _OTHER, _EDGE = "#8fd18f", "#a9c8ec", "#d0660b"
 
 
 def _geometry(x, w, ndim, mode, pad, stride, dilation):
-    if np.ndim(w) == 4 or np.ndim(w) > ndim or np.ndim(x) > ndim and np.prod(
-            np.shape(x)[ndim:]) > 1:
-        raise ShapeError("--animate draws one channel through one kernel: give a single "
-                         "signal or matrix (conv2d --gray for a photo), not channels or "
-                         "a filter bank")
-    geometry = axes(np.shape(x)[:ndim], np.shape(w)[:ndim], mode if pad is None else None,
-                    pad=pad, stride=stride, dilation=dilation)
+    if (
+        np.ndim(w) == 4
+        or np.ndim(w) > ndim
+        or np.ndim(x) > ndim
+        and np.prod(np.shape(x)[ndim:]) > 1
+    ):
+        raise ShapeError(
+            "--animate draws one channel through one kernel: give a single "
+            "signal or matrix (conv2d --gray for a photo), not channels or "
+            "a filter bank"
+        )
+    geometry = axes(
+        np.shape(x)[:ndim],
+        np.shape(w)[:ndim],
+        mode if pad is None else None,
+        pad=pad,
+        stride=stride,
+        dilation=dilation,
+    )
     check_nonempty(geometry)
     lengths = [ax.length for ax in geometry]
     if ndim == 1 and lengths[0] > MAX_1D:
-        raise ShapeError(f"--animate shows at most {MAX_1D} outputs in 1-D; this result has "
-                         f"{lengths[0]} (use a shorter input or a larger --stride)")
+        raise ShapeError(
+            f"--animate shows at most {MAX_1D} outputs in 1-D; this result has "
+            f"{lengths[0]} (use a shorter input or a larger --stride)"
+        )
     if ndim == 2 and max(lengths) > MAX_2D:
-        raise ShapeError(f"--animate shows at most {MAX_2D}x{MAX_2D} outputs in 2-D; this "
-                         f"result is {lengths[0]}x{lengths[1]} (use a smaller input or a "
-                         "larger --stride)")
+        raise ShapeError(
+            f"--animate shows at most {MAX_2D}x{MAX_2D} outputs in 2-D; this "
+            f"result is {lengths[0]}x{lengths[1]} (use a smaller input or a "
+            "larger --stride)"
+        )
     return geometry
 
 
-def animation(x, w, *, ndim: int, mode=None, pad=None, pad_mode="zeros", pad_value=0.0,
-              stride=1, dilation=1, correlate=False, bias=None, layout="oihw") -> list:
+def animation(
+    x,
+    w,
+    *,
+    ndim: int,
+    mode=None,
+    pad=None,
+    pad_mode="zeros",
+    pad_value=0.0,
+    stride=1,
+    dilation=1,
+    correlate=False,
+    bias=None,
+    layout="oihw",
+) -> list:
     """The frames of a small convolution's flip-and-slide, one per output position.
 
     Parameters
@@ -87,13 +116,19 @@ def _pyplot():
 
 
 def _valid(index, geometry) -> bool:
-    return all(ax.before <= i * ax.stride and i * ax.stride + ax.ke <= ax.before + ax.n
-               for i, ax in zip(index, geometry))
+    return all(
+        ax.before <= i * ax.stride and i * ax.stride + ax.ke <= ax.before + ax.n
+        for i, ax in zip(index, geometry)
+    )
 
 
 def _window(xp, index, geometry):
-    return xp[tuple(slice(i * ax.stride, i * ax.stride + ax.ke, ax.dilation)
-                    for i, ax in zip(index, geometry))]
+    return xp[
+        tuple(
+            slice(i * ax.stride, i * ax.stride + ax.ke, ax.dilation)
+            for i, ax in zip(index, geometry)
+        )
+    ]
 
 
 class _Frames:
@@ -121,8 +156,10 @@ class _Frames:
         return images
 
     def products(self, window) -> str:
-        terms = [f"{_factor(a)}*{_factor(b)}" for a, b in zip(window.ravel().tolist(),
-                                                               self.taps.ravel().tolist())]
+        terms = [
+            f"{_factor(a)}*{_factor(b)}"
+            for a, b in zip(window.ravel().tolist(), self.taps.ravel().tolist())
+        ]
         return " + ".join(terms)
 
     def flip_text(self) -> str:
@@ -140,20 +177,35 @@ class _Frames:
         strides = sorted({ax.stride for ax in self.geometry})
         if strides == [1]:
             return "stride 1"
-        return "stride " + " and ".join(map(str, strides)) + ": the window jumps " + \
-            " and ".join(map(str, strides)) + " samples"
+        return (
+            "stride "
+            + " and ".join(map(str, strides))
+            + ": the window jumps "
+            + " and ".join(map(str, strides))
+            + " samples"
+        )
 
     def caption(self, fig, index, window, font) -> None:
         label = ",".join(map(str, index))
         mark = "valid" if _valid(index, self.geometry) else "not valid: it overlaps the padding"
-        fig.text(0.01, 0.97, f"{self.flip_text()}; {self.stride_text()}", fontsize=font,
-                 va="top")
-        fig.text(0.01, 0.89, f"y[{label}] = {self.products(window)} = "
-                 f"{_num(self.y[index])}   ({mark})", fontsize=font, va="top",
-                 fontweight="bold")
-        fig.text(0.01, 0.81, "green: valid outputs (the window lies inside the input); "
-                 "blue: the window overlaps the padding (grey)", fontsize=font - 1, va="top",
-                 color="#444444")
+        fig.text(0.01, 0.97, f"{self.flip_text()}; {self.stride_text()}", fontsize=font, va="top")
+        fig.text(
+            0.01,
+            0.89,
+            f"y[{label}] = {self.products(window)} = {_num(self.y[index])}   ({mark})",
+            fontsize=font,
+            va="top",
+            fontweight="bold",
+        )
+        fig.text(
+            0.01,
+            0.81,
+            "green: valid outputs (the window lies inside the input); "
+            "blue: the window overlaps the padding (grey)",
+            fontsize=font - 1,
+            va="top",
+            color="#444444",
+        )
 
 
 def _render(fig):
@@ -192,27 +244,46 @@ class _Frames1D(_Frames):
         ax.set_ylim(-0.3, 5.2)
         ax.axis("off")
         ax.text(-0.3, 4.5, "padded input", ha="right", va="center", fontsize=font)
-        ax.text(-0.3, 2.5, "kernel" if self.correlate else "flipped kernel", ha="right",
-                va="center", fontsize=font)
+        ax.text(
+            -0.3,
+            2.5,
+            "kernel" if self.correlate else "flipped kernel",
+            ha="right",
+            va="center",
+            fontsize=font,
+        )
         ax.text(-0.3, 0.5, "output", ha="right", va="center", fontsize=font)
         start = i * ax_.stride
         for p, v in enumerate(self.xp.tolist()):
             inside = left <= p < left + ax_.n
-            face = _WINDOW if start <= p < start + ax_.ke and (p - start) % ax_.dilation == 0 \
-                else _INPUT if inside else _PAD
+            face = (
+                _WINDOW
+                if start <= p < start + ax_.ke and (p - start) % ax_.dilation == 0
+                else _INPUT
+                if inside
+                else _PAD
+            )
             _cell(ax, p, 4, _num(v), face, font, colour="black" if inside else "#666666")
-        ax.add_patch(Rectangle((start, 3.9), ax_.ke, 1.2, fill=False, edgecolor=_EDGE,
-                               linewidth=2.5))
+        ax.add_patch(
+            Rectangle((start, 3.9), ax_.ke, 1.2, fill=False, edgecolor=_EDGE, linewidth=2.5)
+        )
         for j, t in enumerate(self.taps.tolist()):
             _cell(ax, start + j * ax_.dilation, 2, _num(t), _KERNEL, font)
         for o in range(ax_.length):
             if (o,) in self.done:
                 face = _VALID if _valid((o,), self.geometry) else _OTHER
                 edge, width = (_EDGE, 2.5) if o == i else ("#555555", 0.8)
-                _cell(ax, o * ax_.stride + (ax_.ke - 1) / 2, 0, _num(self.y[o]), face, font,
-                      edge, width)
+                _cell(
+                    ax,
+                    o * ax_.stride + (ax_.ke - 1) / 2,
+                    0,
+                    _num(self.y[o]),
+                    face,
+                    font,
+                    edge,
+                    width,
+                )
         self.caption(fig, index, window, font)
-
 
 
 class _Frames2D(_Frames):
@@ -236,8 +307,13 @@ class _Frames2D(_Frames):
             panels.append(fig.add_axes((x0, 0.03, share, 0.68)))
             x0 += share + 0.96 * 2.0 / total
         self.draw_input(panels[0], index, font)
-        self.draw_grid(panels[1], self.taps, lambda r, c: _KERNEL, font,
-                       "kernel" if self.correlate else "flipped kernel")
+        self.draw_grid(
+            panels[1],
+            self.taps,
+            lambda r, c: _KERNEL,
+            font,
+            "kernel" if self.correlate else "flipped kernel",
+        )
         self.draw_output(panels[2], index, font)
         self.caption(fig, index, window, font)
 
@@ -249,8 +325,15 @@ class _Frames2D(_Frames):
         ax.axis("off")
         ax.set_title(title, fontsize=font + 1)
         for (r, c), v in np.ndenumerate(values):
-            _cell(ax, c, r, None if v is None else _num(v), face(r, c), font,
-                  colour=(colour(r, c) if colour else "black"))
+            _cell(
+                ax,
+                c,
+                r,
+                None if v is None else _num(v),
+                face(r, c),
+                font,
+                colour=(colour(r, c) if colour else "black"),
+            )
 
     def draw_input(self, ax, index, font):
         from matplotlib.patches import Rectangle
@@ -259,14 +342,19 @@ class _Frames2D(_Frames):
         starts = (index[0] * gr.stride, index[1] * gc.stride)
 
         def face(r, c):
-            under = all(s <= p < s + g.ke and (p - s) % g.dilation == 0
-                        for p, s, g in zip((r, c), starts, self.geometry))
+            under = all(
+                s <= p < s + g.ke and (p - s) % g.dilation == 0
+                for p, s, g in zip((r, c), starts, self.geometry)
+            )
             inside = gr.before <= r < gr.before + gr.n and gc.before <= c < gc.before + gc.n
             return _WINDOW if under else _INPUT if inside else _PAD
 
         self.draw_grid(ax, self.xp, face, font, "padded input (grey: padding)")
-        ax.add_patch(Rectangle((starts[1], starts[0]), gc.ke, gr.ke, fill=False,
-                               edgecolor=_EDGE, linewidth=2.5))
+        ax.add_patch(
+            Rectangle(
+                (starts[1], starts[0]), gc.ke, gr.ke, fill=False, edgecolor=_EDGE, linewidth=2.5
+            )
+        )
 
     def draw_output(self, ax, index, font):
         def face(r, c):
@@ -274,15 +362,19 @@ class _Frames2D(_Frames):
                 return "#f7f7f7"
             return _VALID if _valid((r, c), self.geometry) else _OTHER
 
-        shown = np.array([[self.y[r, c] if (r, c) in self.done else None
-                           for c in range(self.y.shape[1])] for r in range(self.y.shape[0])],
-                         dtype=object)
+        shown = np.array(
+            [
+                [self.y[r, c] if (r, c) in self.done else None for c in range(self.y.shape[1])]
+                for r in range(self.y.shape[0])
+            ],
+            dtype=object,
+        )
         self.draw_grid(ax, shown, face, font, "output (green: valid)")
         from matplotlib.patches import Rectangle
 
-        ax.add_patch(Rectangle((index[1], index[0]), 1, 1, fill=False, edgecolor=_EDGE,
-                               linewidth=2.5))
-
+        ax.add_patch(
+            Rectangle((index[1], index[0]), 1, 1, fill=False, edgecolor=_EDGE, linewidth=2.5)
+        )
 
 
 def check_gif_path(path: str) -> None:
@@ -299,6 +391,13 @@ def write_gif(frames: list, path: str, duration_ms: int = 900) -> None:
     palette = [frame.quantize(colors=64, dither=0) for frame in frames]  # flat colours: exact
     buffer = io.BytesIO()
     durations = [duration_ms] * (len(frames) - 1) + [3 * duration_ms]
-    palette[0].save(buffer, format="GIF", save_all=True, append_images=palette[1:],
-                    duration=durations, loop=0, disposal=1)
+    palette[0].save(
+        buffer,
+        format="GIF",
+        save_all=True,
+        append_images=palette[1:],
+        duration=durations,
+        loop=0,
+        disposal=1,
+    )
     write_bytes(buffer.getvalue(), path)

@@ -50,11 +50,18 @@ def connect(scheduler, timeout: float = CONNECT_TIMEOUT):
         return
     check_address(scheduler)
     _quiet_logs()
-    client = _within(timeout, lambda: Client(scheduler, timeout=timeout, set_as_default=False),
-                     f"cannot reach the Dask scheduler at {scheduler}")
+    client = _within(
+        timeout,
+        lambda: Client(scheduler, timeout=timeout, set_as_default=False),
+        f"cannot reach the Dask scheduler at {scheduler}",
+    )
     try:
-        _within(timeout, lambda: client.wait_for_workers(1, timeout=timeout),
-                f"the Dask scheduler at {scheduler} has no workers", late="none joined")
+        _within(
+            timeout,
+            lambda: client.wait_for_workers(1, timeout=timeout),
+            f"the Dask scheduler at {scheduler} has no workers",
+            late="none joined",
+        )
         yield client
     finally:
         with contextlib.suppress(Exception):
@@ -80,8 +87,7 @@ def check_address(address: str) -> None:
     import re
 
     if not re.fullmatch(r"((tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}", address):
-        raise SchedulerError(f"{address!r} is not a Dask scheduler address: give "
-                             "tcp://HOST:PORT")
+        raise SchedulerError(f"{address!r} is not a Dask scheduler address: give tcp://HOST:PORT")
 
 
 def _within(timeout: float, call, what: str, late: str = "no answer"):
@@ -125,14 +131,15 @@ def error_text(error: BaseException, path: str) -> str:
     text = " ".join(str(error).split())
     for prefix in (f"{path}: ", f"{path} "):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     if isinstance(error, (ConvcliError, OSError, ValueError, MemoryError)) and text:
         return text
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def run_batch(job, inputs, outputs, address=None, *, progress=None,
-              timeout: float = CONNECT_TIMEOUT) -> list[tuple[str, str]]:
+def run_batch(
+    job, inputs, outputs, address=None, *, progress=None, timeout: float = CONNECT_TIMEOUT
+) -> list[tuple[str, str]]:
     """Run ``job(input, output)`` for each pair as a task on a Dask cluster.
 
     Parameters
@@ -175,8 +182,15 @@ def run_batch(job, inputs, outputs, address=None, *, progress=None,
         finished = set()
         with on_cancel(lambda: client.cancel(list(live))):
             try:
-                for future in watched(client, submitted(), address, timeout, live=live,
-                                      window=max(64, 4 * threads), total=len(inputs)):
+                for future in watched(
+                    client,
+                    submitted(),
+                    address,
+                    timeout,
+                    live=live,
+                    window=max(64, 4 * threads),
+                    total=len(inputs),
+                ):
                     path = path_of.pop(future.key)
                     finished.add(path)
                     error = _failure(future, path)
@@ -188,13 +202,22 @@ def run_batch(job, inputs, outputs, address=None, *, progress=None,
             except SchedulerError as e:
                 left = [path for path in inputs if path not in finished]
                 shown = ", ".join(left[:5]) + (", ..." if len(left) > 5 else "")
-                raise SchedulerError(f"{e} ({shown}); rerun with --no-clobber to finish "
-                                     "them") from None
+                raise SchedulerError(
+                    f"{e} ({shown}); rerun with --no-clobber to finish them"
+                ) from None
     return [(path, failed[path]) for path in inputs if path in failed]
 
 
-def watched(client, futures, address: str, timeout: float = CONNECT_TIMEOUT, *,
-            live: set | None = None, window: int | None = None, total: int | None = None):
+def watched(
+    client,
+    futures,
+    address: str,
+    timeout: float = CONNECT_TIMEOUT,
+    *,
+    live: set | None = None,
+    window: int | None = None,
+    total: int | None = None,
+):
     """Yield each future as it finishes, while watching the cluster itself.
 
     ``futures`` may be a lazy iterator: at most ``window`` of them are in flight (the
@@ -230,17 +253,21 @@ def watched(client, futures, address: str, timeout: float = CONNECT_TIMEOUT, *,
             elif not client.scheduler_info().get("workers"):
                 alone_since = alone_since or _now()
                 if _now() - alone_since > timeout:
-                    raise SchedulerError(f"the cluster at {address} lost its workers: "
-                                         f"{done_count} of {total} done, "
-                                         f"{total - done_count} not done")
+                    raise SchedulerError(
+                        f"the cluster at {address} lost its workers: "
+                        f"{done_count} of {total} done, "
+                        f"{total - done_count} not done"
+                    )
     except Exception as e:
         if isinstance(e, SchedulerError) or not (
-                isinstance(e, (OSError, ConnectionError)) or "Cancelled" in type(e).__name__):
+            isinstance(e, (OSError, ConnectionError)) or "Cancelled" in type(e).__name__
+        ):
             raise
         with contextlib.suppress(Exception):
             client.cancel(list(pending))
-        raise SchedulerError(f"lost the Dask scheduler at {address}: {done_count} of "
-                             f"{total} done") from None
+        raise SchedulerError(
+            f"lost the Dask scheduler at {address}: {done_count} of {total} done"
+        ) from None
     except BaseException:
         with contextlib.suppress(Exception):
             client.cancel(list(pending))

@@ -30,5 +30,6 @@ def need(module: str, what: str):
         return importlib.import_module(module)
     except ImportError:
         extra = EXTRA_OF.get(module.split(".")[0], "all")
-        raise ExtraMissing(f"{what} needs the {extra} extra: "
-                           f"pip install 'convcli[{extra}]'") from None
+        raise ExtraMissing(
+            f"{what} needs the {extra} extra: pip install 'convcli[{extra}]'"
+        ) from None

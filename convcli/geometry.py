@@ -55,8 +55,18 @@ class Axis:
     ``uncovered`` the padded samples at the end that no kernel position reaches.
     """
 
-    __slots__ = ("n", "k", "stride", "dilation", "before", "after", "ke", "span", "length",
-                 "uncovered")
+    __slots__ = (
+        "n",
+        "k",
+        "stride",
+        "dilation",
+        "before",
+        "after",
+        "ke",
+        "span",
+        "length",
+        "uncovered",
+    )
 
     def __init__(self, n: int, k: int, stride: int, dilation: int, before: int, after: int):
         self.n, self.k, self.stride, self.dilation = n, k, stride, dilation
@@ -67,8 +77,10 @@ class Axis:
         self.uncovered = (self.span - self.ke) % stride if self.span >= self.ke else 0
 
     def __repr__(self) -> str:
-        return (f"Axis(n={self.n}, k={self.k}, stride={self.stride}, dilation={self.dilation}, "
-                f"before={self.before}, after={self.after})")
+        return (
+            f"Axis(n={self.n}, k={self.k}, stride={self.stride}, dilation={self.dilation}, "
+            f"before={self.before}, after={self.after})"
+        )
 
 
 def per_axis(value, ndim: int, name: str) -> tuple:

@@ -41,8 +41,11 @@ class Gradients:
 
     def as_dict(self) -> dict:
         """``{"dx": ..., "dw": ..., "db": ...}`` as nested lists (``db`` None without a bias)."""
-        return {"dx": self.dx.tolist(), "dw": self.dw.tolist(),
-                "db": None if self.db is None else self.db.tolist()}
+        return {
+            "dx": self.dx.tolist(),
+            "dw": self.dw.tolist(),
+            "db": None if self.db is None else self.db.tolist(),
+        }
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,20 @@ class Layer:
         return range(self.xc.shape[-1]) if self.kind == "bank" else range(f, f + 1)
 
 
-def layer(x, w, *, ndim: int, mode=None, pad=None, pad_mode="zeros", pad_value=0.0, stride=1,
-          dilation=1, correlate=False, layout="oihw") -> Layer:
+def layer(
+    x,
+    w,
+    *,
+    ndim: int,
+    mode=None,
+    pad=None,
+    pad_mode="zeros",
+    pad_value=0.0,
+    stride=1,
+    dilation=1,
+    correlate=False,
+    layout="oihw",
+) -> Layer:
     """The :class:`Layer` of a convolution given as the engine's arguments."""
     x, w = _real(x, "input"), _real(w, "kernel")
     bank = w.ndim == 4
@@ -91,8 +106,14 @@ def layer(x, w, *, ndim: int, mode=None, pad=None, pad_mode="zeros", pad_value=0
         w = w.transpose(3, 2, 0, 1)  # (kh, kw, C, K) -> (K, C, kh, kw)
     spatial = tuple(range(2, 4)) if bank else tuple(range(ndim))
     kshape = w.shape[2:] if bank else w.shape[:ndim]
-    geometry = axes(x.shape[:ndim], kshape, mode if pad is None else None, pad=pad,
-                    stride=stride, dilation=dilation)
+    geometry = axes(
+        x.shape[:ndim],
+        kshape,
+        mode if pad is None else None,
+        pad=pad,
+        stride=stride,
+        dilation=dilation,
+    )
     check_nonempty(geometry)
     xc = x.reshape(x.shape[:ndim] + (-1,))  # (*n, C)
     kind, repeated = ("bank" if bank else "shared" if w.ndim == ndim else "per-channel"), False
@@ -101,11 +122,14 @@ def layer(x, w, *, ndim: int, mode=None, pad=None, pad_mode="zeros", pad_value=0
         if xc.shape[-1] == 1 and w.shape[-1] > 1:  # mono through a stereo kernel
             xc, repeated = np.repeat(xc, w.shape[-1], axis=-1), True
         if w.shape[-1] != xc.shape[-1]:
-            raise ShapeError(f"the kernel has {w.shape[-1]} channel(s) but the input has "
-                             f"{xc.shape[-1]}")
+            raise ShapeError(
+                f"the kernel has {w.shape[-1]} channel(s) but the input has {xc.shape[-1]}"
+            )
     if bank and w.shape[1] != xc.shape[-1]:
-        raise ShapeError(f"the filter bank expects {w.shape[1]} input channel(s) but the input "
-                         f"has {xc.shape[-1]}")
+        raise ShapeError(
+            f"the filter bank expects {w.shape[1]} input channel(s) but the input "
+            f"has {xc.shape[-1]}"
+        )
     wf = w if correlate else np.flip(w, spatial)
     return Layer(xc, wf, kind, tuple(geometry), canonical_mode(pad_mode), pad_value, repeated)
 
@@ -123,9 +147,17 @@ def forward(lay: Layer, bias=None) -> np.ndarray:
     nd = len(lay.geometry)
     outs = []
     for f in range(lay.out_channels):
-        y = sum(correlate(xp[..., c], lay.taps(f, c), "valid", ndim=nd,
-                          stride=[ax.stride for ax in lay.geometry],
-                          dilation=[ax.dilation for ax in lay.geometry]) for c in lay.uses(f))
+        y = sum(
+            correlate(
+                xp[..., c],
+                lay.taps(f, c),
+                "valid",
+                ndim=nd,
+                stride=[ax.stride for ax in lay.geometry],
+                dilation=[ax.dilation for ax in lay.geometry],
+            )
+            for c in lay.uses(f)
+        )
         outs.append(y if bias is None else y + bias[f])
     return np.stack(outs, axis=-1)  # (*out, F)
 
@@ -140,8 +172,13 @@ def _spread(dy: np.ndarray, geometry) -> np.ndarray:
 
 def input_grad_padded(dy: np.ndarray, wf: np.ndarray, geometry) -> np.ndarray:
     """dL/dxp for one channel pair: the full convolution of spread DY with ``wf``, (*span)."""
-    full = convolve(_spread(dy, geometry), wf, "full", ndim=len(geometry),
-                    dilation=[ax.dilation for ax in geometry])
+    full = convolve(
+        _spread(dy, geometry),
+        wf,
+        "full",
+        ndim=len(geometry),
+        dilation=[ax.dilation for ax in geometry],
+    )
     out = np.zeros([ax.span for ax in geometry], full.dtype)
     out[tuple(slice(0, n) for n in full.shape)] = full  # the uncovered tail gets nothing
     return out
@@ -149,9 +186,14 @@ def input_grad_padded(dy: np.ndarray, wf: np.ndarray, geometry) -> np.ndarray:
 
 def kernel_grad(xp: np.ndarray, dy: np.ndarray, geometry) -> np.ndarray:
     """dL/dwf for one channel pair: the valid correlation of ``xp`` with DY, (*k)."""
-    lags = correlate(xp, dy, "valid", ndim=len(geometry),
-                     dilation=[ax.stride for ax in geometry],
-                     stride=[ax.dilation for ax in geometry])
+    lags = correlate(
+        xp,
+        dy,
+        "valid",
+        ndim=len(geometry),
+        dilation=[ax.stride for ax in geometry],
+        stride=[ax.dilation for ax in geometry],
+    )
     return lags[tuple(slice(0, ax.k) for ax in geometry)]
 
 
@@ -166,9 +208,22 @@ def unpad(dxp: np.ndarray, lay: Layer) -> np.ndarray:
     return dx.reshape(n + (dxp.shape[-1],))
 
 
-def conv_grad(x, w, dy, *, ndim: int, mode: str | None = None, pad=None,
-              pad_mode: str = "zeros", pad_value: float = 0.0, stride=1, dilation=1,
-              correlate: bool = False, bias=None, layout: str = "oihw") -> Gradients:
+def conv_grad(
+    x,
+    w,
+    dy,
+    *,
+    ndim: int,
+    mode: str | None = None,
+    pad=None,
+    pad_mode: str = "zeros",
+    pad_value: float = 0.0,
+    stride=1,
+    dilation=1,
+    correlate: bool = False,
+    bias=None,
+    layout: str = "oihw",
+) -> Gradients:
     """The gradients of ``L = sum(dy * y)`` for ``y`` the convolution of ``x`` with ``w``.
 
     Parameters
@@ -201,8 +256,19 @@ def conv_grad(x, w, dy, *, ndim: int, mode: str | None = None, pad=None,
     ([2, 1, 2, 0, 1], [9, 6, 3])
     """
     x = np.asarray(x)
-    lay = layer(x, w, ndim=ndim, mode=mode, pad=pad, pad_mode=pad_mode, pad_value=pad_value,
-                stride=stride, dilation=dilation, correlate=correlate, layout=layout)
+    lay = layer(
+        x,
+        w,
+        ndim=ndim,
+        mode=mode,
+        pad=pad,
+        pad_mode=pad_mode,
+        pad_value=pad_value,
+        stride=stride,
+        dilation=dilation,
+        correlate=correlate,
+        layout=layout,
+    )
     out = tuple(ax.length for ax in lay.geometry) + (lay.out_channels,)
     dyc = _as_output(dy, out)  # (*out, F)
     xp = pad_pairs(lay.xc, lay.pairs, lay.pad_mode, lay.pad_value)
@@ -216,15 +282,20 @@ def conv_grad(x, w, dy, *, ndim: int, mode: str | None = None, pad=None,
     dx = unpad(dxp, lay)
     if lay.repeated:
         dx = dx.sum(axis=-1, keepdims=True)  # the copies of the mono input add up
-    return Gradients(dx.reshape(x.shape), _unslide(dwf, lay, correlate, np.shape(w), layout),
-                     None if bias is None else dyc.reshape(-1, out[-1]).sum(axis=0))
+    return Gradients(
+        dx.reshape(x.shape),
+        _unslide(dwf, lay, correlate, np.shape(w), layout),
+        None if bias is None else dyc.reshape(-1, out[-1]).sum(axis=0),
+    )
 
 
 def _as_output(dy, out: tuple) -> np.ndarray:
     dy = _real(dy, "DY")
     if dy.size != math.prod(out):
-        raise ShapeError(f"DY has {dy.size} number(s) but the output is "
-                         f"{'x'.join(map(str, _shown(out)))} ({math.prod(out)} numbers)")
+        raise ShapeError(
+            f"DY has {dy.size} number(s) but the output is "
+            f"{'x'.join(map(str, _shown(out)))} ({math.prod(out)} numbers)"
+        )
     return dy.reshape(out)
 
 

@@ -33,10 +33,14 @@ def _edges(lay: Layer, ndim: int):
         for f in range(lay.out_channels):
             for c in lay.uses(f):
                 for j in itertools.product(*(range(k) for k in kshape)):
-                    p = tuple(a * ax.stride + b * ax.dilation
-                              for a, b, ax in zip(i, j, lay.geometry))
-                    x = None if constant and not inside[p] else (
-                        np.unravel_index(source[p], n) + (c,))
+                    p = tuple(
+                        a * ax.stride + b * ax.dilation for a, b, ax in zip(i, j, lay.geometry)
+                    )
+                    x = (
+                        None
+                        if constant and not inside[p]
+                        else (np.unravel_index(source[p], n) + (c,))
+                    )
                     yield i + (f,), x, j, c, f
 
 
@@ -73,9 +77,23 @@ class _Names:
         return self.lay.taps(f, c)[j]
 
 
-def grad_steps(x, w, dy, *, ndim: int, mode=None, pad=None, pad_mode="zeros", pad_value=0.0,
-               stride=1, dilation=1, correlate=False, bias=None, layout="oihw",
-               precision=None) -> str:
+def grad_steps(
+    x,
+    w,
+    dy,
+    *,
+    ndim: int,
+    mode=None,
+    pad=None,
+    pad_mode="zeros",
+    pad_value=0.0,
+    stride=1,
+    dilation=1,
+    correlate=False,
+    bias=None,
+    layout="oihw",
+    precision=None,
+) -> str:
     """The computational graph of a small convolution and each gradient as a sum over its edges.
 
     Parameters
@@ -116,15 +134,28 @@ def grad_steps(x, w, dy, *, ndim: int, mode=None, pad=None, pad_mode="zeros", pa
     """
     from .grad import _as_output
 
-    lay = layer(x, w, ndim=ndim, mode=mode, pad=pad, pad_mode=pad_mode, pad_value=pad_value,
-                stride=stride, dilation=dilation, correlate=correlate, layout=layout)
+    lay = layer(
+        x,
+        w,
+        ndim=ndim,
+        mode=mode,
+        pad=pad,
+        pad_mode=pad_mode,
+        pad_value=pad_value,
+        stride=stride,
+        dilation=dilation,
+        correlate=correlate,
+        layout=layout,
+    )
     out = tuple(ax.length for ax in lay.geometry) + (lay.out_channels,)
     _check_count(int(np.prod(out)))
     dyc = _as_output(dy, out)  # (*out, F)
     edges = list(_edges(lay, ndim))
     if len(edges) > MAX_EDGES:
-        raise ShapeError(f"--steps --grad draws at most {MAX_EDGES} edges; this layer has "
-                         f"{len(edges)} (use a smaller input or kernel, or drop --steps)")
+        raise ShapeError(
+            f"--steps --grad draws at most {MAX_EDGES} edges; this layer has "
+            f"{len(edges)} (use a smaller input or kernel, or drop --steps)"
+        )
     names = _Names(lay, np.shape(w), correlate, ndim)
     xp = pad_pairs(lay.xc, lay.pairs, lay.pad_mode, lay.pad_value)
     bias = None if bias is None else np.broadcast_to(np.asarray(bias, float), (out[-1],))
@@ -143,13 +174,16 @@ def _forward_lines(edges, lay, xp, names, bias, precision) -> list[str]:
     for o, terms in by_output.items():
         symbols, numbers, total = [], [], 0
         for xi, j, c, f in terms:
-            value = xp[tuple(a * ax.stride + b * ax.dilation for a, b, ax
-                             in zip(o[:-1], j, lay.geometry)) + (c,)]
+            value = xp[
+                tuple(a * ax.stride + b * ax.dilation for a, b, ax in zip(o[:-1], j, lay.geometry))
+                + (c,)
+            ]
             if xi is None and value == 0:
                 continue  # zero padding: no edge, nothing added
             weight = names.weight(j, c, f)
-            symbols.append(f"{names.x(xi) if xi is not None else _factor(value)}*"
-                           f"{names.w(j, c, f)}")
+            symbols.append(
+                f"{names.x(xi) if xi is not None else _factor(value)}*{names.w(j, c, f)}"
+            )
             numbers.append(f"{_factor(value, precision)}*{_factor(weight, precision)}")
             total = total + value * weight
         if bias is not None:
@@ -163,8 +197,9 @@ def _forward_lines(edges, lay, xp, names, bias, precision) -> list[str]:
 def _sum_line(head, symbols, numbers, total, precision) -> list[str]:
     if not symbols:
         return [f"{head} = 0 (its window holds only zero padding)"]
-    return _wrap(f"{head} = {' + '.join(symbols)} = {' + '.join(numbers)} ",
-                 f"= {_num(total, precision)}")
+    return _wrap(
+        f"{head} = {' + '.join(symbols)} = {' + '.join(numbers)} ", f"= {_num(total, precision)}"
+    )
 
 
 def _grad_lines(edges, lay, dyc, names, bias, precision) -> list[str]:
@@ -175,21 +210,31 @@ def _grad_lines(edges, lay, dyc, names, bias, precision) -> list[str]:
         to_w[(j, c, f)].append((o, xi))
     lines = []
     for xi in sorted(to_x):
-        terms = [(f"DY{names.y(o)}*{names.w(j, c, f)}", dyc[o], names.weight(j, c, f))
-                 for o, j, c, f in to_x[xi]]
+        terms = [
+            (f"DY{names.y(o)}*{names.w(j, c, f)}", dyc[o], names.weight(j, c, f))
+            for o, j, c, f in to_x[xi]
+        ]
         lines += _grad_line(f"dL/d{names.x(xi)}", terms, precision)
     for key in sorted(to_w, key=lambda k: names.w_index(*k)):
         j, c, f = key
         xs = lay.xc[..., 0] if lay.repeated else lay.xc
-        terms = [(f"DY{names.y(o)}*{names.x(xi)}", dyc[o], xs[tuple(xi[:-1]) + (
-            0 if lay.repeated else xi[-1],)]) for o, xi in to_w[key] if xi is not None]
+        terms = [
+            (
+                f"DY{names.y(o)}*{names.x(xi)}",
+                dyc[o],
+                xs[tuple(xi[:-1]) + (0 if lay.repeated else xi[-1],)],
+            )
+            for o, xi in to_w[key]
+            if xi is not None
+        ]
         lines += _grad_line(f"dL/d{names.w(j, c, f)}", terms, precision)
     if bias is not None:
         for f in range(dyc.shape[-1]):
             dys = dyc[..., f].ravel()
             symbols = [f"DY{names.y(o + (f,))}" for o in np.ndindex(dyc.shape[:-1])]
-            lines += _wrap(f"dL/db[{f}] = {' + '.join(symbols)} ",
-                           f"= {_num(dys.sum(), precision)}")
+            lines += _wrap(
+                f"dL/db[{f}] = {' + '.join(symbols)} ", f"= {_num(dys.sum(), precision)}"
+            )
     return lines
 
 
@@ -206,35 +251,50 @@ def _rule(lay: Layer, correlate: bool) -> list[str]:
     stride = max(ax.stride for ax in lay.geometry)
     dilation = max(ax.dilation for ax in lay.geometry)
     if correlate:
-        lines = ["the rule (--correlate slides w as it is, as CNN layers do):",
-                 "  dL/dx = the full convolution of DY with w (convolution flips w: the "
-                 "rotation by 180 degrees of CNN back-propagation)",
-                 "  dL/dw = the valid correlation of x with DY, not flipped"]
+        lines = [
+            "the rule (--correlate slides w as it is, as CNN layers do):",
+            "  dL/dx = the full convolution of DY with w (convolution flips w: the "
+            "rotation by 180 degrees of CNN back-propagation)",
+            "  dL/dw = the valid correlation of x with DY, not flipped",
+        ]
     else:
-        lines = ["the rule (convolution slides w flipped):",
-                 "  dL/dx = the full convolution of DY with the flipped kernel (= the full "
-                 "correlation of DY with w, unflipped)",
-                 "  dL/dw = the valid correlation of x with DY, reversed (the flipped kernel's "
-                 "gradient turned back into w's order)"]
+        lines = [
+            "the rule (convolution slides w flipped):",
+            "  dL/dx = the full convolution of DY with the flipped kernel (= the full "
+            "correlation of DY with w, unflipped)",
+            "  dL/dw = the valid correlation of x with DY, reversed (the flipped kernel's "
+            "gradient turned back into w's order)",
+        ]
     if any(ax.before or ax.after for ax in lay.geometry):
-        held = ("the padding holds constants, so no edge reaches x from it"
-                if lay.pad_mode in ("zeros", "constant") else
-                f"{lay.pad_mode} padding copies x, so each copy's gradient adds onto its sample")
+        held = (
+            "the padding holds constants, so no edge reaches x from it"
+            if lay.pad_mode in ("zeros", "constant")
+            else f"{lay.pad_mode} padding copies x, so each copy's gradient adds onto its sample"
+        )
         lines.append(f"  x here is the padded input; {held}")
     if stride > 1:
-        lines.append(f"  stride {stride}: DY is spread out with {stride - 1} zero(s) between "
-                     "its samples first")
+        lines.append(
+            f"  stride {stride}: DY is spread out with {stride - 1} zero(s) between "
+            "its samples first"
+        )
     if dilation > 1:
-        lines.append(f"  dilation {dilation}: the kernel's taps (and the lags of dL/dw) are "
-                     f"{dilation} apart")
+        lines.append(
+            f"  dilation {dilation}: the kernel's taps (and the lags of dL/dw) are {dilation} apart"
+        )
     if lay.kind == "bank":
-        lines.append("  filter bank: dL/dx[..,c] sums over the filters f; dL/dw[f,c] pairs "
-                     "channel c of x with DY[..,f]; dL/db[f] = the sum of DY[..,f]")
+        lines.append(
+            "  filter bank: dL/dx[..,c] sums over the filters f; dL/dw[f,c] pairs "
+            "channel c of x with DY[..,f]; dL/db[f] = the sum of DY[..,f]"
+        )
     return [text for line in lines for text in _wrap_rule(line)]
 
 
 def _wrap_rule(line: str) -> list[str]:
     import textwrap
 
-    return textwrap.wrap(line, 80, subsequent_indent="    " if line.startswith("  ") else "  ",
-                         break_on_hyphens=False)
+    return textwrap.wrap(
+        line,
+        80,
+        subsequent_indent="    " if line.startswith("  ") else "  ",
+        break_on_hyphens=False,
+    )

@@ -94,8 +94,9 @@ def _fir(kind):
         else:
             cut = _positive(p, "cutoff")
         if max(np.atleast_1d(cut)) >= fs / 2:
-            raise SpecError(f"{kind}: the cutoff must be below half the sample rate "
-                            f"({fs / 2:g} Hz)")
+            raise SpecError(
+                f"{kind}: the cutoff must be below half the sample rate ({fs / 2:g} Hz)"
+            )
         try:
             return firwin(taps, cut, pass_zero=(kind == "lowpass"), fs=fs)
         except ValueError as e:
@@ -125,22 +126,36 @@ _PREWITT = [[1, 0, -1], [1, 0, -1], [1, 0, -1]]
 
 KERNELS = {
     "identity": Named("leaves the data as it is", "", _fixed([1]), _fixed([[1]])),
-    "box": Named("moving average of N taps", "N (default 3)",
-                 lambda p, r=None: np.full(_count(p, "n"), 1 / _count(p, "n")),
-                 lambda p, r=None: np.full((_count(p, "n"),) * 2, 1 / _count(p, "n") ** 2),
-                 "n", (("n", 3),)),
-    "gaussian": Named("Gaussian blur", "sigma=S[,size=N]", _gauss1,
-                      lambda p, r=None: np.outer(_gauss1(p), _gauss1(p)), "sigma"),
+    "box": Named(
+        "moving average of N taps",
+        "N (default 3)",
+        lambda p, r=None: np.full(_count(p, "n"), 1 / _count(p, "n")),
+        lambda p, r=None: np.full((_count(p, "n"),) * 2, 1 / _count(p, "n") ** 2),
+        "n",
+        (("n", 3),),
+    ),
+    "gaussian": Named(
+        "Gaussian blur",
+        "sigma=S[,size=N]",
+        _gauss1,
+        lambda p, r=None: np.outer(_gauss1(p), _gauss1(p)),
+        "sigma",
+    ),
     "sobel-x": Named("horizontal gradient (Sobel)", "", None, _fixed(_SOBEL)),
     "sobel-y": Named("vertical gradient (Sobel)", "", None, _fixed(np.transpose(_SOBEL))),
     "scharr-x": Named("horizontal gradient (Scharr)", "", None, _fixed(_SCHARR)),
     "scharr-y": Named("vertical gradient (Scharr)", "", None, _fixed(np.transpose(_SCHARR))),
     "prewitt-x": Named("horizontal gradient (Prewitt)", "", None, _fixed(_PREWITT)),
     "prewitt-y": Named("vertical gradient (Prewitt)", "", None, _fixed(np.transpose(_PREWITT))),
-    "laplacian": Named("Laplacian (edges in every direction)", "", _fixed([1, -2, 1]),
-                       _fixed([[0, 1, 0], [1, -4, 1], [0, 1, 0]])),
-    "log": Named("Laplacian of Gaussian (blob and edge detector)", "sigma=S[,size=N]", None,
-                 _log, "sigma"),
+    "laplacian": Named(
+        "Laplacian (edges in every direction)",
+        "",
+        _fixed([1, -2, 1]),
+        _fixed([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+    ),
+    "log": Named(
+        "Laplacian of Gaussian (blob and edge detector)", "sigma=S[,size=N]", None, _log, "sigma"
+    ),
     "sharpen": Named("sharpen", "", None, _fixed([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])),
     "emboss": Named("emboss", "", None, _fixed([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])),
     "motion": Named("motion blur along a line", "length=L[,angle=DEG]", None, _motion, "length"),
@@ -150,14 +165,38 @@ KERNELS = {
     "hann": Named("Hann window, unit sum", "N", _window("hann"), None, "n"),
     "hamming": Named("Hamming window, unit sum", "N", _window("hamming"), None, "n"),
     "blackman": Named("Blackman window, unit sum", "N", _window("blackman"), None, "n"),
-    "lowpass": Named("windowed-sinc FIR low-pass (needs a rate)", "cutoff=HZ[,taps=N]",
-                     _fir("lowpass"), None, "cutoff", (("taps", 101),)),
-    "highpass": Named("windowed-sinc FIR high-pass (needs a rate)", "cutoff=HZ[,taps=N]",
-                      _fir("highpass"), None, "cutoff", (("taps", 101),)),
-    "bandpass": Named("windowed-sinc FIR band-pass (needs a rate)", "low=HZ,high=HZ[,taps=N]",
-                      _fir("bandpass"), None, None, (("taps", 101),)),
-    "echo": Named("echo: the signal plus delayed, decayed copies (needs a rate)",
-                  "delay=SEC[,decay=G][,count=N]", _echo, None, "delay", (("count", 1),)),
+    "lowpass": Named(
+        "windowed-sinc FIR low-pass (needs a rate)",
+        "cutoff=HZ[,taps=N]",
+        _fir("lowpass"),
+        None,
+        "cutoff",
+        (("taps", 101),),
+    ),
+    "highpass": Named(
+        "windowed-sinc FIR high-pass (needs a rate)",
+        "cutoff=HZ[,taps=N]",
+        _fir("highpass"),
+        None,
+        "cutoff",
+        (("taps", 101),),
+    ),
+    "bandpass": Named(
+        "windowed-sinc FIR band-pass (needs a rate)",
+        "low=HZ,high=HZ[,taps=N]",
+        _fir("bandpass"),
+        None,
+        None,
+        (("taps", 101),),
+    ),
+    "echo": Named(
+        "echo: the signal plus delayed, decayed copies (needs a rate)",
+        "delay=SEC[,decay=G][,count=N]",
+        _echo,
+        None,
+        "delay",
+        (("count", 1),),
+    ),
 }
 
 
@@ -261,13 +300,16 @@ def _check_size(spec: str, length: int | None, two: bool) -> None:
     taps = length**2 if two else length
     n = f"{length:,}" if length < 10**15 else f"{float(length):.3g}"
     if two and taps > MAX_TAPS_2D:
-        raise SpecError(f"{spec}: a {n}x{n} kernel is too large (at most {MAX_TAPS_2D:,} "
-                        "taps, 4096x4096)")
+        raise SpecError(
+            f"{spec}: a {n}x{n} kernel is too large (at most {MAX_TAPS_2D:,} taps, 4096x4096)"
+        )
     need, have = 3 * 8 * taps, available_memory()  # float64, and two temporaries to build it
     if need > have:
-        raise ResourceError(f"{spec}: the kernel ({n} taps{' a side' if two else ''}) "
-                            f"would need about {_size(need)} of memory but only {_size(have)} "
-                            "is available")
+        raise ResourceError(
+            f"{spec}: the kernel ({n} taps{' a side' if two else ''}) "
+            f"would need about {_size(need)} of memory but only {_size(have)} "
+            "is available"
+        )
 
 
 def _keys(params: str) -> set:

@@ -38,9 +38,9 @@ fc:n=N[,bias=false]                                   fully connected, N outputs
 dropout:p=0.5  batchnorm  relu  tanh  sigmoid  softmax  flatten"""
 PRESETS = {
     "tiny": "conv:k=5,n=12,p=2 relu maxpool:k=2 conv:k=5,n=24,p=2 relu maxpool:k=2 "
-            "flatten dropout:p=0.3 fc:n=10",
+    "flatten dropout:p=0.3 fc:n=10",
     "lenet5": "conv:k=5,n=6,p=2 relu maxpool:k=2 conv:k=5,n=16 relu maxpool:k=2 "
-              "fc:n=120 relu fc:n=84 relu fc:n=10",
+    "fc:n=120 relu fc:n=84 relu fc:n=10",
 }
 
 

@@ -34,10 +34,17 @@ def _inputs(path: str, settings: ConvSettings):
 def _geometry(settings: ConvSettings, kind: str) -> dict:
     """The convolution's arguments; padding as SPEC says for the input's kind by default."""
     pad_mode = settings.pad_mode or ("replicate" if kind == "image" else "zeros")
-    return {"ndim": settings.ndim, "mode": settings.mode, "pad": settings.pad,
-            "pad_mode": pad_mode, "pad_value": settings.pad_value,
-            "stride": settings.stride, "dilation": settings.dilation,
-            "correlate": settings.correlate, "layout": settings.layout}
+    return {
+        "ndim": settings.ndim,
+        "mode": settings.mode,
+        "pad": settings.pad,
+        "pad_mode": pad_mode,
+        "pad_value": settings.pad_value,
+        "stride": settings.stride,
+        "dilation": settings.dilation,
+        "correlate": settings.correlate,
+        "layout": settings.layout,
+    }
 
 
 def read_dy(spec: str, shape: tuple) -> np.ndarray:
@@ -93,8 +100,7 @@ def grad_file(path: str, settings: ConvSettings, dy: str, *, as_json: bool = Fal
     if settings.steps:
         from .gradsteps import grad_steps
 
-        text = grad_steps(x, kernel, dy_array, bias=bias, precision=settings.precision,
-                          **geometry)
+        text = grad_steps(x, kernel, dy_array, bias=bias, precision=settings.precision, **geometry)
     return text + _blocks(g, data.orientation, settings.precision, settings.layout)
 
 
@@ -106,16 +112,20 @@ def _blocks(g, orientation: str, precision, layout: str) -> str:
         dw = dw.transpose(2, 3, 1, 0) if layout == "oihw" else dw  # (K,C,kh,kw) -> (kh,kw,C,K)
         name = "dL/dw (each filter's taps, (:,:,channel,filter))"
     parts = [("dL/dx", g.dx), (name, dw)] + ([("dL/db", g.db)] if g.db is not None else [])
-    return "".join(f"{name}:\n" + format_text(np.asarray(a), orientation if a.ndim == 1
-                                               else "row", precision) for name, a in parts)
+    return "".join(
+        f"{name}:\n" + format_text(np.asarray(a), orientation if a.ndim == 1 else "row", precision)
+        for name, a in parts
+    )
 
 
 def _json(g, precision) -> str:
     from .io.arrays import format_json
 
     db = "null" if g.db is None else format_json(g.db, precision).strip()
-    return (f'{{"dx": {format_json(g.dx, precision).strip()}, '
-            f'"dw": {format_json(g.dw, precision).strip()}, "db": {db}}}\n')
+    return (
+        f'{{"dx": {format_json(g.dx, precision).strip()}, '
+        f'"dw": {format_json(g.dw, precision).strip()}, "db": {db}}}\n'
+    )
 
 
 def animate_file(path: str, settings: ConvSettings, gif: str) -> int:

@@ -64,8 +64,10 @@ def bar(label: str):
         filled = width * done // max(total, 1)
         end = "\n" if done >= total else ""
         with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(f"\r{label} [{'#' * filled}{'-' * (width - filled)}] "
-                             f"{100 * done // max(total, 1):3d}% {done}/{total}{end}")
+            sys.stderr.write(
+                f"\r{label} [{'#' * filled}{'-' * (width - filled)}] "
+                f"{100 * done // max(total, 1):3d}% {done}/{total}{end}"
+            )
             sys.stderr.flush()
 
     return progress

@@ -46,7 +46,7 @@ class Plan:
     @property
     def shape(self) -> tuple[int, ...]:
         """Output shape: (out_0, ..., out_{nd-1}, *channels)."""
-        channels = tuple(self.source.shape[len(self.chunks):])
+        channels = tuple(self.source.shape[len(self.chunks) :])
         return tuple(ax.length for ax in self.geometry) + channels
 
     def blocks(self):
@@ -62,8 +62,21 @@ class Plan:
         return tuple(out)
 
 
-def plan(source, kernel, *, ndim=None, mode=None, pad=None, pad_mode="zeros", pad_value=0.0,
-         stride=1, dilation=1, correlate=False, method="auto", chunks=None) -> Plan:
+def plan(
+    source,
+    kernel,
+    *,
+    ndim=None,
+    mode=None,
+    pad=None,
+    pad_mode="zeros",
+    pad_value=0.0,
+    stride=1,
+    dilation=1,
+    correlate=False,
+    method="auto",
+    chunks=None,
+) -> Plan:
     """Check the arguments and fix the geometry and the output blocks of a chunked convolution.
 
     Parameters as in :func:`convcli.routes.chunks.convolve_chunked`; ``source`` is an
@@ -77,15 +90,20 @@ def plan(source, kernel, *, ndim=None, mode=None, pad=None, pad_mode="zeros", pa
     if w.ndim == 4 and ndim in (None, 2):
         raise ShapeError("filter banks (K, C, kh, kw) are not supported on chunked arrays")
     if len(source.shape) < nd or w.ndim < nd:
-        raise ShapeError(f"a {nd}-D convolution needs a {nd}-D input and kernel, "
-                         f"got {len(source.shape)}-D and {w.ndim}-D")
+        raise ShapeError(
+            f"a {nd}-D convolution needs a {nd}-D input and kernel, "
+            f"got {len(source.shape)}-D and {w.ndim}-D"
+        )
     if w.ndim > nd and w.shape[nd:] != tuple(source.shape[nd:]):
-        raise ShapeError(f"the kernel's channel shape {w.shape[nd:]} does not match the "
-                         f"input's {tuple(source.shape[nd:])}")
+        raise ShapeError(
+            f"the kernel's channel shape {w.shape[nd:]} does not match the "
+            f"input's {tuple(source.shape[nd:])}"
+        )
     if mode is None and pad is None:
         mode = "full"
-    geometry = axes(tuple(source.shape[:nd]), w.shape[:nd], mode, pad=pad, stride=stride,
-                    dilation=dilation)
+    geometry = axes(
+        tuple(source.shape[:nd]), w.shape[:nd], mode, pad=pad, stride=stride, dilation=dilation
+    )
     check_nonempty(geometry)
     pad_mode = canonical_mode(pad_mode)
     if not any(ax.before or ax.after for ax in geometry):
@@ -93,8 +111,7 @@ def plan(source, kernel, *, ndim=None, mode=None, pad=None, pad_mode="zeros", pa
     dtype = _result_dtype(source.dtype, w, nd, pad_mode, pad_value, correlate)
     sizes = _block_sizes(geometry, chunks, getattr(source, "chunks", None), source, dtype)
     chunks_t = tuple(_split(ax.length, c) for ax, c in zip(geometry, sizes))
-    return Plan(source, w, geometry, chunks_t, pad_mode, float(pad_value), correlate, method,
-                dtype)
+    return Plan(source, w, geometry, chunks_t, pad_mode, float(pad_value), correlate, method, dtype)
 
 
 def _window_dtype(dtype, pad_mode, pad_value) -> np.dtype:
@@ -123,8 +140,10 @@ def _block_sizes(geometry, chunks, source_chunks, source, dtype) -> tuple[int, .
     elif source_chunks is not None:
         sizes = tuple(-(-c // ax.stride) for c, ax in zip(source_chunks[:nd], geometry))
     else:
-        sizes = strips(tuple(ax.length for ax in geometry),
-                       BLOCK_BYTES // (dtype.itemsize * math.prod(source.shape[nd:])))
+        sizes = strips(
+            tuple(ax.length for ax in geometry),
+            BLOCK_BYTES // (dtype.itemsize * math.prod(source.shape[nd:])),
+        )
     if any(int(c) < 1 for c in sizes):
         raise ArgumentError("chunk sizes must be at least 1")
     return tuple(min(int(c), ax.length) for c, ax in zip(sizes, geometry))
@@ -235,7 +254,7 @@ def take(source, index) -> np.ndarray:
     chunks = getattr(source, "chunks", None)
     if chunks is None:
         return _select(source, index)
-    shape = tuple(_length(i) for i in index) + tuple(source.shape[len(index):])
+    shape = tuple(_length(i) for i in index) + tuple(source.shape[len(index) :])
     out = np.empty(shape, source.dtype)
     for parts in itertools.product(*(_by_chunk(i, c) for i, c in zip(index, chunks))):
         where, what = zip(*parts)
@@ -260,11 +279,13 @@ def _by_chunk(index, chunk: int):
     """Split one axis's selection into ``(where in the result, what in the source)`` pieces,
     each inside one chunk of the source."""
     if isinstance(index, slice):
-        starts = [index.start] + list(range((index.start // chunk + 1) * chunk, index.stop,
-                                            chunk))
+        starts = [index.start] + list(range((index.start // chunk + 1) * chunk, index.stop, chunk))
         stops = starts[1:] + [index.stop]
-        return [(slice(a - index.start, b - index.start), slice(a, b))
-                for a, b in zip(starts, stops) if b > a]
+        return [
+            (slice(a - index.start, b - index.start), slice(a, b))
+            for a, b in zip(starts, stops)
+            if b > a
+        ]
     ids = index // chunk
     return [(np.flatnonzero(ids == c), index[ids == c]) for c in np.unique(ids)]
 
@@ -289,8 +310,13 @@ def convolve_block(p: Plan, index) -> np.ndarray:
     stops = [(o1 - 1) * ax.stride - ax.before + ax.ke for (_, o1), ax in zip(bounds, p.geometry)]
     x = read_window(p.source, starts, stops, p.pad_mode, p.pad_value)
     x = x.astype(_window_dtype(x.dtype, p.pad_mode, p.pad_value), copy=False)
-    y = _engine(p.correlate)(x, p.kernel, "valid", ndim=len(p.geometry), method=p.method,
-                             stride=tuple(ax.stride for ax in p.geometry),
-                             dilation=tuple(ax.dilation for ax in p.geometry))
+    y = _engine(p.correlate)(
+        x,
+        p.kernel,
+        "valid",
+        ndim=len(p.geometry),
+        method=p.method,
+        stride=tuple(ax.stride for ax in p.geometry),
+        dilation=tuple(ax.dilation for ax in p.geometry),
+    )
     return y.astype(p.dtype, copy=False)
-

@@ -76,8 +76,9 @@ class ConvSettings:
         if self.real + self.imag + self.absolute > 1:
             raise UsageProblem("--real, --imag and --abs each choose what to keep; give one")
         if self.background is not None and not self.flatten:
-            raise UsageProblem("--background is the colour --flatten composes onto; "
-                               "give --flatten too")
+            raise UsageProblem(
+                "--background is the colour --flatten composes onto; give --flatten too"
+            )
         if self.mode is None and self.pad is None:
             object.__setattr__(self, "mode", default_mode(self.ndim))
         for name in ("stride", "dilation"):
@@ -99,9 +100,17 @@ class ConvSettings:
 
     def engine_options(self) -> dict:
         """Keyword arguments of :func:`convcli.engine.convolve` for this job."""
-        return {"mode": self.mode, "pad": self.pad, "pad_mode": self.pad_mode or "zeros",
-                "pad_value": self.pad_value, "stride": self.stride, "dilation": self.dilation,
-                "method": self.method, "ndim": self.ndim, "layout": self.layout}
+        return {
+            "mode": self.mode,
+            "pad": self.pad,
+            "pad_mode": self.pad_mode or "zeros",
+            "pad_value": self.pad_value,
+            "stride": self.stride,
+            "dilation": self.dilation,
+            "method": self.method,
+            "ndim": self.ndim,
+            "layout": self.layout,
+        }
 
     @property
     def post(self) -> bool:

@@ -34,8 +34,10 @@ def _factor(v, precision=None) -> str:
 
 def _check_count(count: int) -> None:
     if count > MAX_OUTPUTS:
-        raise ShapeError(f"--steps shows at most {MAX_OUTPUTS} output samples; this result has "
-                         f"{count} (use a smaller input, a larger --stride, or drop --steps)")
+        raise ShapeError(
+            f"--steps shows at most {MAX_OUTPUTS} output samples; this result has "
+            f"{count} (use a smaller input, a larger --stride, or drop --steps)"
+        )
 
 
 def _matrix(a, precision=None, indent: str = "  ") -> list[str]:
@@ -67,8 +69,7 @@ def _input_lines(xp, pairs, precision) -> list[str]:
 def _wrap(line: str, tail: str = "") -> list[str]:
     """``line + tail`` in lines of at most 80 columns; ``tail`` (``= 5  valid``) stays whole."""
     glued = tail.replace(" ", "\0")  # textwrap breaks only at ASCII whitespace
-    lines = textwrap.wrap(line + glued, WIDTH, subsequent_indent="      ",
-                          break_on_hyphens=False)
+    lines = textwrap.wrap(line + glued, WIDTH, subsequent_indent="      ", break_on_hyphens=False)
     return [text.replace("\0", " ") for text in lines]
 
 
@@ -80,8 +81,9 @@ def _label(index, channel=None) -> str:
 def _window_text(window, precision=None) -> str:
     if window.ndim == 1:
         return " ".join(_num(v, precision) for v in window.tolist())
-    return "[" + "; ".join(" ".join(_num(v, precision) for v in row)
-                           for row in window.tolist()) + "]"
+    return (
+        "[" + "; ".join(" ".join(_num(v, precision) for v in row) for row in window.tolist()) + "]"
+    )
 
 
 def _as_channels(x, nd):
@@ -101,14 +103,28 @@ def _padding_line(geometry, pad_mode, pad_value) -> str:
         return "input (no padding):"
     what = {"zeros": "zeros", "constant": f"value {_num(pad_value)}"}.get(pad_mode, pad_mode)
     names = [""] if len(geometry) == 1 else ["rows ", "cols "]
-    amounts = "; ".join(f"{name}{ax.before} before, {ax.after} after"
-                        for name, ax in zip(names, geometry))
+    amounts = "; ".join(
+        f"{name}{ax.before} before, {ax.after} after" for name, ax in zip(names, geometry)
+    )
     return f"padded input ({amounts}; {what}):"
 
 
-def conv_steps(x, w, *, ndim: int, mode: str | None = None, pad=None, pad_mode: str = "zeros",
-               pad_value: float = 0.0, stride=1, dilation=1, correlate: bool = False,
-               bias=None, layout: str = "oihw", precision: int | None = None) -> str:
+def conv_steps(
+    x,
+    w,
+    *,
+    ndim: int,
+    mode: str | None = None,
+    pad=None,
+    pad_mode: str = "zeros",
+    pad_value: float = 0.0,
+    stride=1,
+    dilation=1,
+    correlate: bool = False,
+    bias=None,
+    layout: str = "oihw",
+    precision: int | None = None,
+) -> str:
     """The worked computation of a small convolution, line by line.
 
     Parameters
@@ -155,8 +171,14 @@ def conv_steps(x, w, *, ndim: int, mode: str | None = None, pad=None, pad_mode: 
     bank = np.ndim(w) == 4
     w = _bank(w, layout) if bank else np.asarray(w)
     kshape = w.shape[2:] if bank else w.shape[:ndim]
-    geometry = axes(x.shape[:ndim], kshape, mode if pad is None else None, pad=pad,
-                    stride=stride, dilation=dilation)
+    geometry = axes(
+        x.shape[:ndim],
+        kshape,
+        mode if pad is None else None,
+        pad=pad,
+        stride=stride,
+        dilation=dilation,
+    )
     check_nonempty(geometry)
     spatial = tuple(ax.length for ax in geometry)
     xc = _as_channels(x, ndim)  # (*n, C)
@@ -183,56 +205,71 @@ def conv_steps(x, w, *, ndim: int, mode: str | None = None, pad=None, pad_mode: 
         else:
             for c in range(channels):
                 kernel = taps if taps.ndim == ndim else taps[..., c]
-                lines += _line(index, c if channels > 1 else None, window[..., c], kernel,
-                               valid, precision)
+                lines += _line(
+                    index, c if channels > 1 else None, window[..., c], kernel, valid, precision
+                )
     lines.append(_VALID_NOTE)
     return "\n".join(lines) + "\n"
 
 
 def _kernel_lines(w, taps, ndim, bank, correlate, precision) -> list[str]:
     if bank:
-        head = [f"filter bank: {w.shape[0]} filters of {w.shape[1]} channel(s), "
-                f"{w.shape[2]}x{w.shape[3]} taps"]
+        head = [
+            f"filter bank: {w.shape[0]} filters of {w.shape[1]} channel(s), "
+            f"{w.shape[2]}x{w.shape[3]} taps"
+        ]
         if correlate:
-            return head + ["not flipped (--correlate slides each filter as it is, "
-                           "as CNN frameworks do)"]
+            return head + [
+                "not flipped (--correlate slides each filter as it is, as CNN frameworks do)"
+            ]
         return head + ["each filter flipped (convolution); --correlate would not flip"]
     if ndim == 1 and w.ndim == 1:
         head = [f"kernel: {_window_text(w, precision)}"]
         if correlate:
             return head + ["not flipped (--correlate slides the kernel as it is)"]
-        return head + ["flipped (convolution slides the kernel reversed): "
-                       f"{_window_text(taps, precision)}"]
+        return head + [
+            f"flipped (convolution slides the kernel reversed): {_window_text(taps, precision)}"
+        ]
     head = ["kernel:"] + _matrix(w if w.ndim <= 2 else w[..., 0], precision)
     if correlate:
         return head + ["not flipped (--correlate slides the kernel as it is)"]
-    return head + ["flipped (convolution slides the kernel reversed):"] + _matrix(
-        taps if taps.ndim <= 2 else taps[..., 0], precision)
+    return (
+        head
+        + ["flipped (convolution slides the kernel reversed):"]
+        + _matrix(taps if taps.ndim <= 2 else taps[..., 0], precision)
+    )
 
 
 def _window(xp, index, geometry):
     """The padded input under the kernel's taps for output ``index``: (*k, C)."""
-    slices = tuple(slice(i * ax.stride, i * ax.stride + ax.ke, ax.dilation)
-                   for i, ax in zip(index, geometry))
+    slices = tuple(
+        slice(i * ax.stride, i * ax.stride + ax.ke, ax.dilation) for i, ax in zip(index, geometry)
+    )
     return xp[slices]
 
 
 def _is_valid(index, geometry) -> bool:
-    return all(ax.before <= i * ax.stride and i * ax.stride + ax.ke <= ax.before + ax.n
-               for i, ax in zip(index, geometry))
+    return all(
+        ax.before <= i * ax.stride and i * ax.stride + ax.ke <= ax.before + ax.n
+        for i, ax in zip(index, geometry)
+    )
 
 
 def _products(window, kernel, precision):
-    terms = [f"{_factor(a, precision)}*{_factor(b, precision)}"
-             for a, b in zip(window.ravel().tolist(), kernel.ravel().tolist())]
+    terms = [
+        f"{_factor(a, precision)}*{_factor(b, precision)}"
+        for a, b in zip(window.ravel().tolist(), kernel.ravel().tolist())
+    ]
     return terms, (window * kernel).sum()
 
 
 def _line(index, channel, window, kernel, valid, precision) -> list[str]:
     terms, total = _products(window, kernel, precision)
     mark = "  valid" if valid else ""
-    text = (f"{_label(index, channel)}  window {_window_text(window, precision)}  ->  "
-            f"{' + '.join(terms)} ")
+    text = (
+        f"{_label(index, channel)}  window {_window_text(window, precision)}  ->  "
+        f"{' + '.join(terms)} "
+    )
     return _wrap(text, f"= {_num(total, precision)}{mark}")
 
 
@@ -247,13 +284,23 @@ def _bank_line(index, f, window, taps, bias, valid, precision) -> list[str]:
     if bias is not None:
         bias_text = f" + bias {_factor(bias[f], precision)}"
         total = total + bias[f]
-    lines.append(f"  sum over channels{bias_text} = {_num(total, precision)}"
-                 + ("  valid" if valid else ""))
+    lines.append(
+        f"  sum over channels{bias_text} = {_num(total, precision)}" + ("  valid" if valid else "")
+    )
     return lines
 
 
-def pool_steps(x, size, *, ndim: int, stride=None, pad=0, ceil: bool = False,
-               op: str = "max", precision: int | None = None) -> str:
+def pool_steps(
+    x,
+    size,
+    *,
+    ndim: int,
+    stride=None,
+    pad=0,
+    ceil: bool = False,
+    op: str = "max",
+    precision: int | None = None,
+) -> str:
     """The worked computation of a small pooling: each window and its maximum or mean.
 
     Parameters
@@ -287,19 +334,29 @@ def pool_steps(x, size, *, ndim: int, stride=None, pad=0, ceil: bool = False,
     _check_count(int(np.prod([g[3] for g in geometry])) * channels)
     lines = _wrap(_pool_head(geometry, op, ceil))
     fill = -np.inf if op == "max" else 0.0
-    widths = [(p, max(0, (out - 1) * s + k - n - p)) for n, (k, s, p, out)
-              in zip(xc.shape, geometry)]
+    widths = [
+        (p, max(0, (out - 1) * s + k - n - p)) for n, (k, s, p, out) in zip(xc.shape, geometry)
+    ]
     xp = np.pad(xc, widths + [(0, 0)], constant_values=fill)
     lines.append("padded input:" if any(g[2] for g in geometry) else "input:")
     lines += _input_lines(xp, widths, precision)
     for index in itertools.product(*(range(g[3]) for g in geometry)):
         slices = tuple(slice(i * s, i * s + k) for i, (k, s, _, _) in zip(index, geometry))
-        valid = all(i * s >= p and i * s + k <= p + n for i, n, (k, s, p, _)
-                    in zip(index, xc.shape, geometry))
+        valid = all(
+            i * s >= p and i * s + k <= p + n
+            for i, n, (k, s, p, _) in zip(index, xc.shape, geometry)
+        )
         for c in range(channels):
             window = xp[slices][..., c]
-            lines += _pool_line(index, c if channels > 1 else None, window, op,
-                                _divisor(index, xc.shape, geometry), valid, precision)
+            lines += _pool_line(
+                index,
+                c if channels > 1 else None,
+                window,
+                op,
+                _divisor(index, xc.shape, geometry),
+                valid,
+                precision,
+            )
     lines.append(_VALID_NOTE)
     return "\n".join(lines) + "\n"
 
@@ -315,8 +372,9 @@ def _pool_head(geometry, op, ceil) -> str:
         padding += " (-inf, never the maximum)"
     elif any(g[2] for g in geometry):
         padding += " (zeros, counted in the mean)"
-    return (f"{name} pooling, window {each(0)}, stride {each(1)}, {padding}"
-            + (", ceil mode" if ceil else ""))
+    return f"{name} pooling, window {each(0)}, stride {each(1)}, {padding}" + (
+        ", ceil mode" if ceil else ""
+    )
 
 
 def _divisor(index, shape, geometry) -> int:

@@ -26,8 +26,20 @@ def test_the_tutorial_1d_example_has_one_frame_per_output(cli, tmp_path):
 def test_a_strided_2d_example_has_one_frame_per_output_position(cli, tmp_path):
     gif = tmp_path / "stride.gif"
     matrix = "1 1 0 2 0\n2 2 2 2 1\n0 0 0 2 1\n2 2 2 2 1\n2 0 2 2 1\n"
-    result = cli("conv2d", "-", "-k", "1 0 -1; 0 1 0; -1 0 1", "--stride", "2", "--pad", "1",
-                 "--correlate", "--animate", gif, input=matrix)
+    result = cli(
+        "conv2d",
+        "-",
+        "-k",
+        "1 0 -1; 0 1 0; -1 0 1",
+        "--stride",
+        "2",
+        "--pad",
+        "1",
+        "--correlate",
+        "--animate",
+        gif,
+        input=matrix,
+    )
     assert result.exit_code == 0, result.output
     count, size = _frames(gif)
     assert count == 9 and size[0] >= 600
@@ -41,8 +53,11 @@ def test_the_frames_show_the_window_moving_by_the_stride():
 
 
 def test_more_than_64_outputs_in_1d_is_refused():
-    with pytest.raises(ShapeError, match=r"^--animate shows at most 64 outputs in 1-D; "
-                                         r"this result has 70"):
+    with pytest.raises(
+        ShapeError,
+        match=r"^--animate shows at most 64 outputs in 1-D; "
+        r"this result has 70",
+    ):
         animation(np.arange(68), [1, 2, 3], ndim=1, mode="full")
 
 
@@ -68,8 +83,11 @@ def test_a_gif_is_written_atomically_and_only_as_gif(tmp_path):
 def test_animate_on_too_large_an_input_is_one_error_line(runner, tmp_path):
     from convcli.cli import main
 
-    result = runner.invoke(main, ["conv1d", "-", "-k", "1,1", "--animate",
-                                  str(tmp_path / "x.gif")], input=" ".join(["1"] * 100))
+    result = runner.invoke(
+        main,
+        ["conv1d", "-", "-k", "1,1", "--animate", str(tmp_path / "x.gif")],
+        input=" ".join(["1"] * 100),
+    )
     assert result.exit_code == 1
     assert "Error: --animate shows at most 64 outputs in 1-D" in result.output
     assert not (tmp_path / "x.gif").exists()

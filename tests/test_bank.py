@@ -18,9 +18,19 @@ except ImportError:  # the naive twin still holds the fast bank without PyTorch
 needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch is the oracle here")
 
 
-@given(b=st.integers(1, 2), h=st.integers(3, 8), wd=st.integers(3, 8), c=st.integers(1, 3),
-       k=st.integers(1, 3), kh=st.integers(1, 3), kw=st.integers(1, 3), s=st.integers(1, 3),
-       d=st.integers(1, 2), p=st.integers(0, 2), seed=st.integers(0, 99))
+@given(
+    b=st.integers(1, 2),
+    h=st.integers(3, 8),
+    wd=st.integers(3, 8),
+    c=st.integers(1, 3),
+    k=st.integers(1, 3),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    s=st.integers(1, 3),
+    d=st.integers(1, 2),
+    p=st.integers(0, 2),
+    seed=st.integers(0, 99),
+)
 def test_the_fast_bank_equals_its_naive_twin(b, h, wd, c, k, kh, kw, s, d, p, seed):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(b, h, wd, c))
@@ -36,9 +46,14 @@ def test_the_fast_bank_equals_its_naive_twin(b, h, wd, c, k, kh, kw, s, d, p, se
 
 def torch_conv(x, w, b, stride, padding, dilation):
     """x (H, W, C) -> (H', W', K) through PyTorch's NCHW."""
-    t = F.conv2d(torch.tensor(x).permute(2, 0, 1)[None], torch.tensor(w),
-                 None if b is None else torch.tensor(b), stride=stride, padding=padding,
-                 dilation=dilation)
+    t = F.conv2d(
+        torch.tensor(x).permute(2, 0, 1)[None],
+        torch.tensor(w),
+        None if b is None else torch.tensor(b),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+    )
     return t[0].permute(1, 2, 0).numpy()
 
 
@@ -53,9 +68,17 @@ def test_the_seed_layer_5x5x3_two_filters_stride_2_pad_1_gives_3x3x2():
 
 
 @needs_torch
-@given(st.integers(3, 12), st.integers(3, 12), st.integers(1, 4), st.integers(1, 5),
-       st.integers(1, 3), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2),
-       st.booleans())
+@given(
+    st.integers(3, 12),
+    st.integers(3, 12),
+    st.integers(1, 4),
+    st.integers(1, 5),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(0, 2),
+    st.integers(1, 2),
+    st.booleans(),
+)
 def test_banks_match_torch_conv2d(h, w_, c, k, kh, kw, pad, stride, dilate):
     rng = np.random.default_rng(h * 100 + w_)
     x = rng.normal(size=(h, w_, c))
@@ -76,8 +99,9 @@ def test_convolve_flips_each_filter_and_hwio_layout_reads_keras_order():
     flipped = correlate(x, w[:, :, ::-1, ::-1].copy(), "same")
     np.testing.assert_allclose(convolve(x, w, "same"), flipped, atol=1e-12)
     hwio = w.transpose(2, 3, 1, 0)  # (kh, kw, C, K)
-    np.testing.assert_allclose(correlate(x, hwio, "same", layout="hwio"),
-                               correlate(x, w, "same"), atol=1e-12)
+    np.testing.assert_allclose(
+        correlate(x, hwio, "same", layout="hwio"), correlate(x, w, "same"), atol=1e-12
+    )
 
 
 def test_bank_channel_mismatch_and_bias_count_are_errors():

@@ -17,14 +17,22 @@ def test_a_zarr_store_round_trips_with_its_chunks(tmp_path):
     import zarr
 
     x = np.random.default_rng(1).standard_normal((40, 30, 3)).astype(np.float32)
-    source = zarr.open_array(tmp_path / "in.zarr", mode="w", shape=x.shape, chunks=(16, 8, 3),
-                             dtype=x.dtype)
+    source = zarr.open_array(
+        tmp_path / "in.zarr", mode="w", shape=x.shape, chunks=(16, 8, 3), dtype=x.dtype
+    )
     source[:] = x
     w = np.random.default_rng(2).standard_normal((5, 5)).astype(np.float32)
     done = []
-    shape = convolve_chunked(str(tmp_path / "in.zarr"), tmp_path / "out.zarr", w, ndim=2,
-                             mode="same", pad_mode="symmetric", stride=2,
-                             progress=lambda i, n: done.append((i, n)))
+    shape = convolve_chunked(
+        str(tmp_path / "in.zarr"),
+        tmp_path / "out.zarr",
+        w,
+        ndim=2,
+        mode="same",
+        pad_mode="symmetric",
+        stride=2,
+        progress=lambda i, n: done.append((i, n)),
+    )
     out = read_chunked(tmp_path / "out.zarr")
     assert shape == out.shape == (20, 15, 3)
     assert out.chunks == (8, 4, 3)  # the source's chunks over the stride
@@ -40,28 +48,37 @@ def test_a_memory_mapped_npy_round_trips_into_npy(tmp_path):
     assert chunked.is_chunked(tmp_path / "in.npy", budget=100)
     assert not chunked.is_chunked(tmp_path / "in.npy")
     w = np.array([1, -2, 1])
-    shape = convolve_chunked(tmp_path / "in.npy", str(tmp_path / "out.npy"), w, ndim=1,
-                             mode="full", pad_mode="circular", dilation=3, chunks=4)
+    shape = convolve_chunked(
+        tmp_path / "in.npy",
+        str(tmp_path / "out.npy"),
+        w,
+        ndim=1,
+        mode="full",
+        pad_mode="circular",
+        dilation=3,
+        chunks=4,
+    )
     got = np.load(tmp_path / "out.npy")
     assert shape == got.shape
-    np.testing.assert_array_equal(got, convolve(x, w, "full", pad_mode="circular",
-                                                dilation=3, ndim=1))
+    np.testing.assert_array_equal(
+        got, convolve(x, w, "full", pad_mode="circular", dilation=3, ndim=1)
+    )
 
 
 def test_a_memory_mapped_view_is_convolved_as_the_view(tmp_path):
     np.save(tmp_path / "in.npy", np.arange(60.0).reshape(20, 3))
     view = np.load(tmp_path / "in.npy", mmap_mode="r")[5:12]
     convolve_chunked(view, tmp_path / "out.npy", [1.0, -1.0], ndim=1, chunks=3)
-    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"),
-                                  convolve(np.asarray(view), [1.0, -1.0], ndim=1))
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "out.npy"), convolve(np.asarray(view), [1.0, -1.0], ndim=1)
+    )
 
 
 def test_an_existing_store_is_replaced_whole(tmp_path):
     x = np.arange(30.0)
     convolve_chunked(x, tmp_path / "out.zarr", [1.0], chunks=7)
     convolve_chunked(x, tmp_path / "out.zarr", [1.0, 1.0], chunks=7)
-    np.testing.assert_array_equal(read_chunked(tmp_path / "out.zarr")[:],
-                                  convolve(x, [1.0, 1.0]))
+    np.testing.assert_array_equal(read_chunked(tmp_path / "out.zarr")[:], convolve(x, [1.0, 1.0]))
     assert os.listdir(tmp_path) == ["out.zarr"]
 
 
@@ -70,8 +87,9 @@ def test_the_result_as_a_lazy_dask_array_has_the_plan_s_chunks():
     p = plan(x, np.ones((4, 3)), ndim=2, mode="same", pad_mode="replicate", stride=2, chunks=5)
     lazy = to_dask(p)
     assert lazy.chunks == p.chunks + ((2,),)
-    np.testing.assert_allclose(lazy.compute(), convolve(x, np.ones((4, 3)), "same", ndim=2,
-                                                         pad_mode="replicate", stride=2))
+    np.testing.assert_allclose(
+        lazy.compute(), convolve(x, np.ones((4, 3)), "same", ndim=2, pad_mode="replicate", stride=2)
+    )
 
 
 class Boom(Exception):

@@ -24,6 +24,7 @@ def files(folder, *names, text="1 2 3\n"):
 
 # --- output_paths, the plan ---------------------------------------------------------------
 
+
 def test_a_missing_output_folder_is_created(tmp_path):
     a, b = files(tmp_path, "a.txt", "b.txt")
     pairs = batch.output_paths([a, b], f"{tmp_path}/new/deeper/", None)
@@ -56,11 +57,21 @@ def test_no_clobber_drops_outputs_that_exist(tmp_path):
 
 
 def test_recursive_walks_readable_files_and_mirrors_subfolders(tmp_path):
-    files(tmp_path, "in/a.txt", "in/sub/b.npy", "in/sub/deep/c.png", "in/notes.md",
-          "in/.hidden.txt", "in/.git/d.txt")
+    files(
+        tmp_path,
+        "in/a.txt",
+        "in/sub/b.npy",
+        "in/sub/deep/c.png",
+        "in/notes.md",
+        "in/.hidden.txt",
+        "in/.git/d.txt",
+    )
     pairs = batch.output_paths([f"{tmp_path}/in"], f"{tmp_path}/out/", "json", recursive=True)
     assert [os.path.relpath(o, tmp_path) for _, o in pairs] == [
-        "out/a.json", "out/sub/b.json", "out/sub/deep/c.json"]
+        "out/a.json",
+        "out/sub/b.json",
+        "out/sub/deep/c.json",
+    ]
     assert (tmp_path / "out" / "sub" / "deep").is_dir()
 
 
@@ -72,12 +83,12 @@ def test_a_folder_without_recursive_is_an_error(tmp_path):
 
 def test_recursive_skips_its_own_output_folder_inside_the_input(tmp_path):
     files(tmp_path, "in/a.txt", "in/out/old.txt")
-    pairs = batch.output_paths([f"{tmp_path}/in"], f"{tmp_path}/in/out/", None,
-                               recursive=True)
+    pairs = batch.output_paths([f"{tmp_path}/in"], f"{tmp_path}/in/out/", None, recursive=True)
     assert [os.path.basename(o) for _, o in pairs] == ["a.txt"]
 
 
 # --- a throwaway command built from the options, as the lead will wire them ---------------
+
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
@@ -95,8 +106,9 @@ def harness(inputs, output, recursive, no_clobber, in_place):
         with open(out, "w") as f:
             f.write(text.upper())
 
-    pairs = batch.output_paths(inputs, output, None, recursive=recursive, in_place=in_place,
-                               no_clobber=no_clobber)
+    pairs = batch.output_paths(
+        inputs, output, None, recursive=recursive, in_place=in_place, no_clobber=no_clobber
+    )
     batch.run_all(job, pairs, 2)
 
 
@@ -132,6 +144,7 @@ def test_in_place_rewrites_each_input(tmp_path):
 
 
 # --- the real commands --------------------------------------------------------------------
+
 
 def test_conv_batch_creates_the_output_folder(cli, tmp_path):
     a, b = files(tmp_path, "a.txt", "b.txt")

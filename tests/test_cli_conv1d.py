@@ -39,15 +39,18 @@ def test_matrix_columns_are_channels_and_a_kernel_matrix_gives_each_its_own(cli,
         np.testing.assert_allclose(got[:, c], ss.convolve(x[:, c], k[:, c], "same"))
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["--stride", "2"], [0, 1, 5, 8]),
-    (["--dilation", "2"], [0, 1, 2, 2, 2, -1, 0, 6, 8]),  # np.convolve with 1,0,-1,0,2
-    (["--pad", "1", "--stride", "2"], [1, 3, 2]),
-    (["--pad", "2,0"], [0, 1, 1, 3, 5]),
-    (["--mode", "same", "--pad-mode", "replicate"], [1, 1, 3, 5, 6]),
-    (["--correlate", "--mode", "valid"], [3, 5, 7]),
-    (["--method", "fft"], [0, 1, 1, 3, 5, 2, 8]),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--stride", "2"], [0, 1, 5, 8]),
+        (["--dilation", "2"], [0, 1, 2, 2, 2, -1, 0, 6, 8]),  # np.convolve with 1,0,-1,0,2
+        (["--pad", "1", "--stride", "2"], [1, 3, 2]),
+        (["--pad", "2,0"], [0, 1, 1, 3, 5]),
+        (["--mode", "same", "--pad-mode", "replicate"], [1, 1, 3, 5, 6]),
+        (["--correlate", "--mode", "valid"], [3, 5, 7]),
+        (["--method", "fft"], [0, 1, 1, 3, 5, 2, 8]),
+    ],
+)
 def test_options(cli, args, expected):
     result = cli("conv1d", "-", "-k", "1,-1,2", *args, input="0 1 2 3 4")
     assert result.exit_code == 0, result.output
@@ -55,8 +58,19 @@ def test_options(cli, args, expected):
 
 
 def test_pad_value_fills_constant_padding(cli):
-    result = cli("conv1d", "-", "-k", "1,1", "--pad", "1", "--pad-mode", "constant",
-                 "--pad-value", "10", input="1 2")
+    result = cli(
+        "conv1d",
+        "-",
+        "-k",
+        "1,1",
+        "--pad",
+        "1",
+        "--pad-mode",
+        "constant",
+        "--pad-value",
+        "10",
+        input="1 2",
+    )
     assert result.output == "11 3 12\n"
 
 
@@ -72,8 +86,17 @@ def test_fir_kernels_need_a_rate_or_take_rate(cli):
     result = cli("conv1d", "-", "-k", "lowpass:cutoff=100", input="1 2 3")
     assert result.exit_code == 1
     assert "needs a sample rate" in result.output
-    result = cli("conv1d", "-", "-k", "lowpass:cutoff=100,taps=5", "--rate", "1000",
-                 "--mode", "same", input="1 1 1 1 1 1 1 1 1")
+    result = cli(
+        "conv1d",
+        "-",
+        "-k",
+        "lowpass:cutoff=100,taps=5",
+        "--rate",
+        "1000",
+        "--mode",
+        "same",
+        input="1 1 1 1 1 1 1 1 1",
+    )
     assert result.exit_code == 0 and len(result.output.split()) == 9
 
 
@@ -86,8 +109,9 @@ def test_batch_writes_each_input_into_the_folder(cli, tmp_path):
         (tmp_path / name).write_text("1 2 3")
     out = tmp_path / "out"
     out.mkdir()
-    result = cli("conv1d", tmp_path / "a.txt", tmp_path / "b.txt", "-k", "1,1", "-o", f"{out}/",
-                 "-j", "2")
+    result = cli(
+        "conv1d", tmp_path / "a.txt", tmp_path / "b.txt", "-k", "1,1", "-o", f"{out}/", "-j", "2"
+    )
     assert result.exit_code == 0, result.output
     assert (out / "a.txt").read_text() == "1 3 5 3\n" == (out / "b.txt").read_text()
 
@@ -111,9 +135,15 @@ def test_from_forces_the_input_format(cli, tmp_path):
     assert result.exit_code == 1 and "'[1' is not a number" in result.output
 
 
-@pytest.mark.parametrize("args,valid_lines", [([], 3), (["--mode", "valid"], 3),
-                                              (["--mode", "same", "--correlate"], 3),
-                                              (["--pad", "1", "--stride", "2"], 1)])
+@pytest.mark.parametrize(
+    "args,valid_lines",
+    [
+        ([], 3),
+        (["--mode", "valid"], 3),
+        (["--mode", "same", "--correlate"], 3),
+        (["--pad", "1", "--stride", "2"], 1),
+    ],
+)
 def test_steps_show_the_worked_computation_before_the_result(cli, args, valid_lines):
     result = cli("conv1d", "-", "-k", "1,-1,2", "--steps", *args, input="0 1 2 3 4")
     assert result.exit_code == 0, result.output

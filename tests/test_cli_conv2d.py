@@ -27,11 +27,23 @@ def test_modes_match_convolve2d(cli, mode):
 
 
 def test_padding_forms_and_stride_and_dilation(cli):
-    out = cli("conv2d", "-", "-k", "box:3", "--pad", "1,0", "--stride", "2,1", "--precision", "6",
-              input=MATRIX).output
+    out = cli(
+        "conv2d",
+        "-",
+        "-k",
+        "box:3",
+        "--pad",
+        "1,0",
+        "--stride",
+        "2,1",
+        "--precision",
+        "6",
+        input=MATRIX,
+    ).output
     assert rows(out).shape == (2, 2)
-    out = cli("conv2d", "-", "-k", "1 1; 1 1", "--pad", "0,1,2,0", "--dilation", "1,2",
-              input=MATRIX).output
+    out = cli(
+        "conv2d", "-", "-k", "1 1; 1 1", "--pad", "0,1,2,0", "--dilation", "1,2", input=MATRIX
+    ).output
     assert rows(out).shape == (3, 4)  # rows 3+0+1-2+1, cols 4+2+0-3+1
 
 
@@ -44,15 +56,29 @@ def test_pad_modes_match_convolve2d_boundaries(cli, pad_mode, boundary):
 
 def test_filter_bank_with_bias_stride_and_pad_gives_3x3x2(cli, samples, tmp_path):
     out = tmp_path / "y.npy"
-    result = cli("conv2d", samples / "volume.npy", "-k", samples / "bank.npy", "--bias", "1,0",
-                 "--stride", "2", "--pad", "1", "--correlate", "-o", out)
+    result = cli(
+        "conv2d",
+        samples / "volume.npy",
+        "-k",
+        samples / "bank.npy",
+        "--bias",
+        "1,0",
+        "--stride",
+        "2",
+        "--pad",
+        "1",
+        "--correlate",
+        "-o",
+        out,
+    )
     assert result.exit_code == 0, result.output
     y = np.load(out)
     assert y.shape == (3, 3, 2)
     x, w = np.load(samples / "volume.npy"), np.load(samples / "bank.npy")
     xp = np.pad(x, ((1, 1), (1, 1), (0, 0)))
-    expected = sum(xp[i:i + 5:2, j:j + 5:2, :] @ w[:, :, i, j].T for i in range(3)
-                   for j in range(3)) + [1, 0]
+    expected = sum(
+        xp[i : i + 5 : 2, j : j + 5 : 2, :] @ w[:, :, i, j].T for i in range(3) for j in range(3)
+    ) + [1, 0]
     np.testing.assert_allclose(y, expected)
 
 
@@ -60,10 +86,28 @@ def test_bias_from_a_file_and_hwio_layout(cli, samples, tmp_path):
     w = np.load(samples / "bank.npy")
     np.save(tmp_path / "hwio.npy", w.transpose(2, 3, 1, 0))
     (tmp_path / "b.txt").write_text("1 0")
-    a = cli("conv2d", samples / "volume.npy", "-k", tmp_path / "hwio.npy", "--layout", "hwio",
-            "--bias", tmp_path / "b.txt", "--to", "json").output
-    b = cli("conv2d", samples / "volume.npy", "-k", samples / "bank.npy", "--bias", "1,0",
-            "--to", "json").output
+    a = cli(
+        "conv2d",
+        samples / "volume.npy",
+        "-k",
+        tmp_path / "hwio.npy",
+        "--layout",
+        "hwio",
+        "--bias",
+        tmp_path / "b.txt",
+        "--to",
+        "json",
+    ).output
+    b = cli(
+        "conv2d",
+        samples / "volume.npy",
+        "-k",
+        samples / "bank.npy",
+        "--bias",
+        "1,0",
+        "--to",
+        "json",
+    ).output
     assert json.loads(a) == json.loads(b)
 
 

@@ -20,8 +20,10 @@ def test_show_prints_the_2d_form_by_default_and_1d_on_request(cli):
     assert len(taps) == 31 and abs(taps.sum() - 1) < 1e-9
 
 
-@pytest.mark.parametrize("spec", ["gaussian:sigma=1.5", "box:5", "disk:radius=3",
-                                  "motion:length=7,angle=30", "log:sigma=2"])
+@pytest.mark.parametrize(
+    "spec",
+    ["gaussian:sigma=1.5", "box:5", "disk:radius=3", "motion:length=7,angle=30", "log:sigma=2"],
+)
 def test_smoothing_kernels_sum_to_one_and_derivatives_to_zero(spec):
     k = make(spec)
     assert abs(k.sum() - (0 if spec.startswith("log") else 1)) < 1e-9
@@ -70,15 +72,21 @@ def test_shell_completion_offers_kernel_names_and_files():
     import subprocess
     import sys
 
-    env = {**os.environ, "_CONVCLI_COMPLETE": "bash_complete",
-           "COMP_WORDS": "convcli conv2d x.png -k gau", "COMP_CWORD": "4"}
+    env = {
+        **os.environ,
+        "_CONVCLI_COMPLETE": "bash_complete",
+        "COMP_WORDS": "convcli conv2d x.png -k gau",
+        "COMP_CWORD": "4",
+    }
     code = "from convcli.cli import main; main(prog_name='convcli')"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    ).stdout
     assert "plain,gaussian" in out.split() and "file,gau" in out.split()
     env.update(COMP_WORDS="convcli conv2d sam", COMP_CWORD="2")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True
+    ).stdout
     assert out.split() == ["file,sam"]
 
 
@@ -90,13 +98,23 @@ def test_show_saves_the_kernel_in_the_format_the_name_says(cli, tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "g.npy"), make("gaussian:sigma=1"))
     cli("kernels", "show", "box:4", "--dims", "1", "-o", tmp_path / "b.txt")
     assert (tmp_path / "b.txt").read_text() == "0.25 0.25 0.25 0.25\n"
-    cli("kernels", "show", "lowpass:cutoff=1000,taps=31", "--rate", "8000", "-o",
-        tmp_path / "lp.wav")
+    cli(
+        "kernels",
+        "show",
+        "lowpass:cutoff=1000,taps=31",
+        "--rate",
+        "8000",
+        "-o",
+        tmp_path / "lp.wav",
+    )
     taps, rate = sf.read(tmp_path / "lp.wav")
     assert rate == 8000 and len(taps) == 31 and abs(taps.sum() - 1) < 1e-6
     cli("kernels", "show", "sobel-x", "-o", tmp_path / "s.png")
     assert np.asarray(Image.open(tmp_path / "s.png")).tolist() == [
-        [191, 128, 64], [255, 128, 0], [191, 128, 64]]
+        [191, 128, 64],
+        [255, 128, 0],
+        [191, 128, 64],
+    ]
 
 
 def test_an_audio_kernel_needs_a_rate(cli, tmp_path):
@@ -104,8 +122,10 @@ def test_an_audio_kernel_needs_a_rate(cli, tmp_path):
     assert out.exit_code == 2 and "needs --rate" in out.output
 
 
-@pytest.mark.parametrize("args", [["sobel-x"], ["lowpass:cutoff=800,taps=51", "--rate", "8000"],
-                                  ["box:5", "--dims", "1"]])
+@pytest.mark.parametrize(
+    "args",
+    [["sobel-x"], ["lowpass:cutoff=800,taps=51", "--rate", "8000"], ["box:5", "--dims", "1"]],
+)
 def test_plot_draws_a_png(cli, tmp_path, args):
     from PIL import Image
 
@@ -118,8 +138,10 @@ def test_matplotlib_is_imported_only_when_a_plot_is_asked_for():
     import subprocess
     import sys
 
-    code = ("import sys; from convcli.cli import main\n"
-            "main.main(['kernels', 'show', 'sobel-x'], standalone_mode=False)\n"
-            "print('matplotlib' in sys.modules)")
+    code = (
+        "import sys; from convcli.cli import main\n"
+        "main.main(['kernels', 'show', 'sobel-x'], standalone_mode=False)\n"
+        "print('matplotlib' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.splitlines()[-1] == "False"

@@ -23,9 +23,23 @@ def trained(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("model")
     model = folder / "m.npz"
-    result = CliRunner().invoke(main, ["train-mnist", "--epochs", "3", "-o", str(model),
-                                       "--json", "--plot", str(folder / "c.png"),
-                                       "--filters", str(folder / "f.png"), "--seed", "1"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "train-mnist",
+            "--epochs",
+            "3",
+            "-o",
+            str(model),
+            "--json",
+            "--plot",
+            str(folder / "c.png"),
+            "--filters",
+            str(folder / "f.png"),
+            "--seed",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return model, json.loads(result.stdout), folder
 
@@ -47,8 +61,9 @@ def test_plots_are_pngs(trained):
     assert curves.size[0] > 2 * curves.size[1]  # loss and accuracy side by side
 
 
-def test_predict_draws_activation_maps_and_flags_unsure_predictions(trained, cli, tmp_path,
-                                                                  samples):
+def test_predict_draws_activation_maps_and_flags_unsure_predictions(
+    trained, cli, tmp_path, samples
+):
     model, _, _ = trained
     out = cli("predict", "-m", model, samples / "seven.jpg", "--maps", tmp_path / "maps.png")
     assert out.exit_code == 0 and out.output.startswith(f"{samples / 'seven.jpg'}: 7 (")
@@ -60,7 +75,8 @@ def test_a_prediction_below_one_half_is_flagged_unsure(trained, cli, samples, mo
     model, _, _ = trained
     monkeypatch.setattr(Network, "predict", lambda self, images: np.full((len(images), 10), 0.1))
     assert cli("predict", "-m", model, samples / "seven.jpg").output == (
-        f"{samples / 'seven.jpg'}: 0 (0.100, unsure)\n")
+        f"{samples / 'seven.jpg'}: 0 (0.100, unsure)\n"
+    )
     row = json.loads(cli("predict", "-m", model, samples / "seven.jpg", "--json").stdout)[0]
     assert row["unsure"] is True
 
@@ -68,16 +84,20 @@ def test_a_prediction_below_one_half_is_flagged_unsure(trained, cli, samples, mo
 def test_the_network_gives_each_conv_layers_maps_after_its_activation():
     net = Network("conv:k=3,n=4 relu maxpool:k=2 conv:k=3,n=5 flatten fc:n=10", seed=0)
     maps = net.feature_maps(np.zeros((1, 28, 28), np.uint8) + 9)
-    assert [(name, m.shape) for name, m in maps] == [("conv:k=3,n=4", (1, 26, 26, 4)),
-                                                    ("conv:k=3,n=5", (1, 11, 11, 5))]
+    assert [(name, m.shape) for name, m in maps] == [
+        ("conv:k=3,n=4", (1, 26, 26, 4)),
+        ("conv:k=3,n=5", (1, 11, 11, 5)),
+    ]
     assert (maps[0][1] >= 0).all()  # after the ReLU
 
 
 def test_the_same_seed_gives_the_same_result(cli):
-    a = json.loads(cli("train-mnist", "--epochs", "1", "--limit", "300", "--json",
-                       "--seed", "3").stdout)
-    b = json.loads(cli("train-mnist", "--epochs", "1", "--limit", "300", "--json",
-                       "--seed", "3").stdout)
+    a = json.loads(
+        cli("train-mnist", "--epochs", "1", "--limit", "300", "--json", "--seed", "3").stdout
+    )
+    b = json.loads(
+        cli("train-mnist", "--epochs", "1", "--limit", "300", "--json", "--seed", "3").stdout
+    )
     assert a["confusion"] == b["confusion"] and a["epochs"][0]["loss"] == b["epochs"][0]["loss"]
 
 
@@ -86,7 +106,8 @@ def test_model_round_trip_and_evaluate(trained, cli):
     net = Network.load(model)
     d = data.load(data.SHIPPED)
     assert (net.predict(d.test_images).argmax(1) == d.test_labels).mean() == pytest.approx(
-        report["test_accuracy"])
+        report["test_accuracy"]
+    )
     out = json.loads(cli("evaluate", "-m", model, "--json").stdout)
     assert out["accuracy"] == pytest.approx(report["test_accuracy"])
     assert out["confusion"] == report["confusion"]
@@ -155,8 +176,9 @@ def test_download_end_to_end_through_the_cli(mirror, cli, tmp_path, monkeypatch)
     monkeypatch.setattr(data, "FILES", md5s(root))  # the subset's sums stand in for MNIST's
     monkeypatch.setattr(data, "MIRRORS", ())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    result = cli("train-mnist", "--download", "--mirror", url, "--epochs", "1", "--limit", "200",
-                 "--json")
+    result = cli(
+        "train-mnist", "--download", "--mirror", url, "--epochs", "1", "--limit", "200", "--json"
+    )
     assert result.exit_code == 0, result.output
     cache = tmp_path / "cache" / "convcli" / "mnist"
     assert sorted(p.name for p in cache.iterdir()) == sorted(data.FILES)
@@ -173,21 +195,31 @@ def test_a_checksum_mismatch_leaves_nothing_behind(mirror, tmp_path, monkeypatch
     from convcli.errors import FileError
 
     with pytest.raises(FileError, match="checksum mismatch"):
-        data.download(cache, mirrors=[url], checksums=md5s(root) | {
-            "train-labels-idx1-ubyte.gz": md5s(data.SHIPPED)["train-labels-idx1-ubyte.gz"]})
+        data.download(
+            cache,
+            mirrors=[url],
+            checksums=md5s(root)
+            | {"train-labels-idx1-ubyte.gz": md5s(data.SHIPPED)["train-labels-idx1-ubyte.gz"]},
+        )
     names = sorted(p.name for p in cache.iterdir())
     assert "train-labels-idx1-ubyte.gz" not in names
     assert not [n for n in names if n.startswith(".")]  # no temporary files either
 
 
-@pytest.mark.parametrize("args", [
-    ["--optimizer", "sgd", "--lr", "0.02", "--momentum", "0.8"],
-    ["--loss", "svm", "--l2", "0.001"],
-    ["--loss", "mse", "--no-augment"],
-    ["--arch", "lenet5", "--dropout", "0.3"],
-    ["--arch", "conv:k=3,n=4,p=1 batchnorm tanh avgpool:k=2 conv:k=3,n=8 sigmoid maxpool:k=3,s=2,"
-               "ceil flatten fc:n=10"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--optimizer", "sgd", "--lr", "0.02", "--momentum", "0.8"],
+        ["--loss", "svm", "--l2", "0.001"],
+        ["--loss", "mse", "--no-augment"],
+        ["--arch", "lenet5", "--dropout", "0.3"],
+        [
+            "--arch",
+            "conv:k=3,n=4,p=1 batchnorm tanh avgpool:k=2 conv:k=3,n=8 sigmoid maxpool:k=3,s=2,"
+            "ceil flatten fc:n=10",
+        ],
+    ],
+)
 def test_training_options_run_and_report(cli, args):
     result = cli("train-mnist", "--epochs", "2", "--limit", "1000", "--json", *args)
     assert result.exit_code == 0, result.output

@@ -4,13 +4,26 @@ import numpy as np
 
 
 def test_symmetric_padding_of_a_signal(cli):
-    assert cli("pad", "-", "--size", "2", "--mode", "symmetric", input="1 2 3").output == \
-        "2 1 1 2 3 3 2\n"
+    assert (
+        cli("pad", "-", "--size", "2", "--mode", "symmetric", input="1 2 3").output
+        == "2 1 1 2 3 3 2\n"
+    )
 
 
 def test_direction_and_constant_value(cli):
-    result = cli("pad", "-", "--size", "1", "--mode", "constant", "--value", "7",
-                 "--direction", "pre", input="1 2\n3 4\n")
+    result = cli(
+        "pad",
+        "-",
+        "--size",
+        "1",
+        "--mode",
+        "constant",
+        "--value",
+        "7",
+        "--direction",
+        "pre",
+        input="1 2\n3 4\n",
+    )
     assert result.output == "7 7 7\n7 1 2\n7 3 4\n"
 
 
@@ -19,8 +32,9 @@ def test_seed_volume_padded_with_1_1_is_7x7x3(cli, samples, tmp_path):
     assert result.exit_code == 0
     y = np.load(tmp_path / "p.npy")
     assert y.shape == (7, 7, 3)
-    np.testing.assert_array_equal(y, np.pad(np.load(samples / "volume.npy"),
-                                            ((1, 1), (1, 1), (0, 0))))
+    np.testing.assert_array_equal(
+        y, np.pad(np.load(samples / "volume.npy"), ((1, 1), (1, 1), (0, 0)))
+    )
 
 
 def test_circular_per_axis(cli):
@@ -32,11 +46,20 @@ def test_a_zarr_store_pads_in_chunks_as_padarray(cli, tmp_path):
     import zarr
 
     x = np.random.default_rng(2).standard_normal((70, 50)).astype(np.float32)
-    z = zarr.create_array(str(tmp_path / "x.zarr"), shape=x.shape, chunks=(30, 20),
-                          dtype="float32")
+    z = zarr.create_array(str(tmp_path / "x.zarr"), shape=x.shape, chunks=(30, 20), dtype="float32")
     z[...] = x
-    result = cli("pad", tmp_path / "x.zarr", "--size", "3,2", "--mode", "symmetric",
-                 "--direction", "pre", "-o", tmp_path / "y.zarr")
+    result = cli(
+        "pad",
+        tmp_path / "x.zarr",
+        "--size",
+        "3,2",
+        "--mode",
+        "symmetric",
+        "--direction",
+        "pre",
+        "-o",
+        tmp_path / "y.zarr",
+    )
     assert result.exit_code == 0, result.output
     y = zarr.open_array(str(tmp_path / "y.zarr"))[...]
     assert y.dtype == np.float32

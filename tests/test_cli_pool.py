@@ -21,8 +21,20 @@ def test_a_signal_matches_torch_1d(cli, op):
     x = np.array([3.0, -1, 4, 1, -5, 9, 2, 6])
     fn = F.max_pool1d if op == "max" else F.avg_pool1d
     expected = fn(torch.tensor(x)[None, None], 3, 2, 1, ceil_mode=True)[0, 0].numpy()
-    out = cli("pool", "-", "--size", "3", "--stride", "2", "--pad", "1", "--ceil", "--op", op,
-              input=" ".join(map(str, x)))
+    out = cli(
+        "pool",
+        "-",
+        "--size",
+        "3",
+        "--stride",
+        "2",
+        "--pad",
+        "1",
+        "--ceil",
+        "--op",
+        op,
+        input=" ".join(map(str, x)),
+    )
     assert out.exit_code == 0
     np.testing.assert_allclose([float(v) for v in out.output.split()], expected)
 
@@ -36,8 +48,21 @@ def test_integers_stay_integers_and_a_column_stays_a_column(cli):
 def test_a_matrix_matches_torch_2d(cli, op):
     x = np.arange(30).reshape(5, 6) % 7
     text = "\n".join(" ".join(map(str, row)) for row in x)
-    out = cli("pool", "-", "--size", "2,3", "--stride", "2,1", "--pad", "1", "--op", op,
-              "--to", "json", input=text)
+    out = cli(
+        "pool",
+        "-",
+        "--size",
+        "2,3",
+        "--stride",
+        "2,1",
+        "--pad",
+        "1",
+        "--op",
+        op,
+        "--to",
+        "json",
+        input=text,
+    )
     expected = _torch2d(x[..., None].astype(float), op, (2, 3), (2, 1), 1)[..., 0]
     np.testing.assert_allclose(json.loads(out.output), expected)
 
@@ -47,8 +72,18 @@ def test_an_image_pools_each_channel_as_torch_does(cli, samples, tmp_path, op):
     from PIL import Image
 
     out = tmp_path / "small.tiff"
-    result = cli("pool", samples / "chelsea.png", "--size", "3", "--stride", "2", "--op", op,
-                 "-o", out.with_suffix(".png"))
+    result = cli(
+        "pool",
+        samples / "chelsea.png",
+        "--size",
+        "3",
+        "--stride",
+        "2",
+        "--op",
+        op,
+        "-o",
+        out.with_suffix(".png"),
+    )
     assert result.exit_code == 0
     x = np.asarray(Image.open(samples / "chelsea.png").convert("RGB")).astype(float)
     expected = _torch2d(x, op, 3, 2)
@@ -74,8 +109,9 @@ def test_steps_come_before_the_result(cli):
 def test_steps_refuse_more_than_64_outputs(cli):
     out = cli("pool", "-", "--size", "1", "--steps", input=" ".join(["1"] * 65))
     assert out.exit_code == 1
-    assert out.output.startswith("Error: --steps shows at most 64 output samples; this result "
-                                 "has 65")
+    assert out.output.startswith(
+        "Error: --steps shows at most 64 output samples; this result has 65"
+    )
 
 
 def test_a_window_longer_than_the_input_is_an_error(cli):
@@ -124,8 +160,12 @@ def test_alpha_is_pooled_as_its_own_channel(cli, tmp_path):
     rgba[..., 3] = 255
     rgba[0, 0, 3] = 0
     Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
-    assert cli("pool", tmp_path / "a.png", "--size", "2", "--op", "avg", "-o",
-               tmp_path / "b.png").exit_code == 0
+    assert (
+        cli(
+            "pool", tmp_path / "a.png", "--size", "2", "--op", "avg", "-o", tmp_path / "b.png"
+        ).exit_code
+        == 0
+    )
     out = np.asarray(Image.open(tmp_path / "b.png"))
     assert out.shape == (2, 2, 4)
     assert out[..., 0].tolist() == [[25, 45], [105, 125]]

@@ -17,13 +17,21 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def start(*args, **kw):
-    return subprocess.Popen([*CONVCLI, *map(str, args)], env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, **kw)
+    return subprocess.Popen(
+        [*CONVCLI, *map(str, args)], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw
+    )
 
 
 def shell(command):
-    return subprocess.run(command, shell=True, capture_output=True, text=True, env=ENV,
-                          timeout=60, executable="/bin/bash")
+    return subprocess.run(
+        command,
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=60,
+        executable="/bin/bash",
+    )
 
 
 def wait_for_new_file(folder, known, timeout=20):
@@ -56,8 +64,15 @@ def test_a_signal_mid_write_leaves_no_temporary_nor_scratch_file(tmp_path, sig, 
 
     noise = np.random.default_rng(0).standard_normal((44100 * 300, 1)) * 0.1
     sf.write(tmp_path / "in.wav", noise, 44100, subtype="PCM_16")
-    proc = start("conv1d", tmp_path / "in.wav", "-k", "echo:delay=0.3,decay=0.5",
-                 "--normalize", "-o", tmp_path / "out.wav")
+    proc = start(
+        "conv1d",
+        tmp_path / "in.wav",
+        "-k",
+        "echo:delay=0.3,decay=0.5",
+        "--normalize",
+        "-o",
+        tmp_path / "out.wav",
+    )
     wait_for_new_file(tmp_path, {"in.wav"})
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
@@ -89,15 +104,23 @@ def test_ctrl_c_cancels_a_parallel_batch_at_once(tmp_path):
         assert (out / name).read_text().count("\n") == 1_500_001
 
 
-@pytest.mark.parametrize("command", [
-    "kernels", "kernels show gaussian:sigma=20",
-    "outsize --input 28x28x1 conv:k=5,n=6 relu fc:n=10",
-    "--help", "conv1d --help", "conv1d samples/signal.txt -k 1,1",
-    "train-mnist --limit 40 --epochs 2 --arch fc:n=10",
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "kernels",
+        "kernels show gaussian:sigma=20",
+        "outsize --input 28x28x1 conv:k=5,n=6 relu fc:n=10",
+        "--help",
+        "conv1d --help",
+        "conv1d samples/signal.txt -k 1,1",
+        "train-mnist --limit 40 --epochs 2 --arch fc:n=10",
+    ],
+)
 def test_every_command_ends_quietly_on_a_broken_stdout_and_says_so_on_a_closed_one(command):
-    broken = shell(f"cd {ROOT} && {sys.executable} -m convcli {command} | head -c 1 >/dev/null;"
-                   " exit ${PIPESTATUS[0]}")
+    broken = shell(
+        f"cd {ROOT} && {sys.executable} -m convcli {command} | head -c 1 >/dev/null;"
+        " exit ${PIPESTATUS[0]}"
+    )
     assert (broken.returncode, broken.stderr) == (0, "")
     closed = shell(f"cd {ROOT} && {sys.executable} -m convcli {command} >&-")
     assert closed.returncode == 1
@@ -107,8 +130,10 @@ def test_every_command_ends_quietly_on_a_broken_stdout_and_says_so_on_a_closed_o
 def test_a_closed_stderr_never_tracebacks_and_keeps_the_status():
     p = shell(f"{sys.executable} -m convcli conv1d missing.txt -k 1 2>&-; echo $?")
     assert p.stdout == "1\n"
-    p = shell(f"{sys.executable} -m convcli conv1d missing.txt -k 1 2>&1 >&- | head -c 0;"
-              " echo ${PIPESTATUS[0]}")
+    p = shell(
+        f"{sys.executable} -m convcli conv1d missing.txt -k 1 2>&1 >&- | head -c 0;"
+        " echo ${PIPESTATUS[0]}"
+    )
     assert p.stdout == "1\n"
 
 
@@ -132,8 +157,9 @@ def small_disk(tmp_path):
     """A 64 KiB tmpfs (root only), unmounted afterwards."""
     folder = tmp_path / "disk"
     folder.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
-                      capture_output=True).returncode:
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True
+    ).returncode:
         pytest.skip("cannot mount a tmpfs here (needs root)")
     yield folder
     subprocess.run(["umount", "-l", str(folder)], check=False)
@@ -182,14 +208,15 @@ def test_sigkill_leaves_at_most_one_hidden_temporary_that_says_it_is_convclis(tm
     assert len(left) <= 1 and all(n.startswith(".o.wav.convcli-") for n in left), left
 
 
-def test_a_full_disk_in_a_batch_names_each_file_once_and_leaves_no_temporary(small_disk,
-                                                                             tmp_path):
+def test_a_full_disk_in_a_batch_names_each_file_once_and_leaves_no_temporary(small_disk, tmp_path):
     inputs = []
     for name in ("a.txt", "b.txt"):
         inputs.append(tmp_path / name)
         inputs[-1].write_text("\n".join(map(str, range(20000))))
-    p = shell(f"{sys.executable} -m convcli conv1d {inputs[0]} {inputs[1]} -k 1,1 "
-              f"-o {small_disk}/out/ -j 2")
+    p = shell(
+        f"{sys.executable} -m convcli conv1d {inputs[0]} {inputs[1]} -k 1,1 "
+        f"-o {small_disk}/out/ -j 2"
+    )
     assert p.returncode == 1
     for path in inputs:
         assert p.stderr.count(str(path)) == 1

@@ -18,9 +18,14 @@ from convcli.routes.chunks import convolve_chunked
 @pytest.fixture(scope="module")
 def address():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None,
-                                  worker_dashboard_address=None) as local:
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        worker_dashboard_address=None,
+    ) as local:
         yield local.scheduler_address
 
 
@@ -47,8 +52,9 @@ def test_a_batch_on_the_cluster_equals_a_local_run(tmp_path, address):
     outputs = [p.replace("in", "out") for p in inputs]
     job = functools.partial(smooth_npy, kernel=np.ones((3, 3)) / 9)
     seen = []
-    failures = cluster.run_batch(job, inputs, outputs, address,
-                                 progress=lambda path, error: seen.append((path, error)))
+    failures = cluster.run_batch(
+        job, inputs, outputs, address, progress=lambda path, error: seen.append((path, error))
+    )
     assert failures == []
     assert sorted(seen) == [(p, None) for p in inputs]
     for source, target in zip(inputs, outputs):
@@ -71,7 +77,8 @@ def test_one_failing_file_is_reported_once_and_the_rest_are_done(tmp_path, addre
     for i in (0, 2, 3):
         assert os.path.exists(outputs[i])
     assert sorted(os.listdir(tmp_path)) == sorted(
-        os.path.basename(p) for p in inputs[:-1] + [outputs[i] for i in (0, 2, 3)])
+        os.path.basename(p) for p in inputs[:-1] + [outputs[i] for i in (0, 2, 3)]
+    )
 
 
 def test_a_chunked_convolution_on_the_cluster_equals_a_local_one(tmp_path, address):
@@ -80,13 +87,20 @@ def test_a_chunked_convolution_on_the_cluster_equals_a_local_one(tmp_path, addre
     w = np.random.default_rng(7).standard_normal((4, 5)).astype(np.float32)
     settings = dict(mode="same", pad_mode="reflect", stride=(2, 1), chunks=(6, 9))
     seen = []
-    convolve_chunked(tmp_path / "in.npy", tmp_path / "far.zarr", w, scheduler=address,
-                     progress=lambda done, total: seen.append(done), **settings)
+    convolve_chunked(
+        tmp_path / "in.npy",
+        tmp_path / "far.zarr",
+        w,
+        scheduler=address,
+        progress=lambda done, total: seen.append(done),
+        **settings,
+    )
     convolve_chunked(tmp_path / "in.npy", tmp_path / "near.zarr", w, **settings)
     far, near = read_chunked(tmp_path / "far.zarr")[:], read_chunked(tmp_path / "near.zarr")[:]
     np.testing.assert_array_equal(far, near)
-    np.testing.assert_allclose(far, convolve(x, w, "same", pad_mode="reflect", stride=(2, 1)),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        far, convolve(x, w, "same", pad_mode="reflect", stride=(2, 1)), rtol=1e-5, atol=1e-5
+    )
     assert seen == list(range(1, 4 * 4 + 1))
     assert sorted(os.listdir(tmp_path)) == ["far.zarr", "in.npy", "near.zarr"]
 
@@ -115,8 +129,7 @@ def test_error_text_names_the_path_once_and_bugs_by_type():
     assert cluster.error_text(KeyError("x"), "a.npy") == "KeyError: 'x'"
 
 
-def test_the_cli_runs_a_batch_on_the_cluster_as_it_does_locally(cli, samples, tmp_path,
-                                                                   address):
+def test_the_cli_runs_a_batch_on_the_cluster_as_it_does_locally(cli, samples, tmp_path, address):
     from PIL import Image
 
     photos = []
@@ -126,8 +139,17 @@ def test_the_cli_runs_a_batch_on_the_cluster_as_it_does_locally(cli, samples, tm
     (tmp_path / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
     local = cli("conv2d", *photos, "-k", "box:3", "-o", f"{tmp_path}/local/")
     assert local.exit_code == 0, local.output
-    remote = cli("conv2d", *photos, tmp_path / "bad.png", "-k", "box:3", "-o",
-                 f"{tmp_path}/remote/", "--scheduler", address)
+    remote = cli(
+        "conv2d",
+        *photos,
+        tmp_path / "bad.png",
+        "-k",
+        "box:3",
+        "-o",
+        f"{tmp_path}/remote/",
+        "--scheduler",
+        address,
+    )
     assert remote.exit_code == 1 and remote.output.count("bad.png") == 1
     for photo in photos:
         a = (tmp_path / "local" / photo.name).read_bytes()
@@ -139,19 +161,35 @@ def test_the_cli_convolves_a_zarr_store_in_chunks(cli, tmp_path, address, monkey
     import zarr
 
     x = np.random.default_rng(8).standard_normal((120, 90))
-    z = zarr.create_array(str(tmp_path / "x.zarr"), shape=x.shape, chunks=(50, 40),
-                          dtype="float64")
+    z = zarr.create_array(str(tmp_path / "x.zarr"), shape=x.shape, chunks=(50, 40), dtype="float64")
     z[...] = x
     w = np.outer([1, 2, 1], [1, 0, -1, 2])
     np.save(tmp_path / "w.npy", w)
     expected = convolve(x, w, "same")
     for extra in ([], ["--scheduler", address]):
-        result = cli("conv2d", tmp_path / "x.zarr", "-k", tmp_path / "w.npy", "-o",
-                     tmp_path / "y.zarr", *extra)
+        result = cli(
+            "conv2d",
+            tmp_path / "x.zarr",
+            "-k",
+            tmp_path / "w.npy",
+            "-o",
+            tmp_path / "y.zarr",
+            *extra,
+        )
         assert result.exit_code == 0, result.output
         np.testing.assert_allclose(read_chunked(tmp_path / "y.zarr")[...], expected, atol=1e-12)
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", address)
-    result = cli("conv2d", tmp_path / "x.zarr", "-k", "1", "--pad", "2", "--stride", "3",
-                 "-o", tmp_path / "s.npy")
+    result = cli(
+        "conv2d",
+        tmp_path / "x.zarr",
+        "-k",
+        "1",
+        "--pad",
+        "2",
+        "--stride",
+        "3",
+        "-o",
+        tmp_path / "s.npy",
+    )
     assert result.exit_code == 0, result.output
     np.testing.assert_allclose(np.load(tmp_path / "s.npy"), convolve(x, [[1]], pad=2, stride=3))

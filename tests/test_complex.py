@@ -26,8 +26,11 @@ def _c(*shape):
 def test_a_long_complex_signal_matches_numpy_on_every_method_including_overlap_add(method):
     x, w = _c(20_000), _c(101)  # auto takes overlap-add here
     np.testing.assert_allclose(convolve(x, w, method=method), np.convolve(x, w), atol=1e-9)
-    np.testing.assert_allclose(convolve(x, w, "same", stride=3, dilation=2, method=method),
-                               np.convolve(x, _dilate(w, 2))[100:20_100][::3], atol=1e-9)
+    np.testing.assert_allclose(
+        convolve(x, w, "same", stride=3, dilation=2, method=method),
+        np.convolve(x, _dilate(w, 2))[100:20_100][::3],
+        atol=1e-9,
+    )
 
 
 def _dilate(w, d):
@@ -42,8 +45,9 @@ def test_fast_paths_equal_the_naive_twin_for_complex_operands_and_every_pad_mode
     n, k = data.draw(st.integers(1, 9)), data.draw(st.integers(1, 4))
     s, d = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2))
     p = data.draw(st.integers(0, 3))
-    mode = data.draw(st.sampled_from(("zeros", "constant", "replicate", "symmetric", "reflect",
-                                      "circular")))
+    mode = data.draw(
+        st.sampled_from(("zeros", "constant", "replicate", "symmetric", "reflect", "circular"))
+    )
     real_x = data.draw(st.booleans())
     x = RNG.normal(size=n) if real_x else _c(n)
     w = _c(k)
@@ -53,14 +57,15 @@ def test_fast_paths_equal_the_naive_twin_for_complex_operands_and_every_pad_mode
     xp = pad(x, p, mode, value)
     want = correlate_naive(xp, w, 1, (s,), (d,))
     for method in METHODS:
-        got = correlate(x, w, pad=p, pad_mode=mode, pad_value=value, stride=s, dilation=d,
-                        method=method)
+        got = correlate(
+            x, w, pad=p, pad_mode=mode, pad_value=value, stride=s, dilation=d, method=method
+        )
         np.testing.assert_allclose(got, want, atol=1e-9)
 
 
 def test_gaussian_integers_are_exact_on_every_method_and_complex_float32_stays_single():
-    x = (RNG.integers(-1000, 1000, 5000) + 1j * RNG.integers(-1000, 1000, 5000))
-    w = (RNG.integers(-50, 50, 300) + 1j * RNG.integers(-50, 50, 300))
+    x = RNG.integers(-1000, 1000, 5000) + 1j * RNG.integers(-1000, 1000, 5000)
+    w = RNG.integers(-50, 50, 300) + 1j * RNG.integers(-50, 50, 300)
     exact = [complex(v) for v in np.convolve(x.astype(object), w.astype(object))]
     for method in METHODS:
         got = convolve(x, w, method=method)
@@ -71,14 +76,15 @@ def test_gaussian_integers_are_exact_on_every_method_and_complex_float32_stays_s
 
 def test_complex_filter_banks_and_2d_pad_modes_match_scipy():
     x, bank = _c(6, 7, 2), _c(3, 2, 3, 3)
-    want = np.stack([sum(ss.convolve(x[:, :, c], bank[f, c], "same") for c in range(2))
-                     for f in range(3)], axis=-1)
+    want = np.stack(
+        [sum(ss.convolve(x[:, :, c], bank[f, c], "same") for c in range(2)) for f in range(3)],
+        axis=-1,
+    )
     np.testing.assert_allclose(convolve(x, bank, "same"), want, atol=1e-9)
     img, w = RNG.normal(size=(8, 9)), _c(3, 3)
     for method in METHODS:
         got = convolve(img, w, "same", pad_mode="circular", method=method)
-        np.testing.assert_allclose(got, ss.convolve2d(img, w, "same", boundary="wrap"),
-                                   atol=1e-9)
+        np.testing.assert_allclose(got, ss.convolve2d(img, w, "same", boundary="wrap"), atol=1e-9)
 
 
 def test_constant_padding_of_complex_data_pads_the_real_part_with_the_value():
@@ -110,8 +116,10 @@ def test_conv1d_prints_complex_text_json_and_npy(cli, tmp_path):
     assert np.load(tmp_path / "y.npy").tolist() == [1 + 1j, 1 - 2j, -2 + 1j]
 
 
-@pytest.mark.parametrize(("flag", "want"), [("--real", "1 1 0"), ("--imag", "2 1 3"),
-                                            ("--abs", "2.23606797749979 1.4142135623731 3")])
+@pytest.mark.parametrize(
+    ("flag", "want"),
+    [("--real", "1 1 0"), ("--imag", "2 1 3"), ("--abs", "2.23606797749979 1.4142135623731 3")],
+)
 def test_real_imag_and_abs_keep_one_part(cli, flag, want):
     assert cli("conv1d", "-", "-k", "1,1j", flag, input="1+2j 3").output == want + "\n"
 
@@ -132,8 +140,12 @@ def test_audio_and_images_refuse_a_complex_result_and_take_a_part(cli, runner, t
     sf.write(tmp_path / "a.wav", RNG.uniform(-0.3, 0.3, (3000, 2)), 8000)
     Image.fromarray(RNG.integers(0, 255, (12, 10, 3)).astype(np.uint8)).save(tmp_path / "a.png")
     for src, out in (("a.wav", "b.wav"), ("a.png", "b.png")):
-        args = ["conv2d" if src.endswith("png") else "conv1d", str(tmp_path / src),
-                "-k", "1 0.5j; 1 1" if src.endswith("png") else "1,0.5j"]
+        args = [
+            "conv2d" if src.endswith("png") else "conv1d",
+            str(tmp_path / src),
+            "-k",
+            "1 0.5j; 1 1" if src.endswith("png") else "1,0.5j",
+        ]
         result = runner.invoke(main, [*args, "-o", str(tmp_path / out)])
         assert result.exit_code == 1 and not (tmp_path / out).exists()
         lines = result.output.strip().splitlines()

@@ -7,10 +7,15 @@ from hypothesis import strategies as st
 from convcli.engine.direct import correlate_direct, correlate_naive, split_phases
 
 
-@given(st.integers(1, 300), st.integers(1, 120), st.integers(1, 7), st.integers(1, 2),
-       st.sampled_from([np.float64, np.float32, np.int64]), st.integers(0, 2**32 - 1))
-def test_strided_1d_sums_phases_in_short_pieces_like_the_naive_loop(n, k, s, channels, dtype,
-                                                                     seed):
+@given(
+    st.integers(1, 300),
+    st.integers(1, 120),
+    st.integers(1, 7),
+    st.integers(1, 2),
+    st.sampled_from([np.float64, np.float32, np.int64]),
+    st.integers(0, 2**32 - 1),
+)
+def test_strided_1d_sums_phases_in_short_pieces_like_the_naive_loop(n, k, s, channels, dtype, seed):
     if k > n:
         return
     rng = np.random.default_rng(seed)

@@ -18,10 +18,12 @@ METHODS = ["direct", "fft", "auto"]
 
 def arrays(shape, integer=False):
     if integer:
-        return st.lists(st.integers(-50, 50), min_size=int(np.prod(shape)),
-                        max_size=int(np.prod(shape))).map(lambda v: np.array(v).reshape(shape))
-    return st.lists(st.floats(-10, 10), min_size=int(np.prod(shape)),
-                    max_size=int(np.prod(shape))).map(lambda v: np.array(v).reshape(shape))
+        return st.lists(
+            st.integers(-50, 50), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))
+        ).map(lambda v: np.array(v).reshape(shape))
+    return st.lists(
+        st.floats(-10, 10), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))
+    ).map(lambda v: np.array(v).reshape(shape))
 
 
 def test_the_seed_example_gives_full_and_valid():
@@ -29,8 +31,13 @@ def test_the_seed_example_gives_full_and_valid():
     assert convolve([0, 1, 2, 3, 4], [1, -1, 2], "valid").tolist() == [1, 3, 5]
 
 
-@given(st.integers(1, 40), st.integers(1, 12), st.sampled_from(MODES),
-       st.sampled_from(METHODS), st.data())
+@given(
+    st.integers(1, 40),
+    st.integers(1, 12),
+    st.sampled_from(MODES),
+    st.sampled_from(METHODS),
+    st.data(),
+)
 def test_1d_matches_scipy_convolve_and_correlate(n, k, mode, method, data):
     x = data.draw(arrays((n,)))
     w = data.draw(arrays((k,)))
@@ -38,33 +45,46 @@ def test_1d_matches_scipy_convolve_and_correlate(n, k, mode, method, data):
         with pytest.raises(ShapeError):
             convolve(x, w, mode, method=method)
         return
-    np.testing.assert_allclose(convolve(x, w, mode, method=method), ss.convolve(x, w, mode),
-                               atol=1e-9)
-    np.testing.assert_allclose(correlate(x, w, mode, method=method), ss.correlate(x, w, mode),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        convolve(x, w, mode, method=method), ss.convolve(x, w, mode), atol=1e-9
+    )
+    np.testing.assert_allclose(
+        correlate(x, w, mode, method=method), ss.correlate(x, w, mode), atol=1e-9
+    )
 
 
-@given(st.tuples(st.integers(1, 12), st.integers(1, 12)),
-       st.tuples(st.integers(1, 5), st.integers(1, 5)), st.sampled_from(MODES),
-       st.sampled_from(METHODS), st.data())
+@given(
+    st.tuples(st.integers(1, 12), st.integers(1, 12)),
+    st.tuples(st.integers(1, 5), st.integers(1, 5)),
+    st.sampled_from(MODES),
+    st.sampled_from(METHODS),
+    st.data(),
+)
 def test_2d_matches_scipy(shape, kshape, mode, method, data):
     x = data.draw(arrays(shape))
     w = data.draw(arrays(kshape))
     if mode == "valid" and (kshape[0] > shape[0] or kshape[1] > shape[1]):
         return
-    np.testing.assert_allclose(convolve(x, w, mode, method=method), ss.convolve(x, w, mode),
-                               atol=1e-9)
-    np.testing.assert_allclose(correlate(x, w, mode, method=method), ss.correlate(x, w, mode),
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        convolve(x, w, mode, method=method), ss.convolve(x, w, mode), atol=1e-9
+    )
+    np.testing.assert_allclose(
+        correlate(x, w, mode, method=method), ss.correlate(x, w, mode), atol=1e-9
+    )
 
 
-@given(st.tuples(st.integers(1, 12), st.integers(1, 12)),
-       st.tuples(st.integers(1, 5), st.integers(1, 5)),
-       st.sampled_from([("zeros", "fill"), ("symmetric", "symm"), ("circular", "wrap")]),
-       st.sampled_from(["full", "same", "valid"]), st.sampled_from(METHODS), st.booleans(),
-       st.data())
-def test_boundary_modes_match_convolve2d_and_correlate2d(shape, kshape, boundary, mode, method,
-                                                        flip, data):
+@given(
+    st.tuples(st.integers(1, 12), st.integers(1, 12)),
+    st.tuples(st.integers(1, 5), st.integers(1, 5)),
+    st.sampled_from([("zeros", "fill"), ("symmetric", "symm"), ("circular", "wrap")]),
+    st.sampled_from(["full", "same", "valid"]),
+    st.sampled_from(METHODS),
+    st.booleans(),
+    st.data(),
+)
+def test_boundary_modes_match_convolve2d_and_correlate2d(
+    shape, kshape, boundary, mode, method, flip, data
+):
     pad_mode, scipy_boundary = boundary
     if mode == "valid" and (kshape[0] > shape[0] or kshape[1] > shape[1]):
         return
@@ -74,8 +94,11 @@ def test_boundary_modes_match_convolve2d_and_correlate2d(shape, kshape, boundary
     w = data.draw(arrays(kshape))
     ours = convolve if flip else correlate
     theirs = ss.convolve2d if flip else ss.correlate2d
-    np.testing.assert_allclose(ours(x, w, mode, pad_mode=pad_mode, method=method),
-                               theirs(x, w, mode, boundary=scipy_boundary), atol=1e-9)
+    np.testing.assert_allclose(
+        ours(x, w, mode, pad_mode=pad_mode, method=method),
+        theirs(x, w, mode, boundary=scipy_boundary),
+        atol=1e-9,
+    )
 
 
 def test_constant_padding_matches_convolve2d_fillvalue():
@@ -85,17 +108,27 @@ def test_constant_padding_matches_convolve2d_fillvalue():
     np.testing.assert_allclose(convolve(x, w, "same", pad_mode="constant", pad_value=7), expected)
 
 
-@given(st.integers(1, 30), st.integers(1, 6), st.integers(1, 4), st.integers(1, 3),
-       st.integers(0, 4), st.integers(0, 4),
-       st.sampled_from(["zeros", "replicate", "symmetric", "reflect", "circular"]),
-       st.sampled_from(METHODS), st.booleans(), st.data())
-def test_1d_stride_dilation_padding_match_the_naive_reference(n, k, s, d, before, after,
-                                                              pad_mode, method, flip, data):
+@given(
+    st.integers(1, 30),
+    st.integers(1, 6),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(0, 4),
+    st.integers(0, 4),
+    st.sampled_from(["zeros", "replicate", "symmetric", "reflect", "circular"]),
+    st.sampled_from(METHODS),
+    st.booleans(),
+    st.data(),
+)
+def test_1d_stride_dilation_padding_match_the_naive_reference(
+    n, k, s, d, before, after, pad_mode, method, flip, data
+):
     x = data.draw(arrays((n,)))
     w = data.draw(arrays((k,)))
     geometry = axes(n, k, None, pad=(before, after), stride=s, dilation=d)
-    if geometry[0].length < 1 or (pad_mode != "zeros" and max(before, after) > 0 and n < 2
-                                  and pad_mode == "reflect"):
+    if geometry[0].length < 1 or (
+        pad_mode != "zeros" and max(before, after) > 0 and n < 2 and pad_mode == "reflect"
+    ):
         return
     xp = pad_pairs(x, [(before, after)], pad_mode)
     wf = w[::-1] if flip else w
@@ -105,23 +138,28 @@ def test_1d_stride_dilation_padding_match_the_naive_reference(n, k, s, d, before
     np.testing.assert_allclose(got, expected, atol=1e-9)
 
 
-@given(st.tuples(st.integers(2, 10), st.integers(2, 10)),
-       st.tuples(st.integers(1, 4), st.integers(1, 4)),
-       st.tuples(st.integers(1, 3), st.integers(1, 3)),
-       st.tuples(st.integers(1, 2), st.integers(1, 2)),
-       st.sampled_from(MODES), st.sampled_from(["zeros", "replicate", "reflect"]),
-       st.sampled_from(METHODS), st.data())
-def test_2d_stride_and_dilation_keep_every_sth_output(shape, kshape, stride, dilation, mode,
-                                                      pad_mode, method, data):
+@given(
+    st.tuples(st.integers(2, 10), st.integers(2, 10)),
+    st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    st.sampled_from(MODES),
+    st.sampled_from(["zeros", "replicate", "reflect"]),
+    st.sampled_from(METHODS),
+    st.data(),
+)
+def test_2d_stride_and_dilation_keep_every_sth_output(
+    shape, kshape, stride, dilation, mode, pad_mode, method, data
+):
     x = data.draw(arrays(shape + (2,)))  # two channels, filtered alike
     w = data.draw(arrays(kshape))
     geometry = axes(shape, kshape, mode, dilation=dilation)
     if min(ax.length for ax in geometry) < 1:
         return
-    unstrided = convolve(x, w, mode, dilation=dilation, pad_mode=pad_mode, method="direct",
-                         ndim=2)
-    got = convolve(x, w, mode, stride=stride, dilation=dilation, pad_mode=pad_mode,
-                   method=method, ndim=2)
+    unstrided = convolve(x, w, mode, dilation=dilation, pad_mode=pad_mode, method="direct", ndim=2)
+    got = convolve(
+        x, w, mode, stride=stride, dilation=dilation, pad_mode=pad_mode, method=method, ndim=2
+    )
     np.testing.assert_allclose(got, unstrided[:: stride[0], :: stride[1]], atol=1e-9)
     wide = np.zeros(((kshape[0] - 1) * dilation[0] + 1, (kshape[1] - 1) * dilation[1] + 1))
     wide[:: dilation[0], :: dilation[1]] = w
@@ -160,8 +198,7 @@ def test_each_channel_gets_its_own_kernel_column():
     for method in METHODS:
         got = convolve(x, w, "same", ndim=1, method=method)
         for c in range(2):
-            np.testing.assert_allclose(got[:, c], ss.convolve(x[:, c], w[:, c], "same"),
-                                       atol=1e-9)
+            np.testing.assert_allclose(got[:, c], ss.convolve(x[:, c], w[:, c], "same"), atol=1e-9)
 
 
 def test_one_kernel_filters_every_channel():
@@ -243,11 +280,19 @@ def test_a_random_kernel_is_not_separable():
     assert separable(np.random.default_rng(0).normal(size=(3, 3))) is None
 
 
-@given(st.integers(1, 3000), st.integers(1, 300), st.integers(2, 6), st.integers(1, 3),
-       st.sampled_from(MODES), st.sampled_from(["zeros", "replicate", "symmetric", "circular"]),
-       st.sampled_from(METHODS), st.integers(0, 2**32 - 1))
-def test_strided_1d_at_any_kernel_length_keeps_every_sth_output(n, k, s, d, mode, pad_mode,
-                                                                method, seed):
+@given(
+    st.integers(1, 3000),
+    st.integers(1, 300),
+    st.integers(2, 6),
+    st.integers(1, 3),
+    st.sampled_from(MODES),
+    st.sampled_from(["zeros", "replicate", "symmetric", "circular"]),
+    st.sampled_from(METHODS),
+    st.integers(0, 2**32 - 1),
+)
+def test_strided_1d_at_any_kernel_length_keeps_every_sth_output(
+    n, k, s, d, mode, pad_mode, method, seed
+):
     rng = np.random.default_rng(seed)
     x, w = rng.normal(size=n), rng.normal(size=k)
     geometry = axes(n, k, mode, stride=s, dilation=d)

@@ -12,8 +12,17 @@ import pytest
 from conftest import SAMPLES
 
 SEED, CASES = int(os.environ.get("FUZZ_SEED", 11)), int(os.environ.get("FUZZ_CASES", 360))
-FILES = ["signal.txt", "camera.png", "chelsea.png", "seven.jpg", "speech.wav", "melody.flac",
-         "room-ir.wav", "bank.npy", "volume.npy"]
+FILES = [
+    "signal.txt",
+    "camera.png",
+    "chelsea.png",
+    "seven.jpg",
+    "speech.wav",
+    "melody.flac",
+    "room-ir.wav",
+    "bank.npy",
+    "volume.npy",
+]
 EXTENSIONS = [".txt", ".json", ".npy", ".wav", ".flac", ".png", ".jpg", ".tiff", ".gif"]
 # Failures found in the io readers (being rewritten by their owner) and reported there:
 # they are marked as expected failures, not hidden, until the readers map them.
@@ -44,13 +53,15 @@ def cases():
         stem, ext = os.path.splitext(name)
         if how == "rename":
             ext = rng.choice([e for e in EXTENSIONS if e != ext])
-        yield pytest.param(name, how, command, ext, rng.randrange(1 << 30),
-                           id=f"{i}-{command}-{how}-{name}-{ext}")
+        yield pytest.param(
+            name, how, command, ext, rng.randrange(1 << 30), id=f"{i}-{command}-{how}-{name}-{ext}"
+        )
 
 
 @pytest.mark.parametrize("name,how,command,ext,seed", list(cases()))
-def test_damaged_input_never_crashes_nor_leaves_partial_output(runner, tmp_path, name, how,
-                                                               command, ext, seed):
+def test_damaged_input_never_crashes_nor_leaves_partial_output(
+    runner, tmp_path, name, how, command, ext, seed
+):
     from convcli.cli import main
 
     data = mutate((SAMPLES / name).read_bytes(), random.Random(seed), how)

@@ -24,8 +24,14 @@ def test_same_padding_is_ceil_before_and_floor_after_for_even_kernels():
     assert mode_padding(2, "same", d=3) == (2, 1)  # ke = 4
 
 
-@given(st.integers(1, 60), st.integers(1, 9), st.integers(1, 4), st.integers(1, 3),
-       st.sampled_from(["full", "same", "valid", None]), st.integers(0, 3))
+@given(
+    st.integers(1, 60),
+    st.integers(1, 9),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.sampled_from(["full", "same", "valid", None]),
+    st.integers(0, 3),
+)
 def test_output_size_equals_the_shape_the_engine_produces(n, k, s, d, mode, p):
     pad = p if mode is None else None
     try:
@@ -35,14 +41,21 @@ def test_output_size_equals_the_shape_the_engine_produces(n, k, s, d, mode, p):
             convolve(np.ones(n), np.ones(k), mode, pad=pad, stride=s, dilation=d)
         return
     assert convolve(np.ones(n), np.ones(k), mode, pad=pad, stride=s, dilation=d).shape == (
-        expected,)
+        expected,
+    )
 
 
 torch = pytest.importorskip("torch")
 
 
-@given(st.integers(1, 40), st.integers(1, 6), st.integers(1, 4), st.integers(0, 3),
-       st.integers(1, 3), st.integers(0, 3))
+@given(
+    st.integers(1, 40),
+    st.integers(1, 6),
+    st.integers(1, 4),
+    st.integers(0, 3),
+    st.integers(1, 3),
+    st.integers(0, 3),
+)
 def test_transposed_length_matches_torch(n, k, s, p, d, op):
     if op >= max(s, d):
         with pytest.raises(ValueError):
@@ -58,8 +71,7 @@ def test_transposed_length_matches_torch(n, k, s, p, d, op):
     assert transposed_length(n, k, s, p, d, op) == expected
 
 
-@given(st.integers(1, 40), st.integers(1, 6), st.integers(1, 4), st.integers(0, 3),
-       st.booleans())
+@given(st.integers(1, 40), st.integers(1, 6), st.integers(1, 4), st.integers(0, 3), st.booleans())
 def test_pool_length_matches_torch_with_ceil_mode(n, k, s, p, ceil):
     if p > k // 2:
         with pytest.raises(ValueError):

@@ -16,8 +16,7 @@ def _totals(text, name):
     found = {}
     for index, total in re.findall(rf"^dL/d{name}\[([\d,]+)\] = .*= (\S+)$", joined, re.M):
         found[tuple(int(i) for i in index.split(","))] = float(total)
-    for index in re.findall(rf"^dL/d{name}\[([\d,]+)\] = 0 \(no edge reaches it\)$", joined,
-                            re.M):
+    for index in re.findall(rf"^dL/d{name}\[([\d,]+)\] = 0 \(no edge reaches it\)$", joined, re.M):
         found[tuple(int(i) for i in index.split(","))] = 0.0
     return found
 
@@ -32,10 +31,18 @@ def _held(text, g, x_shape, w_shape):
     np.testing.assert_allclose(dw, g.dw.reshape(w_shape))
 
 
-@pytest.mark.parametrize("options", [dict(mode="full"), dict(mode="valid"),
-                                     dict(pad=1, stride=2), dict(mode="same", dilation=2),
-                                     dict(pad=(2, 1), pad_mode="replicate"),
-                                     dict(pad=2, pad_mode="circular", stride=3)], ids=str)
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(mode="full"),
+        dict(mode="valid"),
+        dict(pad=1, stride=2),
+        dict(mode="same", dilation=2),
+        dict(pad=(2, 1), pad_mode="replicate"),
+        dict(pad=2, pad_mode="circular", stride=3),
+    ],
+    ids=str,
+)
 @pytest.mark.parametrize("correlate", [False, True])
 def test_the_1d_graph_sums_to_the_gradients(options, correlate):
     x, w = [0, 1, 2, 3, 4], [1, -1, 2]
@@ -57,16 +64,14 @@ def test_the_tutorial_example_names_the_rule_and_the_flip():
     assert "y[0] = x[0]*w[0] = 0*1 = 0" in text
     assert "dL/dx = the full convolution of DY with the flipped kernel" in text
     assert "the valid correlation of x with DY, reversed" in re.sub(r"\n\s+", " ", text)
-    text = grad_steps([0, 1, 2, 3, 4], [1, -1, 2], np.ones(3), ndim=1, mode="valid",
-                      correlate=True)
+    text = grad_steps([0, 1, 2, 3, 4], [1, -1, 2], np.ones(3), ndim=1, mode="valid", correlate=True)
     assert "y[0] = x[0]*w[0] + x[1]*w[1] + x[2]*w[2]" in text
     assert "dL/dx = the full convolution of DY with w" in text
     assert "not flipped" in text
 
 
 def test_stride_and_dilation_are_named_in_the_rule():
-    text = grad_steps(np.arange(9), [1, 2], np.ones(3), ndim=1, mode="valid", stride=3,
-                      dilation=2)
+    text = grad_steps(np.arange(9), [1, 2], np.ones(3), ndim=1, mode="valid", stride=3, dilation=2)
     flat = re.sub(r"\n\s+", " ", text)
     assert "stride 3: DY is spread out with 2 zero(s) between its samples" in flat
     assert "dilation 2" in flat
@@ -79,8 +84,10 @@ def test_the_2d_graph_of_a_filter_bank_sums_to_the_gradients_and_the_bias(sample
         g = conv_grad(x, w, dy, ndim=2, pad=1, stride=2, correlate=correlate, bias=[1, 0])
         text = grad_steps(x, w, dy, ndim=2, pad=1, stride=2, correlate=correlate, bias=[1, 0])
         _held(text, g, x.shape, w.shape)
-        db = [float(v) for v in re.findall(r"^dL/db\[\d\] = .*= (\S+)$",
-                                           re.sub(r"\n {6}", " ", text), re.M)]
+        db = [
+            float(v)
+            for v in re.findall(r"^dL/db\[\d\] = .*= (\S+)$", re.sub(r"\n {6}", " ", text), re.M)
+        ]
         assert db == g.db.tolist()
         assert "filter bank: dL/dx[..,c] sums over the filters" in re.sub(r"\n\s+", " ", text)
 

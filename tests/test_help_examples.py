@@ -14,10 +14,12 @@ from convcli.cli import main
 
 SAMPLES = ROOT / "samples"
 # examples that need what a test machine does not have: the network, a Debian data package
-NOT_HERE = {"--download": "fetches MNIST from the network",
-            "/usr/share/fashion-mnist": "needs Debian's dataset-fashion-mnist",
-            "~/mnist": "needs a user's own MNIST folder",
-            "tcp://host:8786": "needs a Dask cluster (tests/test_cluster.py runs one)"}
+NOT_HERE = {
+    "--download": "fetches MNIST from the network",
+    "/usr/share/fashion-mnist": "needs Debian's dataset-fashion-mnist",
+    "~/mnist": "needs a user's own MNIST folder",
+    "tcp://host:8786": "needs a Dask cluster (tests/test_cluster.py runs one)",
+}
 
 
 def _examples():
@@ -36,9 +38,16 @@ EXAMPLES = list(_examples())
 
 def _folder(tmp):
     """The files the examples name: the samples under the names the help uses."""
-    copies = {"photo.jpg": "seven.jpg", "photo.png": "chelsea.png", "speech.wav": "speech.wav",
-              "room-ir.wav": "room-ir.wav", "signal.txt": "signal.txt", "bank.npy": "bank.npy",
-              "volume.npy": "volume.npy", "seven.jpg": "seven.jpg"}
+    copies = {
+        "photo.jpg": "seven.jpg",
+        "photo.png": "chelsea.png",
+        "speech.wav": "speech.wav",
+        "room-ir.wav": "room-ir.wav",
+        "signal.txt": "signal.txt",
+        "bank.npy": "bank.npy",
+        "volume.npy": "volume.npy",
+        "seven.jpg": "seven.jpg",
+    }
     for target, source in copies.items():
         shutil.copy(SAMPLES / source, tmp / target)
     np.savetxt(tmp / "data.txt", np.arange(12.0))
@@ -47,13 +56,33 @@ def _folder(tmp):
     for folder, ext in (("photos", "jpg"), ("photos", "png"), ("scans", "png")):
         (tmp / folder).mkdir(exist_ok=True)
         for i in range(2):
-            shutil.copy(SAMPLES / ("seven.jpg" if ext == "jpg" else "camera.png"),
-                        tmp / folder / f"p{i}.{ext}")
+            shutil.copy(
+                SAMPLES / ("seven.jpg" if ext == "jpg" else "camera.png"),
+                tmp / folder / f"p{i}.{ext}",
+            )
     shutil.copy(SAMPLES / "melody.flac", tmp / "melody.flac")
-    subprocess.run([sys.executable, "-m", "convcli", "conv1d", "melody.flac", "-k", "1",
-                    "-o", "melody.wav"], cwd=tmp, check=True)
-    subprocess.run([sys.executable, "-m", "convcli", "train-mnist", "--epochs", "1", "--limit",
-                    "500", "-o", "digits.npz", "-q"], cwd=tmp, check=True)  # predict's model
+    subprocess.run(
+        [sys.executable, "-m", "convcli", "conv1d", "melody.flac", "-k", "1", "-o", "melody.wav"],
+        cwd=tmp,
+        check=True,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "convcli",
+            "train-mnist",
+            "--epochs",
+            "1",
+            "--limit",
+            "500",
+            "-o",
+            "digits.npz",
+            "-q",
+        ],
+        cwd=tmp,
+        check=True,
+    )  # predict's model
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +104,9 @@ def test_the_example_runs_as_written(folder, name, line):
             pytest.skip(why)
     command, _, comment = line.partition("  # ")
     shell = command.replace("convcli ", f"{sys.executable} -m convcli ")
-    p = subprocess.run(["bash", "-c", shell], cwd=folder, capture_output=True, text=True,
-                       timeout=240)
+    p = subprocess.run(
+        ["bash", "-c", shell], cwd=folder, capture_output=True, text=True, timeout=240
+    )
     assert p.returncode == 0, p.stderr
     expected = comment.strip()
     if expected and re.fullmatch(r"[-\d. ]+|\d+(x\d+)*", expected):

@@ -9,10 +9,20 @@ from convcli.errors import DataError
 from convcli.io.arrays import csv_header, format_number, format_text, parse_text
 
 
-@pytest.mark.parametrize("value, text", [
-    (5.000000000000001, "5"), (0.1 + 0.2, "0.3"), (2.5, "2.5"), (-0.0, "0"), (7, "7"),
-    (1e-20, "1e-20"), (1 / 3, "0.333333333333333"), (1e300, "1e+300"), (np.int64(-3), "-3"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (5.000000000000001, "5"),
+        (0.1 + 0.2, "0.3"),
+        (2.5, "2.5"),
+        (-0.0, "0"),
+        (7, "7"),
+        (1e-20, "1e-20"),
+        (1 / 3, "0.333333333333333"),
+        (1e300, "1e+300"),
+        (np.int64(-3), "-3"),
+    ],
+)
 def test_numbers_print_in_their_shortest_15_digit_form(value, text):
     assert format_number(value) == text
 
@@ -42,7 +52,11 @@ def test_nd_blocks_read_back_to_the_same_array(shape):
 def test_4d_blocks_run_the_first_trailing_index_fastest_as_matlab_does():
     text = format_text(np.zeros((1, 1, 2, 2), int))
     assert [line for line in text.splitlines() if "=" in line] == [
-        "(:,:,1,1) =", "(:,:,2,1) =", "(:,:,1,2) =", "(:,:,2,2) ="]
+        "(:,:,1,1) =",
+        "(:,:,2,1) =",
+        "(:,:,1,2) =",
+        "(:,:,2,2) =",
+    ]
 
 
 def test_matlab_display_with_a_name_and_blank_lines_reads_back():
@@ -73,11 +87,15 @@ def test_a_header_is_only_skipped_in_csv():
         parse_text("time value\n1 2\n", "data.txt")
 
 
-@pytest.mark.parametrize("array,expected", [
-    (np.array([2**64 - 1, 1], dtype=np.uint64), [float(2**64 - 1), 1.0]),
-    (np.array(3.0), [3.0]), (np.array([True, False]), [1, 0]),
-    (np.array([7], dtype=np.int8), [7]),
-])
+@pytest.mark.parametrize(
+    "array,expected",
+    [
+        (np.array([2**64 - 1, 1], dtype=np.uint64), [float(2**64 - 1), 1.0]),
+        (np.array(3.0), [3.0]),
+        (np.array([True, False]), [1, 0]),
+        (np.array([7], dtype=np.int8), [7]),
+    ],
+)
 def test_every_real_dtype_becomes_exact_numbers_never_wrapped(array, expected):
     from convcli.io.arrays import as_numbers
 

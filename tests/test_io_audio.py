@@ -30,10 +30,15 @@ def test_stereo_impulse_response_filters_each_channel_with_its_own_column(cli, w
         np.testing.assert_allclose(y[:, c], ss.convolve(x[:, c], ir[:, c]), atol=1e-6)
 
 
-def test_mono_speech_through_a_stereo_response_is_refused_with_the_way_out(cli, samples,
-                                                                           tmp_path):
-    result = cli("conv1d", samples / "speech.wav", "-k", samples / "room-ir.wav", "-o",
-                 tmp_path / "reverb.wav")
+def test_mono_speech_through_a_stereo_response_is_refused_with_the_way_out(cli, samples, tmp_path):
+    result = cli(
+        "conv1d",
+        samples / "speech.wav",
+        "-k",
+        samples / "room-ir.wav",
+        "-o",
+        tmp_path / "reverb.wav",
+    )
     assert result.exit_code == 1 and not (tmp_path / "reverb.wav").exists()
     assert "the kernel has 2 channels but the input has 1; give a mono kernel" in result.output
 
@@ -42,8 +47,9 @@ def test_reverb_on_the_shipped_speech_matches_scipy(cli, samples, tmp_path):
     x, rate = sf.read(samples / "speech.wav")
     sf.write(tmp_path / "stereo.wav", np.column_stack([x, x]), rate, subtype="PCM_16")
     out = tmp_path / "reverb.wav"
-    result = cli("conv1d", tmp_path / "stereo.wav", "-k", samples / "room-ir.wav", "-o", out,
-                 "--normalize")
+    result = cli(
+        "conv1d", tmp_path / "stereo.wav", "-k", samples / "room-ir.wav", "-o", out, "--normalize"
+    )
     assert result.exit_code == 0, result.output
     assert "resampled the kernel from 44100 Hz to 22050 Hz" in result.output
     y, rate = sf.read(out)
@@ -57,8 +63,9 @@ def test_reverb_on_the_shipped_speech_matches_scipy(cli, samples, tmp_path):
     np.testing.assert_allclose(y[:, 0], expected, atol=2 / 32768)
 
 
-@pytest.mark.parametrize("ext,subtype", [("flac", "PCM_24"), ("aiff", "PCM_16"),
-                                         ("ogg", "VORBIS"), ("wav", "PCM_U8")])
+@pytest.mark.parametrize(
+    "ext,subtype", [("flac", "PCM_24"), ("aiff", "PCM_16"), ("ogg", "VORBIS"), ("wav", "PCM_U8")]
+)
 def test_formats_keep_the_rate_and_take_subtype(cli, samples, tmp_path, ext, subtype):
     out = tmp_path / f"y.{ext}"
     result = cli("conv1d", samples / "melody.flac", "-k", "box:4", "-o", out, "--subtype", subtype)
@@ -78,15 +85,25 @@ def test_clipping_is_counted_and_normalize_avoids_it(cli, tmp_path):
     assert "Warning: clipped 99 sample(s) beyond full scale" in result.output
     y, _ = sf.read(tmp_path / "y.wav")
     assert y.max() == pytest.approx(32767 / 32768)
-    result = cli("conv1d", tmp_path / "x.wav", "-k", "1,1", "-o", tmp_path / "z.wav",
-                 "--normalize")
+    result = cli("conv1d", tmp_path / "x.wav", "-k", "1,1", "-o", tmp_path / "z.wav", "--normalize")
     assert "clipped" not in result.output
 
 
 def test_fir_designs_take_the_files_rate(cli, samples, tmp_path):
     out = tmp_path / "low.wav"
-    assert cli("conv1d", samples / "speech.wav", "-k", "lowpass:cutoff=500", "--mode", "same",
-               "-o", out).exit_code == 0
+    assert (
+        cli(
+            "conv1d",
+            samples / "speech.wav",
+            "-k",
+            "lowpass:cutoff=500",
+            "--mode",
+            "same",
+            "-o",
+            out,
+        ).exit_code
+        == 0
+    )
     y, rate = sf.read(out)
     x, _ = sf.read(samples / "speech.wav")
     spectrum = np.abs(np.fft.rfft(y)) / (np.abs(np.fft.rfft(x)) + 1e-9)
@@ -96,18 +113,31 @@ def test_fir_designs_take_the_files_rate(cli, samples, tmp_path):
 
 def test_echo_kernel_delays_by_seconds(cli, tmp_path):
     sf.write(tmp_path / "click.wav", np.r_[1.0, np.zeros(999)] * 0.5, 1000, subtype="FLOAT")
-    cli("conv1d", tmp_path / "click.wav", "-k", "echo:delay=0.25,decay=0.5", "-o",
-        tmp_path / "e.wav")
+    cli(
+        "conv1d",
+        tmp_path / "click.wav",
+        "-k",
+        "echo:delay=0.25,decay=0.5",
+        "-o",
+        tmp_path / "e.wav",
+    )
     y, _ = sf.read(tmp_path / "e.wav")
     assert np.flatnonzero(y).tolist() == [0, 250] and y[250] == 0.25
 
 
-@pytest.mark.parametrize("args", [[], ["--mode", "same"], ["--mode", "valid"],
-                                  ["--pad", "3000,20", "--pad-mode", "reflect", "--stride", "3"],
-                                  ["--stride", "4", "--dilation", "2"],
-                                  ["--pad", "9", "--pad-mode", "circular"],
-                                  ["--correlate", "--mode", "same", "--pad-mode", "replicate"],
-                                  ["--normalize", "--subtype", "PCM_24"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--mode", "same"],
+        ["--mode", "valid"],
+        ["--pad", "3000,20", "--pad-mode", "reflect", "--stride", "3"],
+        ["--stride", "4", "--dilation", "2"],
+        ["--pad", "9", "--pad-mode", "circular"],
+        ["--correlate", "--mode", "same", "--pad-mode", "replicate"],
+        ["--normalize", "--subtype", "PCM_24"],
+    ],
+)
 def test_streaming_gives_the_in_memory_result(cli, wavs, monkeypatch, args):
     path, x, ir = wavs
     monkeypatch.setattr(audiostream, "STREAM_MIN_FRAMES", 1 << 40)
@@ -133,11 +163,14 @@ def test_a_kernel_at_another_rate_is_resampled_with_a_notice(cli, tmp_path):
     assert "Notice: resampled the kernel from 16000 Hz to 8000 Hz" in result.output
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"", "no such file"),
-    (b"RIFF\x24\x00\x00\x00WAVEfmt ", "corrupt or unreadable audio"),
-    (b"fLaC" + bytes(100), "corrupt or unreadable audio"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"", "no such file"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ", "corrupt or unreadable audio"),
+        (b"fLaC" + bytes(100), "corrupt or unreadable audio"),
+    ],
+)
 def test_broken_audio_is_one_clear_line(cli, tmp_path, content, message):
     path = tmp_path / "bad.wav"
     if content:
@@ -178,8 +211,10 @@ def test_binary_results_for_a_terminal_need_an_output(cli, samples, monkeypatch)
 @pytest.mark.skipif(not shutil.which("sox"), reason="SoX is not installed")
 def test_a_pipe_with_sox(samples, tmp_path):
     out = tmp_path / "y.wav"
-    cmd = (f"sox {samples / 'speech.wav'} -t wav - | python -m convcli conv1d - -k box:8 -o - "
-           f"| sox -t wav - {out}")
+    cmd = (
+        f"sox {samples / 'speech.wav'} -t wav - | python -m convcli conv1d - -k box:8 -o - "
+        f"| sox -t wav - {out}"
+    )
     subprocess.run(cmd, shell=True, check=True)
     y, rate = sf.read(out)
     x, _ = sf.read(samples / "speech.wav")
@@ -213,8 +248,18 @@ def test_a_failure_mid_stream_leaves_no_file(cli, wavs, monkeypatch):
 @pytest.mark.skipif(not shutil.which("ffmpeg"), reason="ffmpeg makes the MP3 and M4A files")
 def test_mp3_reads_through_libsndfile_and_m4a_says_how_to_convert(cli, samples, tmp_path):
     for ext in ("mp3", "m4a"):
-        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(samples / "speech.wav"),
-                        str(tmp_path / f"s.{ext}")], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                str(samples / "speech.wav"),
+                str(tmp_path / f"s.{ext}"),
+            ],
+            check=True,
+        )
     result = cli("conv1d", tmp_path / "s.mp3", "-k", "box:3", "-o", tmp_path / "y.wav")
     assert result.exit_code == 0, result.output
     info = sf.info(tmp_path / "y.wav")
@@ -237,4 +282,3 @@ def test_a_truncated_wav_warns_that_it_ends_early(cli, samples, tmp_path):
     result = cli("conv1d", tmp_path / "half.wav", "-k", "1", "-o", tmp_path / "y.wav")
     assert result.exit_code == 0 and "Warning: " in result.output
     assert "the file ends early" in result.output
-

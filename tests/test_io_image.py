@@ -45,8 +45,9 @@ def test_edges_with_abs_and_gray(cli, samples, tmp_path):
     assert im.mode == "L"
     gray = np.asarray(Image.open(samples / "chelsea.png").convert("L")).astype(float)
     edged = np.pad(gray, 1, mode="edge")  # image files' default padding
-    expected = np.clip(np.rint(np.abs(ss.convolve2d(edged, [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
-                                                    "valid"))), 0, 255)
+    expected = np.clip(
+        np.rint(np.abs(ss.convolve2d(edged, [[1, 0, -1], [2, 0, -2], [1, 0, -1]], "valid"))), 0, 255
+    )
     assert np.abs(np.asarray(im) - expected).max() <= 1
 
 
@@ -108,8 +109,9 @@ def test_float_results_go_to_npy_and_tiff_unclipped(cli, samples, tmp_path):
 def test_a_channel_count_the_format_cannot_hold_suggests_npy(cli, samples, tmp_path):
     bank = np.random.default_rng(0).normal(size=(5, 3, 3, 3))
     np.save(tmp_path / "bank.npy", bank)
-    result = cli("conv2d", samples / "chelsea.png", "-k", tmp_path / "bank.npy", "-o",
-                 tmp_path / "y.png")
+    result = cli(
+        "conv2d", samples / "chelsea.png", "-k", tmp_path / "bank.npy", "-o", tmp_path / "y.png"
+    )
     assert result.exit_code == 1 and "png cannot hold a 5-channel image" in result.output
     assert ".npy" in result.output and not (tmp_path / "y.png").exists()
 
@@ -134,22 +136,35 @@ def test_output_formats(cli, samples, tmp_path, fmt):
 
 def test_pipes_sniff_the_format_and_to_forces_one(samples):
     data = (samples / "camera.png").read_bytes()
-    p = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3", "-o", "-",
-                        "--to", "jpg"], input=data, capture_output=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3", "-o", "-", "--to", "jpg"],
+        input=data,
+        capture_output=True,
+    )
     assert p.returncode == 0, p.stderr
     assert Image.open(io.BytesIO(p.stdout)).format == "JPEG"
-    p = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3", "-o", "-"],
-                       input=data, capture_output=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3", "-o", "-"],
+        input=data,
+        capture_output=True,
+    )
     assert Image.open(io.BytesIO(p.stdout)).format == "PNG"
-    p = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3"],
-                       input=data, capture_output=True, text=False)  # a pipe: PNG bytes
+    p = subprocess.run(
+        [sys.executable, "-m", "convcli", "conv2d", "-", "-k", "box:3"],
+        input=data,
+        capture_output=True,
+        text=False,
+    )  # a pipe: PNG bytes
     assert p.returncode == 0 and Image.open(io.BytesIO(p.stdout)).format == "PNG"
 
 
-@pytest.mark.parametrize("content,message", [
-    (b"\x89PNG\r\n\x1a\n" + bytes(30), "bad.png: corrupt or unreadable image"),
-    (b"\xff\xd8\xff\xe0garbage", "bad.png: corrupt or unreadable image"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"\x89PNG\r\n\x1a\n" + bytes(30), "bad.png: corrupt or unreadable image"),
+        (b"\xff\xd8\xff\xe0garbage", "bad.png: corrupt or unreadable image"),
+    ],
+)
 def test_corrupt_images_are_one_line(cli, tmp_path, content, message):
     (tmp_path / "bad.png").write_bytes(content)
     result = cli("conv2d", tmp_path / "bad.png", "-k", "1", "-o", tmp_path / "y.png")
@@ -195,8 +210,19 @@ def test_an_unwritable_output_folder(cli, samples, tmp_path):
 def test_batch_of_photos_into_a_folder(cli, samples, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    result = cli("conv2d", samples / "camera.png", samples / "chelsea.png", "-k", "box:3", "-o",
-                 f"{out}/", "-j", "2", "--to", "jpg")
+    result = cli(
+        "conv2d",
+        samples / "camera.png",
+        samples / "chelsea.png",
+        "-k",
+        "box:3",
+        "-o",
+        f"{out}/",
+        "-j",
+        "2",
+        "--to",
+        "jpg",
+    )
     assert result.exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == ["camera.jpg", "chelsea.jpg"]
 
@@ -211,6 +237,7 @@ def test_images_and_audio_do_not_turn_into_each_other(cli, samples, tmp_path):
 
 # --- what the file holds comes through (libvips route and in-memory route alike)
 
+
 def _vips(path):
     import pyvips
 
@@ -221,12 +248,16 @@ def _tagged_photo(samples, path, **save):
     import pyvips
     from PIL import ImageCms
 
-    im = pyvips.Image.new_from_file(str(samples / "chelsea.png")).copy(xres=300 / 25.4,
-                                                                       yres=300 / 25.4)
+    im = pyvips.Image.new_from_file(str(samples / "chelsea.png")).copy(
+        xres=300 / 25.4, yres=300 / 25.4
+    )
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     im.set_type(pyvips.GValue.blob_type, "icc-profile-data", icc)
-    im.set_type(pyvips.GValue.blob_type, "xmp-data", b'<x:xmpmeta xmlns:x="adobe:ns:meta/">'
-                b"<rdf:RDF/></x:xmpmeta>")
+    im.set_type(
+        pyvips.GValue.blob_type,
+        "xmp-data",
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>',
+    )
     im.set_type(pyvips.GValue.gstr_type, "exif-ifd0-Make", "convcli test camera")
     im.write_to_file(str(path), **save)
     return icc
@@ -236,8 +267,9 @@ def _tagged_photo(samples, path, **save):
 @pytest.mark.parametrize("route", [[], ["--method", "fft"]], ids=["strips", "in-memory"])
 def test_exif_icc_xmp_and_resolution_are_carried(cli, samples, tmp_path, ext, route):
     icc = _tagged_photo(samples, tmp_path / f"in.{ext}")
-    result = cli("conv2d", tmp_path / f"in.{ext}", "-k", "box:3", "-o", tmp_path / f"y.{ext}",
-                 *route)
+    result = cli(
+        "conv2d", tmp_path / f"in.{ext}", "-k", "box:3", "-o", tmp_path / f"y.{ext}", *route
+    )
     assert result.exit_code == 0, result.output
     out = _vips(tmp_path / f"y.{ext}")
     assert out.get("icc-profile-data") == icc
@@ -257,8 +289,12 @@ def test_jpeg_quality_is_the_inputs_own_unless_given(cli, samples, tmp_path):
     assert jpeg_quality(str(tmp_path / "same.jpg")) == 87
     cli("conv2d", tmp_path / "in.jpg", "-k", "box:3", "-o", tmp_path / "q60.jpg", "--quality", "60")
     assert jpeg_quality(str(tmp_path / "q60.jpg")) == 60
-    assert cli("conv2d", tmp_path / "in.jpg", "-k", "1", "--quality", "0", "-o",
-               tmp_path / "x.jpg").exit_code == 2
+    assert (
+        cli(
+            "conv2d", tmp_path / "in.jpg", "-k", "1", "--quality", "0", "-o", tmp_path / "x.jpg"
+        ).exit_code
+        == 2
+    )
 
 
 @pytest.mark.parametrize("ext", ["png", "tiff"])
@@ -268,14 +304,20 @@ def test_sixteen_bit_rgb_stays_sixteen_bit(cli, tmp_path, ext, route):
 
     x = (np.random.default_rng(3).random((20, 30, 3)) * 65535).astype(np.uint16)
     pyvips.Image.new_from_array(x).copy(interpretation="rgb16").write_to_file(
-        str(tmp_path / f"in.{ext}"))
-    assert cli("conv2d", tmp_path / f"in.{ext}", "-k", "box:3", "-o", tmp_path / f"y.{ext}",
-               *route).exit_code == 0
+        str(tmp_path / f"in.{ext}")
+    )
+    assert (
+        cli(
+            "conv2d", tmp_path / f"in.{ext}", "-k", "box:3", "-o", tmp_path / f"y.{ext}", *route
+        ).exit_code
+        == 0
+    )
     out = _vips(tmp_path / f"y.{ext}")
     assert (out.format, out.bands) == ("ushort", 3)
     edged = np.pad(x.astype(float), ((1, 1), (1, 1), (0, 0)), mode="edge")
-    expected = np.stack([ss.convolve2d(edged[..., c], np.ones((3, 3)) / 9, "valid")
-                         for c in range(3)], axis=2)
+    expected = np.stack(
+        [ss.convolve2d(edged[..., c], np.ones((3, 3)) / 9, "valid") for c in range(3)], axis=2
+    )
     np.testing.assert_allclose(out.numpy(), np.rint(expected), atol=1)
 
 
@@ -290,8 +332,19 @@ def test_every_page_or_frame_is_filtered_on_its_own(cli, tmp_path, ext):
     tall = tall.copy(interpretation="srgb") if ext == "gif" else tall
     tall.set_type(pyvips.GValue.gint_type, "page-height", 24)
     tall.write_to_file(str(tmp_path / f"in.{ext}"))
-    assert cli("conv2d", tmp_path / f"in.{ext}", "-k", "box:3", "--mode", "valid", "-o",
-               tmp_path / f"y.{ext}").exit_code == 0
+    assert (
+        cli(
+            "conv2d",
+            tmp_path / f"in.{ext}",
+            "-k",
+            "box:3",
+            "--mode",
+            "valid",
+            "-o",
+            tmp_path / f"y.{ext}",
+        ).exit_code
+        == 0
+    )
     out = pyvips.Image.new_from_file(str(tmp_path / f"y.{ext}"), n=-1)
     assert (out.get("n-pages"), out.get("page-height"), out.width) == (3, 22, 30)
     if ext == "tiff":  # one grey channel: a float TIFF; each page from its own page only
@@ -303,10 +356,8 @@ def test_every_page_or_frame_is_filtered_on_its_own(cli, tmp_path, ext):
 
 def test_cmyk_stays_cmyk_where_the_format_holds_it(cli, samples, tmp_path):
     Image.open(samples / "chelsea.png").convert("CMYK").save(tmp_path / "c.jpg", quality=95)
-    assert cli("conv2d", tmp_path / "c.jpg", "-k", "box:3", "-o", tmp_path / "y.jpg"
-               ).exit_code == 0
+    assert cli("conv2d", tmp_path / "c.jpg", "-k", "box:3", "-o", tmp_path / "y.jpg").exit_code == 0
     assert _vips(tmp_path / "y.jpg").interpretation == "cmyk"
-    assert cli("conv2d", tmp_path / "c.jpg", "-k", "box:3", "-o", tmp_path / "y.png"
-               ).exit_code == 0
+    assert cli("conv2d", tmp_path / "c.jpg", "-k", "box:3", "-o", tmp_path / "y.png").exit_code == 0
     out = _vips(tmp_path / "y.png")
     assert (out.interpretation, out.bands) == ("srgb", 3)

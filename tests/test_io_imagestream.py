@@ -33,12 +33,18 @@ def _flags(args):
 
 
 CASES = [
-    {"mode": "same"}, {"mode": "full"}, {"mode": "valid"},
-    {"pad": (2, 1, 0, 3)}, {"pad": (1,), "stride": (2, 3)},
-    {"mode": "same", "pad_mode": "replicate"}, {"mode": "full", "pad_mode": "symmetric"},
-    {"mode": "same", "pad_mode": "reflect"}, {"mode": "full", "pad_mode": "circular"},
+    {"mode": "same"},
+    {"mode": "full"},
+    {"mode": "valid"},
+    {"pad": (2, 1, 0, 3)},
+    {"pad": (1,), "stride": (2, 3)},
+    {"mode": "same", "pad_mode": "replicate"},
+    {"mode": "full", "pad_mode": "symmetric"},
+    {"mode": "same", "pad_mode": "reflect"},
+    {"mode": "full", "pad_mode": "circular"},
     {"mode": "same", "pad_mode": "constant", "pad_value": 200},
-    {"mode": "same", "dilation": (2, 3)}, {"mode": "valid", "stride": (3, 2), "dilation": (2, 1)},
+    {"mode": "same", "dilation": (2, 3)},
+    {"mode": "valid", "stride": (3, 2), "dilation": (2, 1)},
     {"mode": "same", "correlate": True, "pad_mode": "replicate"},
 ]
 KERNELS = {
@@ -55,8 +61,15 @@ def test_strips_give_the_whole_image_engine_result(cli, tmp_path, args, name):
     kernel = KERNELS[name]
     np.save(tmp_path / "k.npy", kernel)
     pyvips.Image.new_from_array(GRAY).write_to_file(str(tmp_path / "g.png"))
-    result = cli("conv2d", tmp_path / "g.png", "-k", tmp_path / "k.npy", "-o",
-                 tmp_path / "y.png", *_flags(args))
+    result = cli(
+        "conv2d",
+        tmp_path / "g.png",
+        "-k",
+        tmp_path / "k.npy",
+        "-o",
+        tmp_path / "y.png",
+        *_flags(args),
+    )
     assert result.exit_code == 0, result.output
     got = pyvips.Image.new_from_file(str(tmp_path / "y.png")).numpy()
     np.testing.assert_array_equal(got, _expected(GRAY, kernel, args))
@@ -64,15 +77,25 @@ def test_strips_give_the_whole_image_engine_result(cli, tmp_path, args, name):
 
 def test_colour_channels_filtered_alike_and_alpha_resampled(cli, tmp_path):
     pyvips.Image.new_from_array(RGBA).copy(interpretation="srgb").write_to_file(
-        str(tmp_path / "c.png"))
-    result = cli("conv2d", tmp_path / "c.png", "-k", "gaussian:sigma=1", "--stride", "2",
-                 "-o", tmp_path / "y.png")
+        str(tmp_path / "c.png")
+    )
+    result = cli(
+        "conv2d",
+        tmp_path / "c.png",
+        "-k",
+        "gaussian:sigma=1",
+        "--stride",
+        "2",
+        "-o",
+        tmp_path / "y.png",
+    )
     assert result.exit_code == 0, result.output
     got = pyvips.Image.new_from_file(str(tmp_path / "y.png")).numpy()
     from convcli.kernels import make
 
-    expected = _expected(RGBA[..., :3], make("gaussian:sigma=1", 2), {"mode": "same",
-                                                                      "stride": (2, 2)})
+    expected = _expected(
+        RGBA[..., :3], make("gaussian:sigma=1", 2), {"mode": "same", "stride": (2, 2)}
+    )
     np.testing.assert_array_equal(got[..., :3], expected)
     np.testing.assert_array_equal(got[..., 3], RGBA[::2, ::2, 3])
 
@@ -84,11 +107,13 @@ def test_whole_number_kernels_take_the_integer_path_unless_post_processed():
     im = pyvips.Image.new_from_array(GRAY)
     sharpen = KERNELS["whole numbers"]
     assert imagestream.exact_in_integers(im, sharpen, ConvSettings("x", 2), False)
-    assert not imagestream.exact_in_integers(im, sharpen, ConvSettings("x", 2, absolute=True),
-                                             False)
+    assert not imagestream.exact_in_integers(
+        im, sharpen, ConvSettings("x", 2, absolute=True), False
+    )
     assert not imagestream.exact_in_integers(im, sharpen / 2, ConvSettings("x", 2), False)
-    assert not imagestream.exact_in_integers(im.cast("ushort"), sharpen, ConvSettings("x", 2),
-                                             False)
+    assert not imagestream.exact_in_integers(
+        im.cast("ushort"), sharpen, ConvSettings("x", 2), False
+    )
 
 
 def test_the_strip_route_is_the_one_taken(cli, tmp_path, monkeypatch):
@@ -98,15 +123,16 @@ def test_the_strip_route_is_the_one_taken(cli, tmp_path, monkeypatch):
     original = imagestream.convolve_image
     monkeypatch.setattr(imagestream, "convolve_image", lambda *a: taken.append(1) or original(*a))
     pyvips.Image.new_from_array(GRAY).write_to_file(str(tmp_path / "g.png"))
-    assert cli("conv2d", tmp_path / "g.png", "-k", "box:3", "-o", tmp_path / "y.png"
-               ).exit_code == 0
+    assert cli("conv2d", tmp_path / "g.png", "-k", "box:3", "-o", tmp_path / "y.png").exit_code == 0
     assert taken == [1]
 
 
 def _peak_kb(command) -> int:
     """Peak RSS of a command, measured in a fresh parent so no earlier child counts."""
-    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    code = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     p = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     return int(p.stdout.split()[-1])
@@ -117,8 +143,19 @@ def test_peak_memory_stays_flat_for_a_large_image(tmp_path):
     big = pyvips.Image.gaussnoise(8000, 6000, mean=128, sigma=40).cast("uchar")
     big = big.bandjoin([big, big]).copy(interpretation="srgb")
     big.write_to_file(str(tmp_path / "big.png[compression=1]"))
-    peak_kb = _peak_kb([sys.executable, "-m", "convcli", "conv2d", str(tmp_path / "big.png"),
-                        "-k", "box:5", "-o", str(tmp_path / "out.png")])
+    peak_kb = _peak_kb(
+        [
+            sys.executable,
+            "-m",
+            "convcli",
+            "conv2d",
+            str(tmp_path / "big.png"),
+            "-k",
+            "box:5",
+            "-o",
+            str(tmp_path / "out.png"),
+        ]
+    )
     assert peak_kb < 150_000, f"peak {peak_kb / 1024:.0f} MB"
     out = pyvips.Image.new_from_file(str(tmp_path / "out.png"))
     assert (out.width, out.height, out.bands) == (8000, 6000, 3)

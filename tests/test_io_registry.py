@@ -9,11 +9,22 @@ from convcli.errors import FormatError
 from convcli.io import registry
 
 MAGIC = {
-    "wav": b"RIFF\x00\x00\x00\x00WAVEfmt ", "webp": b"RIFF\x00\x00\x00\x00WEBPVP8 ",
-    "flac": b"fLaC\x00", "ogg": b"OggS\x00", "aiff": b"FORM\x00\x00\x00\x00AIFF",
-    "mp3": b"ID3\x04\x00", "png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff\xe0",
-    "tiff": b"II*\x00", "bmp": b"BM\x00\x00", "gif": b"GIF89a", "pgm": b"P5\n",
-    "ppm": b"P6\n", "npy": b"\x93NUMPY\x01\x00", "json": b"  [[1, 2]]", "txt": b"1 2 3\n",
+    "wav": b"RIFF\x00\x00\x00\x00WAVEfmt ",
+    "webp": b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+    "flac": b"fLaC\x00",
+    "ogg": b"OggS\x00",
+    "aiff": b"FORM\x00\x00\x00\x00AIFF",
+    "mp3": b"ID3\x04\x00",
+    "png": b"\x89PNG\r\n\x1a\n",
+    "jpg": b"\xff\xd8\xff\xe0",
+    "tiff": b"II*\x00",
+    "bmp": b"BM\x00\x00",
+    "gif": b"GIF89a",
+    "pgm": b"P5\n",
+    "ppm": b"P6\n",
+    "npy": b"\x93NUMPY\x01\x00",
+    "json": b"  [[1, 2]]",
+    "txt": b"1 2 3\n",
 }
 
 
@@ -52,8 +63,10 @@ def test_the_cli_offers_exactly_the_tables_formats():
 
 
 def test_the_table_imports_no_reader():
-    code = ("import sys, convcli.io.registry, convcli.io.files; "
-            "print(sorted(m for m in sys.modules if m.startswith(('convcli.io.', 'PIL', "
-            "'soundfile', 'pyvips'))))")
+    code = (
+        "import sys, convcli.io.registry, convcli.io.files; "
+        "print(sorted(m for m in sys.modules if m.startswith(('convcli.io.', 'PIL', "
+        "'soundfile', 'pyvips'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert out.strip() == "['convcli.io.data', 'convcli.io.files', 'convcli.io.registry']"

@@ -14,12 +14,15 @@ def test_keys_parse_to_numbers_flags_and_words():
     assert parse_layer("maxpool:k=2,ceil").params == {"k": 2, "ceil": True}
 
 
-@pytest.mark.parametrize("text, message", [
-    ("conv:k=3,n=4,bias=maybe", "bias=maybe must be true or false"),
-    ("maxpool:k=2,p=same", "p=same needs a conv layer of stride 1"),
-    ("fc:n=10,k=3", "unknown key 'k'"),
-    ("pool:k=2", "unknown layer 'pool'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("conv:k=3,n=4,bias=maybe", "bias=maybe must be true or false"),
+        ("maxpool:k=2,p=same", "p=same needs a conv layer of stride 1"),
+        ("fc:n=10,k=3", "unknown key 'k'"),
+        ("pool:k=2", "unknown layer 'pool'"),
+    ],
+)
 def test_bad_specs_say_what_is_wrong(text, message):
     with pytest.raises(SpecError, match=message):
         parse_layer(text)
@@ -27,12 +30,26 @@ def test_bad_specs_say_what_is_wrong(text, message):
 
 def test_parameters_and_shapes_match_torch_modules():
     nn = torch.nn
-    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding="same", bias=False), nn.BatchNorm2d(8),
-                        nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True), nn.Conv2d(8, 4, 2, 2, 1),
-                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 10), nn.Softmax(1))
-    infos = plan((15, 15, 3), parse_network([
-        "conv:k=3,n=8,p=same,bias=false batchnorm relu maxpool:k=2,ceil conv:k=2,n=4,s=2,p=1 "
-        "globalavgpool flatten fc:n=10 softmax"]))
+    net = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding="same", bias=False),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.MaxPool2d(2, ceil_mode=True),
+        nn.Conv2d(8, 4, 2, 2, 1),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(4, 10),
+        nn.Softmax(1),
+    )
+    infos = plan(
+        (15, 15, 3),
+        parse_network(
+            [
+                "conv:k=3,n=8,p=same,bias=false batchnorm relu maxpool:k=2,ceil "
+                "conv:k=2,n=4,s=2,p=1 globalavgpool flatten fc:n=10 softmax"
+            ]
+        ),
+    )
     assert sum(i.params for i in infos) == sum(p.numel() for p in net.parameters())
     x = torch.zeros(1, 3, 15, 15)
     for module, info in zip(net, infos):

@@ -12,9 +12,16 @@ from convcli.geometry import axes, mode_padding
 PAD_MODES = ["zeros", "constant", "replicate", "symmetric", "reflect", "circular"]
 
 
-@given(h=st.integers(3, 12), w=st.integers(3, 12), kh=st.integers(1, 5), kw=st.integers(1, 5),
-       mode=st.sampled_from(["same", "valid"]), pad_mode=st.sampled_from(PAD_MODES),
-       channels=st.integers(0, 2), seed=st.integers(0, 999))
+@given(
+    h=st.integers(3, 12),
+    w=st.integers(3, 12),
+    kh=st.integers(1, 5),
+    kw=st.integers(1, 5),
+    mode=st.sampled_from(["same", "valid"]),
+    pad_mode=st.sampled_from(PAD_MODES),
+    channels=st.integers(0, 2),
+    seed=st.integers(0, 999),
+)
 def test_two_passes_equal_the_naive_sum(h, w, kh, kw, mode, pad_mode, channels, seed):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(h, w) + ((channels,) if channels else ()))
@@ -27,18 +34,25 @@ def test_two_passes_equal_the_naive_sum(h, w, kh, kw, mode, pad_mode, channels, 
     np.testing.assert_allclose(fast, naive, atol=1e-10)
 
 
-@given(h=st.integers(5, 30), w=st.integers(5, 30), k=st.integers(1, 5), seed=st.integers(0, 99),
-       mode=st.sampled_from(["same", "valid"]))
+@given(
+    h=st.integers(5, 30),
+    w=st.integers(5, 30),
+    k=st.integers(1, 5),
+    seed=st.integers(0, 99),
+    mode=st.sampled_from(["same", "valid"]),
+)
 def test_the_engine_takes_this_route_and_matches_scipy(h, w, k, seed, mode):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(h, w))
     if mode == "valid" and k + 1 > min(h, w):
         return
     kernel = np.outer(rng.normal(size=k), rng.normal(size=k + 1))
-    np.testing.assert_allclose(convolve(x, kernel, mode, method="direct"),
-                               ss.convolve(x, kernel, mode), atol=1e-10)
-    np.testing.assert_allclose(correlate(x, kernel, mode, method="direct"),
-                               ss.correlate(x, kernel, mode), atol=1e-10)
+    np.testing.assert_allclose(
+        convolve(x, kernel, mode, method="direct"), ss.convolve(x, kernel, mode), atol=1e-10
+    )
+    np.testing.assert_allclose(
+        correlate(x, kernel, mode, method="direct"), ss.correlate(x, kernel, mode), atol=1e-10
+    )
 
 
 def test_explicit_padding_within_the_kernel_reach_applies():

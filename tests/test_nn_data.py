@@ -106,21 +106,44 @@ def test_the_shipped_digits_are_package_data_of_a_plain_install(tmp_path):
     src.mkdir()
     for name in ("setup.cfg", "pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src)
-    shutil.copytree(ROOT / "convcli", src / "convcli",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "convcli", src / "convcli", ignore=shutil.ignore_patterns("__pycache__"))
     pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
-    build = subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w",
-                            tmp_path / "dist", src], capture_output=True, text=True)
+    build = subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", tmp_path / "dist", src],
+        capture_output=True,
+        text=True,
+    )
     if build.returncode:
         pytest.skip(f"cannot build a wheel here: {build.stderr[-300:]}")
     wheel = next((tmp_path / "dist").glob("convcli-*.whl"))
-    subprocess.run([*pip, "install", "--no-deps", "--target", tmp_path / "site", wheel],
-                   check=True, capture_output=True)
-    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site"),
-           "XDG_CACHE_HOME": str(tmp_path / "xdg")}
-    p = subprocess.run([tmp_path / "site" / "bin" / "convcli", "train-mnist", "--limit", "50",
-                        "--epochs", "1", "--arch", "fc:n=10", "--json"], cwd=tmp_path,
-                       capture_output=True, text=True, env=env, timeout=120)
+    subprocess.run(
+        [*pip, "install", "--no-deps", "--target", tmp_path / "site", wheel],
+        check=True,
+        capture_output=True,
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path / "site"),
+        "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+    }
+    p = subprocess.run(
+        [
+            tmp_path / "site" / "bin" / "convcli",
+            "train-mnist",
+            "--limit",
+            "50",
+            "--epochs",
+            "1",
+            "--arch",
+            "fc:n=10",
+            "--json",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert str(tmp_path / "site" / "convcli" / "data" / "mnist") in json.loads(p.stdout)["data"]
 

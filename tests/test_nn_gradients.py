@@ -45,8 +45,10 @@ def check_layer(layer, x, reseed=None):
         np.testing.assert_allclose(g, numeric_gradient(value, p), rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("stride,pad,dilation", [((1, 1), (0, 0), (1, 1)), ((2, 1), (1, 2),
-                                                  (1, 1)), ((1, 2), (1, 1), (2, 1))])
+@pytest.mark.parametrize(
+    "stride,pad,dilation",
+    [((1, 1), (0, 0), (1, 1)), ((2, 1), (1, 2), (1, 1)), ((1, 2), (1, 1), (2, 1))],
+)
 def test_conv2d(stride, pad, dilation):
     layer = L.Conv2D(3, 4, (3, 2), stride, pad, dilation, RNG)
     check_layer(layer, RNG.normal(size=(2, 6, 7, 3)))
@@ -57,16 +59,21 @@ def test_dense():
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
-@pytest.mark.parametrize("kernel,stride,pad,ceil,shape", [
-    ((2, 2), None, (0, 0), False, (2, 6, 4, 3)),  # the reshape fast path
-    ((3, 3), (2, 2), (1, 1), False, (2, 7, 6, 2)),
-    ((2, 2), (2, 2), (0, 0), True, (1, 5, 5, 2)),  # ceil mode overhang
-])
+@pytest.mark.parametrize(
+    "kernel,stride,pad,ceil,shape",
+    [
+        ((2, 2), None, (0, 0), False, (2, 6, 4, 3)),  # the reshape fast path
+        ((3, 3), (2, 2), (1, 1), False, (2, 7, 6, 2)),
+        ((2, 2), (2, 2), (0, 0), True, (1, 5, 5, 2)),  # ceil mode overhang
+    ],
+)
 def test_pooling(kind, kernel, stride, pad, ceil, shape):
     from convcli.geometry import pool_length
 
-    out = tuple(pool_length(shape[i + 1], kernel[i], (stride or kernel)[i], pad[i], 1, ceil)
-                for i in range(2))
+    out = tuple(
+        pool_length(shape[i + 1], kernel[i], (stride or kernel)[i], pad[i], 1, ceil)
+        for i in range(2)
+    )
     check_layer(L.Pool2D(kind, kernel, stride, pad, ceil, out), RNG.normal(size=shape))
 
 
@@ -95,8 +102,9 @@ def test_losses(name):
     labels = RNG.integers(0, 5, size=6)
     fn = losses.LOSSES[name]
     _, grad = fn(scores, labels)
-    np.testing.assert_allclose(grad, numeric_gradient(lambda: fn(scores, labels)[0], scores),
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        grad, numeric_gradient(lambda: fn(scores, labels)[0], scores), rtol=1e-5, atol=1e-7
+    )
 
 
 def test_softmax_is_stable_for_huge_scores():

@@ -32,8 +32,14 @@ def npz(path, members):
 
 
 def meta(**changes):
-    fields = {"format": "convcli-model-1", "layers": ["fc:n=10"], "input_shape": [8, 8, 1],
-              "mean": 0.0, "std": 1.0, **changes}
+    fields = {
+        "format": "convcli-model-1",
+        "layers": ["fc:n=10"],
+        "input_shape": [8, 8, 1],
+        "mean": 0.0,
+        "std": 1.0,
+        **changes,
+    }
     return np.array(json.dumps(fields))
 
 
@@ -56,22 +62,26 @@ def test_a_tiny_file_claiming_a_huge_network_is_refused_before_it_is_built(tmp_p
 def test_a_member_whose_header_claims_gigabytes_is_refused_unread(tmp_path):
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(
-        header, {"descr": "<f4", "fortran_order": False, "shape": (3 * 2**30, 1)})
+        header, {"descr": "<f4", "fortran_order": False, "shape": (3 * 2**30, 1)}
+    )
     npz(tmp_path / "liar.npz", {"meta": meta(), "param_0": header.getvalue() + b"\0" * 64})
     with pytest.raises(DataError, match="claims 12,884,901,888 bytes of data but holds 64"):
         Network.load(str(tmp_path / "liar.npz"))
 
 
-@pytest.mark.parametrize("changes,message", [
-    ({"input_shape": "28x28"}, "input_shape must be three whole numbers"),
-    ({"input_shape": [28, 28, 1.5]}, "input_shape must be three whole numbers"),
-    ({"layers": "fc:n=10"}, "layers must be a list"),
-    ({"layers": [5]}, "layers must be a list"),
-    ({"mean": "0"}, "mean must be a number"),
-    ({"std": 0}, "std must be positive"),
-    ({"layers": ["fc:n=ten"]}, "does not fit together"),
-    ({"layers": ["relu"]}, "finish it with fc:n=10"),
-])
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"input_shape": "28x28"}, "input_shape must be three whole numbers"),
+        ({"input_shape": [28, 28, 1.5]}, "input_shape must be three whole numbers"),
+        ({"layers": "fc:n=10"}, "layers must be a list"),
+        ({"layers": [5]}, "layers must be a list"),
+        ({"mean": "0"}, "mean must be a number"),
+        ({"std": 0}, "std must be positive"),
+        ({"layers": ["fc:n=ten"]}, "does not fit together"),
+        ({"layers": ["relu"]}, "finish it with fc:n=10"),
+    ],
+)
 def test_wrong_typed_metadata_is_one_clear_error(tmp_path, changes, message):
     npz(tmp_path / "m.npz", {"meta": meta(**changes)})
     with pytest.raises(DataError, match=message):
@@ -111,16 +121,21 @@ def test_the_cli_says_one_line_for_a_damaged_model(cli, tmp_path):
     npz(tmp_path / "m.npz", {"meta": meta(mean="zero")})
     result = cli("predict", "-m", tmp_path / "m.npz", "x.png")
     assert result.exit_code == 1
-    assert result.output == f"Error: {tmp_path / 'm.npz'}: damaged model metadata: " \
+    assert (
+        result.output == f"Error: {tmp_path / 'm.npz'}: damaged model metadata: "
         "mean must be a number\n"
+    )
 
 
-@pytest.mark.parametrize("arch, message", [
-    ("convT:k=2,n=4 flatten fc:n=10", "convT:k=2,n=4: transposed convolution is for outsize"),
-    ("conv:k=3,n=4,bias=false flatten fc:n=10", "bias=false is for outsize only"),
-    ("conv:k=2,n=4,p=same flatten fc:n=10", "p=same with an even kernel pads unevenly"),
-    ("conv:k=3,n=4 softmax fc:n=10", "softmax can only end the network"),
-])
+@pytest.mark.parametrize(
+    "arch, message",
+    [
+        ("convT:k=2,n=4 flatten fc:n=10", "convT:k=2,n=4: transposed convolution is for outsize"),
+        ("conv:k=3,n=4,bias=false flatten fc:n=10", "bias=false is for outsize only"),
+        ("conv:k=2,n=4,p=same flatten fc:n=10", "p=same with an even kernel pads unevenly"),
+        ("conv:k=3,n=4 softmax fc:n=10", "softmax can only end the network"),
+    ],
+)
 def test_specs_the_cnn_cannot_train_are_refused(arch, message):
     with pytest.raises(SpecError, match=message):
         Network(arch)
@@ -139,4 +154,5 @@ def test_train_mnist_refuses_convT_with_one_error_line(cli):
     result = cli("train-mnist", "--arch", "convT:k=2,n=4 flatten fc:n=10", "--epochs", "1")
     assert result.exit_code == 1
     assert result.output.splitlines()[-1].startswith(
-        "Error: convT:k=2,n=4: transposed convolution is for outsize only")
+        "Error: convT:k=2,n=4: transposed convolution is for outsize only"
+    )

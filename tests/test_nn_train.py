@@ -22,9 +22,14 @@ def digits():
 @pytest.mark.parametrize("loss", sorted(FLOORS))
 def test_every_loss_learns_in_one_and_three_epochs(digits, loss):
     net = Network("tiny", (28, 28, 1), seed=0)
-    history = train(net, digits.train_images[:1000], digits.train_labels[:1000],
-                    digits.test_images, digits.test_labels,
-                    Settings(epochs=3, loss=loss, augment=False, seed=0))
+    history = train(
+        net,
+        digits.train_images[:1000],
+        digits.train_labels[:1000],
+        digits.test_images,
+        digits.test_labels,
+        Settings(epochs=3, loss=loss, augment=False, seed=0),
+    )
     first, third = (history.epochs[i]["test_accuracy"] for i in (0, 2))
     assert first >= FLOORS[loss][0] and third >= FLOORS[loss][1], (first, third)
 
@@ -40,8 +45,9 @@ def _torch_twin(net, torch):
     """The same layers and weights in PyTorch (fc rows reordered from HWC to CHW)."""
     nn = torch.nn
     conv, dense = net.layers[0], net.layers[-1]
-    twin = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(4 * 13 * 13, 10))
+    twin = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 13 * 13, 10)
+    )
     w = dense.params[0].reshape(13, 13, 4, 10).transpose(2, 0, 1, 3).reshape(-1, 10)
     with torch.no_grad():
         twin[0].weight[:] = torch.tensor(conv.params[0])

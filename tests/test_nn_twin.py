@@ -20,9 +20,16 @@ ARCH = "conv:k=5,n=12,p=2 relu maxpool:k=2 conv:k=5,n=24,p=2 relu maxpool:k=2 fl
 
 def _twin(net, torch):
     nn = torch.nn
-    twin = nn.Sequential(nn.Conv2d(1, 12, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(12, 24, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(24 * 7 * 7, 10))
+    twin = nn.Sequential(
+        nn.Conv2d(1, 12, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(12, 24, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(24 * 7 * 7, 10),
+    )
     convs = [layer for layer in net.layers if layer.params and layer.params[0].ndim == 4]
     w = net.layers[-1].params[0].reshape(7, 7, 24, 10).transpose(2, 0, 1, 3).reshape(-1, 10)
     with torch.no_grad():
@@ -52,6 +59,8 @@ def test_ten_mse_adam_steps_of_the_tiny_network_match_pytorch():
         theirs.zero_grad()
         (0.5 * ((scores - onehot) ** 2).sum(1).mean()).backward()
         theirs.step()
-    for ours_w, theirs_w in ((net.layers[0].params[0], twin[0].weight),
-                             (net.layers[-1].params[1], twin[7].bias)):
+    for ours_w, theirs_w in (
+        (net.layers[0].params[0], twin[0].weight),
+        (net.layers[-1].params[1], twin[7].bias),
+    ):
         assert np.abs(ours_w - theirs_w.detach().numpy()).max() < 1e-5

@@ -32,8 +32,11 @@ def _exact(x, w):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(BIG, min_size=1, max_size=12), st.lists(BIG, min_size=1, max_size=5),
-       st.sampled_from(METHODS))
+@given(
+    st.lists(BIG, min_size=1, max_size=12),
+    st.lists(BIG, min_size=1, max_size=5),
+    st.sampled_from(METHODS),
+)
 def test_integer_results_are_exact_or_float64_with_a_warning_never_wrapped(x, w, method):
     from convcli import messages
 
@@ -89,6 +92,7 @@ def test_unsigned_and_python_integers_beyond_int64_become_floats(capsys):
 
 # --- NaN and infinity --------------------------------------------------------------------
 
+
 def _by_rule(x, w, pad_width, pad_mode, stride, dilation, flip=True):
     """The documented rule, computed independently: naive windows over nonzero taps only."""
     xp = pad(x, pad_width, pad_mode)
@@ -121,8 +125,9 @@ def test_non_finite_values_give_the_same_result_on_every_method(data):
     if n + 2 * p < d * (k - 1) + 1:
         return
     want = _by_rule(x, w, p, pad_mode, s, d)
-    results = [convolve(x, w, pad=p, pad_mode=pad_mode, stride=s, dilation=d, method=m)
-               for m in METHODS]
+    results = [
+        convolve(x, w, pad=p, pad_mode=pad_mode, stride=s, dilation=d, method=m) for m in METHODS
+    ]
     for got in results:
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
         np.testing.assert_array_equal(np.isposinf(got), np.isposinf(want))
@@ -149,13 +154,15 @@ def test_a_nan_pixel_in_an_image_spoils_only_its_window(method):
     w = np.ones((5, 5))
     y = correlate(img, w, "same", pad_mode="replicate", method=method)
     assert np.isnan(y).sum() == 25 and np.isnan(y[8:13, 18:23]).all()
-    want = correlate_naive(pad(np.where(np.isnan(img), 0, img), 2, "replicate"), w, 2, (1, 1),
-                           (1, 1))
+    want = correlate_naive(
+        pad(np.where(np.isnan(img), 0, img), 2, "replicate"), w, 2, (1, 1), (1, 1)
+    )
     mask = ~np.isnan(y)
     np.testing.assert_allclose(y[mask], want[mask], atol=1e-9)
 
 
 # --- pad_value ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", [1j, [1, 2], [], "1", None, np.nan, np.inf, np.array([1.0])])
 def test_pad_value_is_one_finite_real_number_or_one_clear_error(value):

@@ -13,15 +13,18 @@ def test_padarray_of_the_seed_volume_with_1_1_gives_7x7x3():
     assert (y[1:-1, 1:-1] == x).all() and y[0].sum() == 0
 
 
-@pytest.mark.parametrize("mode,expected", [
-    ("zeros", [0, 0, 1, 2, 3, 0, 0]),
-    ("replicate", [1, 1, 1, 2, 3, 3, 3]),
-    ("symmetric", [2, 1, 1, 2, 3, 3, 2]),
-    ("reflect", [3, 2, 1, 2, 3, 2, 1]),
-    ("circular", [2, 3, 1, 2, 3, 1, 2]),
-    ("edge", [1, 1, 1, 2, 3, 3, 3]),
-    ("wrap", [2, 3, 1, 2, 3, 1, 2]),
-])
+@pytest.mark.parametrize(
+    "mode,expected",
+    [
+        ("zeros", [0, 0, 1, 2, 3, 0, 0]),
+        ("replicate", [1, 1, 1, 2, 3, 3, 3]),
+        ("symmetric", [2, 1, 1, 2, 3, 3, 2]),
+        ("reflect", [3, 2, 1, 2, 3, 2, 1]),
+        ("circular", [2, 3, 1, 2, 3, 1, 2]),
+        ("edge", [1, 1, 1, 2, 3, 3, 3]),
+        ("wrap", [2, 3, 1, 2, 3, 1, 2]),
+    ],
+)
 def test_each_pad_mode_on_a_short_signal(mode, expected):
     assert pad([1, 2, 3], 2, mode).tolist() == expected
 

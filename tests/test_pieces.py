@@ -119,11 +119,12 @@ def test_float32_stays_float32_and_integers_stay_exact():
     np.testing.assert_array_equal(got, convolve(xi, np.ones((4, 3), np.uint8)))
 
 
-
-
 def test_blocks_without_source_chunks_are_whole_rows_of_about_32_mb():
-    p = plan(np.lib.stride_tricks.as_strided(np.zeros(1), (100_000, 3000), (0, 0)),
-             np.ones((3, 3)), mode="same")
+    p = plan(
+        np.lib.stride_tricks.as_strided(np.zeros(1), (100_000, 3000), (0, 0)),
+        np.ones((3, 3)),
+        mode="same",
+    )
     assert p.chunks[1] == (3000,)
     assert p.chunks[0][0] == (32 << 20) // 8 // 3000
     assert strips((5, 7), 1) == (1, 1)

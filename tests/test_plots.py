@@ -32,9 +32,15 @@ def test_an_echo_is_sparse_and_a_box_is_not():
     assert not plots._is_sparse(np.ones(5) / 5)
 
 
-@pytest.mark.parametrize("spec,dims,rate", [("gaussian:sigma=1", 2, None), ("sobel-x", 2, None),
-                                            ("box:5", 1, None),
-                                            ("echo:delay=0.3,decay=0.5", 1, 44100)])
+@pytest.mark.parametrize(
+    "spec,dims,rate",
+    [
+        ("gaussian:sigma=1", 2, None),
+        ("sobel-x", 2, None),
+        ("box:5", 1, None),
+        ("echo:delay=0.3,decay=0.5", 1, 44100),
+    ],
+)
 def test_kernel_plots_are_written(tmp_path, spec, dims, rate):
     from convcli.kernels import make
 
@@ -45,13 +51,18 @@ def test_kernel_plots_are_written(tmp_path, spec, dims, rate):
 
 
 def test_the_curves_are_titled_with_the_run_the_history_names_and_label_both_axes(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     from convcli.nn.train import Epochs
 
     drawn = []
     monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.append(fig))
-    epochs = Epochs([{"epoch": 1, "loss": 1.0, "train_accuracy": 0.5, "test_accuracy": 0.6},
-                     {"epoch": 2, "loss": 0.5, "train_accuracy": 0.7, "test_accuracy": 0.8}])
+    epochs = Epochs(
+        [
+            {"epoch": 1, "loss": 1.0, "train_accuracy": 0.5, "test_accuracy": 0.6},
+            {"epoch": 2, "loss": 0.5, "train_accuracy": 0.7, "test_accuracy": 0.8},
+        ]
+    )
     epochs.run = "conv:k=5,n=12,p=2 relu fc:n=10; mse loss; 2 epoch(s) of adam, seed 0"
     plots.training_curves(str(tmp_path / "c.png"), epochs)
     (fig,) = drawn
@@ -69,18 +80,27 @@ def test_training_names_its_run_for_the_curves():
 
     specs = parse_network(["conv:k=3,n=2", "relu", "flatten", "fc:n=10"])
     net = Network(specs, (28, 28, 1), seed=0)
-    history = train(net, images, labels, images, labels, Settings(epochs=1, loss="mse",
-                                                                 augment=False))
-    assert history.epochs.run == ("conv:k=3,n=2 relu flatten fc:n=10; mse (0.5*|s - onehot|^2) "
-                                  "loss; 1 epoch(s) of adam, seed 0")
+    history = train(
+        net, images, labels, images, labels, Settings(epochs=1, loss="mse", augment=False)
+    )
+    assert history.epochs.run == (
+        "conv:k=3,n=2 relu flatten fc:n=10; mse (0.5*|s - onehot|^2) "
+        "loss; 1 epoch(s) of adam, seed 0"
+    )
 
 
 def test_filters_and_maps_are_drawn_with_a_colour_bar(tmp_path):
     rng = np.random.default_rng(0)
     plots.filter_grid(str(tmp_path / "f.png"), rng.normal(size=(12, 1, 5, 5)))
-    plots.activation_maps(str(tmp_path / "m.png"), rng.random((28, 28)),
-                          [("conv:k=5,n=12,p=2", rng.random((28, 28, 12))),
-                           ("conv:k=5,n=24,p=2", rng.random((14, 14, 24)))], "predicted 7")
+    plots.activation_maps(
+        str(tmp_path / "m.png"),
+        rng.random((28, 28)),
+        [
+            ("conv:k=5,n=12,p=2", rng.random((28, 28, 12))),
+            ("conv:k=5,n=24,p=2", rng.random((14, 14, 24))),
+        ],
+        "predicted 7",
+    )
     for name in ("f.png", "m.png"):
         with Image.open(tmp_path / name) as im:
             assert im.size[0] > 500

@@ -16,8 +16,12 @@ F = torch.nn.functional
 def _torch_pool(x, ndim, k, s, p, ceil, op):
     """PyTorch's answer for (n_0, .., n_{nd-1}, C) data: channels first, one batch."""
     t = torch.tensor(np.moveaxis(x, -1, 0)[None], dtype=torch.float64)  # (1, C, *spatial)
-    fn = {(1, "max"): F.max_pool1d, (2, "max"): F.max_pool2d,
-          (1, "avg"): F.avg_pool1d, (2, "avg"): F.avg_pool2d}[(ndim, op)]
+    fn = {
+        (1, "max"): F.max_pool1d,
+        (2, "max"): F.max_pool2d,
+        (1, "avg"): F.avg_pool1d,
+        (2, "avg"): F.avg_pool2d,
+    }[(ndim, op)]
     y = fn(t, k, s, p, ceil_mode=ceil)
     return np.moveaxis(y[0].numpy(), 0, -1)
 
@@ -41,15 +45,17 @@ def test_pooling_matches_torch_and_the_naive_loops(ndim, data):
     expected = _torch_pool(x, ndim, k, s, p, ceil, op)
     fast = pool(x, k, stride=s, pad=p, ceil=ceil, op=op, ndim=ndim)
     np.testing.assert_allclose(fast, expected, atol=1e-12)
-    np.testing.assert_allclose(pool_naive(x, k, stride=s, pad=p, ceil=ceil, op=op, ndim=ndim),
-                               expected, atol=1e-12)
+    np.testing.assert_allclose(
+        pool_naive(x, k, stride=s, pad=p, ceil=ceil, op=op, ndim=ndim), expected, atol=1e-12
+    )
     assert fast.shape[:ndim] == tuple(pool_length(n, k, s, p, 1, ceil) for n in x.shape[:ndim])
 
 
 def test_rectangular_windows_and_strides_per_axis():
     x = np.arange(42.0).reshape(6, 7, 1)
-    expected = np.moveaxis(F.max_pool2d(torch.tensor(x[None, None, :, :, 0]), (2, 3), (1, 2),
-                                        (1, 1)).numpy()[0], 0, -1)
+    expected = np.moveaxis(
+        F.max_pool2d(torch.tensor(x[None, None, :, :, 0]), (2, 3), (1, 2), (1, 1)).numpy()[0], 0, -1
+    )
     np.testing.assert_array_equal(pool(x, (2, 3), stride=(1, 2), pad=(1, 1), ndim=2), expected)
 
 

@@ -44,8 +44,9 @@ def folder(tmp_path_factory):
     import zarr
 
     x = np.random.default_rng(0).random((300, 200)).astype(np.float32)
-    zarr.create_array(str(tmp / "scan.zarr"), shape=x.shape, chunks=(100, 100),
-                      dtype="float32")[...] = x
+    zarr.create_array(str(tmp / "scan.zarr"), shape=x.shape, chunks=(100, 100), dtype="float32")[
+        ...
+    ] = x
     np.save(tmp / "huge.npy", x)
     return tmp
 
@@ -61,12 +62,18 @@ def _comparable(lines):
 
 @pytest.mark.parametrize("command,expected", SESSIONS, ids=[c for c, _ in SESSIONS])
 def test_the_readme_session_prints_what_it_shows(folder, command, expected):
-    if shutil.which(command.split()[0]) is None and not command.startswith(("convcli", "echo",
-                                                                             "printf", "cat")):
+    if shutil.which(command.split()[0]) is None and not command.startswith(
+        ("convcli", "echo", "printf", "cat")
+    ):
         pytest.skip(f"{command.split()[0]} is not installed")
     shell = re.sub(r"(^|\| )convcli ", rf"\1{sys.executable} -m convcli ", command)
-    p = subprocess.run(["bash", "-o", "pipefail", "-c", f"{{ {shell}\n}} 2>&1"], cwd=folder,
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"{{ {shell}\n}} 2>&1"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stdout
     got = p.stdout.splitlines()
     want = _comparable(expected)

@@ -32,18 +32,22 @@ def _counting(monkeypatch, module, name, calls):
     monkeypatch.setattr(module, name, counted)
 
 
-@pytest.mark.parametrize("kernel,out", [("box:3", "y.png"), ("gaussian:sigma=9", "y.jpg"),
-                                        (f"{'1 ' * 40};" * 40, "y.png")])
+@pytest.mark.parametrize(
+    "kernel,out",
+    [("box:3", "y.png"), ("gaussian:sigma=9", "y.jpg"), (f"{'1 ' * 40};" * 40, "y.png")],
+)
 def test_an_image_is_opened_once_and_its_kernel_loaded_once(tmp_path, monkeypatch, kernel, out):
     from convcli.io import image, kernelfile
 
     pyvips.Image.new_from_array(np.zeros((60, 70, 3), np.uint8)).write_to_file(
-        str(tmp_path / "x.png"))
+        str(tmp_path / "x.png")
+    )
     calls = []
     _counting(monkeypatch, image, "load", calls)
     _counting(monkeypatch, kernelfile, "load_kernel", calls)
-    routes.convolve_file(str(tmp_path / "x.png"), str(tmp_path / out),
-                         ConvSettings(kernel.rstrip(";"), ndim=2))
+    routes.convolve_file(
+        str(tmp_path / "x.png"), str(tmp_path / out), ConvSettings(kernel.rstrip(";"), ndim=2)
+    )
     assert sorted(calls) == ["load", "load_kernel"]
 
 
@@ -53,8 +57,9 @@ def _by_route(monkeypatch, forced, source, settings, ext):
     out = source.parent / f"{forced}.{ext}"
     with monkeypatch.context() as m:
         for module in names[: names.index(forced)]:
-            m.setattr(importlib.import_module(f"convcli.routes.{module}"), "accepts",
-                      lambda plan: None)
+            m.setattr(
+                importlib.import_module(f"convcli.routes.{module}"), "accepts", lambda plan: None
+            )
         routes.convolve_file(str(source), str(out), settings)
     return out
 
@@ -62,16 +67,35 @@ def _by_route(monkeypatch, forced, source, settings, ext):
 def test_strips_and_memory_and_a_pipe_give_the_same_image_bytes(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
     pyvips.Image.new_from_array((rng.random((90, 70, 4)) * 255).astype(np.uint8)).copy(
-        interpretation="srgb").write_to_file(str(tmp_path / "x.png"))
-    for kernel, options in [("gaussian:sigma=2", {}), ("sharpen", {"pad_mode": "reflect"}),
-                            ("box:4", {"stride": (2, 3), "pad": (1,)})]:
+        interpretation="srgb"
+    ).write_to_file(str(tmp_path / "x.png"))
+    for kernel, options in [
+        ("gaussian:sigma=2", {}),
+        ("sharpen", {"pad_mode": "reflect"}),
+        ("box:4", {"stride": (2, 3), "pad": (1,)}),
+    ]:
         settings = ConvSettings(kernel, ndim=2, **options)
-        outputs = [_by_route(monkeypatch, forced, tmp_path / "x.png", settings, "png").read_bytes()
-                   for forced in ("strips", "memory")]
+        outputs = [
+            _by_route(monkeypatch, forced, tmp_path / "x.png", settings, "png").read_bytes()
+            for forced in ("strips", "memory")
+        ]
         with open(tmp_path / "x.png", "rb") as src:
-            piped = subprocess.run([sys.executable, "-m", "convcli", "conv2d", "-", "-k", kernel,
-                                    "--to", "png", *_flags(options)], stdin=src,
-                                   capture_output=True)
+            piped = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "convcli",
+                    "conv2d",
+                    "-",
+                    "-k",
+                    kernel,
+                    "--to",
+                    "png",
+                    *_flags(options),
+                ],
+                stdin=src,
+                capture_output=True,
+            )
         assert piped.returncode == 0, piped.stderr
         outputs.append(piped.stdout)
         assert outputs[0] == outputs[1] == outputs[2], kernel
@@ -90,11 +114,16 @@ def test_audio_blocks_and_memory_give_the_same_bytes(tmp_path, monkeypatch):
     sf.write(tmp_path / "x.wav", noise, 8000, subtype="PCM_16")
     monkeypatch.setattr(blocks, "STREAM_MIN_FRAMES", 1000)
     monkeypatch.setattr(blocks, "BLOCK_FRAMES", 4096)
-    for kernel, options in [("echo:delay=0.1,decay=0.5", {}), ("hann:31", {"mode": "same"}),
-                            ("1,-1,2", {"pad_mode": "symmetric", "mode": "same"})]:
+    for kernel, options in [
+        ("echo:delay=0.1,decay=0.5", {}),
+        ("hann:31", {"mode": "same"}),
+        ("1,-1,2", {"pad_mode": "symmetric", "mode": "same"}),
+    ]:
         settings = ConvSettings(kernel, ndim=1, **options)
-        outputs = [_by_route(monkeypatch, forced, tmp_path / "x.wav", settings, "wav").read_bytes()
-                   for forced in ("blocks", "memory")]
+        outputs = [
+            _by_route(monkeypatch, forced, tmp_path / "x.wav", settings, "wav").read_bytes()
+            for forced in ("blocks", "memory")
+        ]
         assert outputs[0] == outputs[1], kernel
 
 
@@ -103,8 +132,10 @@ def test_chunks_and_memory_give_the_same_array(tmp_path, monkeypatch):
     np.save(tmp_path / "x.npy", x)
     monkeypatch.setattr(chunks, "memory_budget", lambda: 1000)  # the file counts as big
     settings = ConvSettings("gaussian:sigma=2", ndim=2)
-    results = [np.load(_by_route(monkeypatch, forced, tmp_path / "x.npy", settings, "npy"))
-               for forced in ("chunks", "memory")]
+    results = [
+        np.load(_by_route(monkeypatch, forced, tmp_path / "x.npy", settings, "npy"))
+        for forced in ("chunks", "memory")
+    ]
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)
 
 

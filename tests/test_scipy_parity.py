@@ -96,8 +96,9 @@ def test_2d_boundaries_match_convolve2d_fill_wrap_and_symm(data):
     x, w = _array(data, xs, kind), _array(data, ws, kind)
     mode = data.draw(st.sampled_from(("full", "same")))
     method = data.draw(st.sampled_from(METHODS))
-    boundary, ours = data.draw(st.sampled_from(
-        [("fill", "constant"), ("wrap", "circular"), ("symm", "symmetric")]))
+    boundary, ours = data.draw(
+        st.sampled_from([("fill", "constant"), ("wrap", "circular"), ("symm", "symmetric")])
+    )
     value = data.draw(st.integers(-3, 3)) if boundary == "fill" else 0
     want = ss.convolve2d(x, w, mode, boundary=boundary, fillvalue=value)
     _check(convolve(x, w, mode, pad_mode=ours, pad_value=value, method=method), want, kind)
@@ -107,8 +108,13 @@ def test_2d_boundaries_match_convolve2d_fill_wrap_and_symm(data):
     _check(correlate(x, w, mode, pad_mode=ours, pad_value=value, method=method), want, kind)
 
 
-NDIMAGE = {"constant": "constant", "replicate": "nearest", "symmetric": "reflect",
-           "reflect": "mirror", "circular": "wrap"}
+NDIMAGE = {
+    "constant": "constant",
+    "replicate": "nearest",
+    "symmetric": "reflect",
+    "reflect": "mirror",
+    "circular": "wrap",
+}
 
 
 @FEW
@@ -126,8 +132,7 @@ def test_every_pad_mode_matches_ndimage_in_same_mode_from_1d_to_3d(data):
     want = ndi.convolve(x, w, mode=mode, cval=value)
     _check(convolve(x, w, "same", pad_mode=pad_mode, pad_value=value, method=method), want, kind)
     want = ndi.correlate(x, np.conj(w), mode=mode, cval=value)  # ndimage conjugates too
-    _check(correlate(x, w, "same", pad_mode=pad_mode, pad_value=value, method=method), want,
-           kind)
+    _check(correlate(x, w, "same", pad_mode=pad_mode, pad_value=value, method=method), want, kind)
 
 
 def _dilated(w, d):
@@ -162,8 +167,11 @@ def test_stride_dilation_and_explicit_padding_match_scipy_valid_subsampled(data)
 @given(st.data())
 def test_one_kernel_filters_every_channel_and_columns_give_each_channel_its_own(data):
     kind = data.draw(st.sampled_from(KINDS))
-    n, k, c = data.draw(st.integers(1, 9)), data.draw(st.integers(1, 5)), data.draw(
-        st.integers(1, 3))
+    n, k, c = (
+        data.draw(st.integers(1, 9)),
+        data.draw(st.integers(1, 5)),
+        data.draw(st.integers(1, 3)),
+    )
     x = _array(data, (n, c), kind)
     w = _array(data, (k,), kind)
     wc = _array(data, (k, c), kind)
@@ -185,12 +193,19 @@ def test_filter_banks_sum_correlate2d_over_input_channels(data):
     bank = _array(data, (k, c, kh, kw), kind)
     mode = data.draw(st.sampled_from(("full", "same", "valid")))
     got = correlate(x, bank, mode)
-    want = np.stack([sum(ss.correlate(x[:, :, j], np.conj(bank[f, j]), mode)
-                         for j in range(c)) for f in range(k)], axis=-1)
+    want = np.stack(
+        [
+            sum(ss.correlate(x[:, :, j], np.conj(bank[f, j]), mode) for j in range(c))
+            for f in range(k)
+        ],
+        axis=-1,
+    )
     _check(got, want, kind)
     got = convolve(x, bank, mode)
-    want = np.stack([sum(ss.convolve(x[:, :, j], bank[f, j], mode) for j in range(c))
-                     for f in range(k)], axis=-1)
+    want = np.stack(
+        [sum(ss.convolve(x[:, :, j], bank[f, j], mode) for j in range(c)) for f in range(k)],
+        axis=-1,
+    )
     _check(got, want, kind)
 
 

@@ -10,11 +10,19 @@ from convcli.engine.direct import correlate_naive
 from convcli.engine.spectral import polyphase_valid
 
 
-@given(st.integers(1, 120), st.integers(1, 40), st.integers(1, 6), st.integers(1, 2),
-       st.booleans(), st.booleans(), st.sampled_from([np.float64, np.float32]),
-       st.integers(0, 2**32 - 1))
-def test_polyphase_keeps_every_sth_valid_output(n, k, s, channels, own_kernels, single_block,
-                                                dtype, seed):
+@given(
+    st.integers(1, 120),
+    st.integers(1, 40),
+    st.integers(1, 6),
+    st.integers(1, 2),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([np.float64, np.float32]),
+    st.integers(0, 2**32 - 1),
+)
+def test_polyphase_keeps_every_sth_valid_output(
+    n, k, s, channels, own_kernels, single_block, dtype, seed
+):
     if k > n:
         return
     rng = np.random.default_rng(seed)

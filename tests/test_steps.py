@@ -74,7 +74,8 @@ def test_constant_padding_names_its_value_and_dilation_spaces_the_taps():
     text = conv_steps(X1, W1, ndim=1, pad=2, pad_mode="constant", pad_value=9, dilation=2)
     assert "value 9" in text
     np.testing.assert_array_equal(
-        _values(text), convolve(X1, W1, pad=2, pad_mode="constant", pad_value=9, dilation=2))
+        _values(text), convolve(X1, W1, pad=2, pad_mode="constant", pad_value=9, dilation=2)
+    )
 
 
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
@@ -86,8 +87,9 @@ def test_2d_modes_print_the_engines_result_in_80_columns(mode):
 
 def test_2d_stride_padding_and_correlate():
     text = conv_steps(X2, W2, ndim=2, pad=(1, 0, 2, 1), stride=(2, 1), correlate=True)
-    np.testing.assert_array_equal(_values(text),
-                                  correlate(X2, W2, pad=(1, 0, 2, 1), stride=(2, 1)).ravel())
+    np.testing.assert_array_equal(
+        _values(text), correlate(X2, W2, pad=(1, 0, 2, 1), stride=(2, 1)).ravel()
+    )
 
 
 def test_a_cnn_layer_sums_channels_and_adds_the_bias(samples):
@@ -107,8 +109,11 @@ def test_channels_of_a_signal_get_lines_of_their_own():
 
 
 def test_more_than_64_outputs_is_an_error_that_says_so():
-    with pytest.raises(ShapeError, match=r"^--steps shows at most 64 output samples; "
-                                         r"this result has 65"):
+    with pytest.raises(
+        ShapeError,
+        match=r"^--steps shows at most 64 output samples; "
+        r"this result has 65",
+    ):
         conv_steps(np.arange(63), W1, ndim=1, mode="full")
 
 
@@ -140,7 +145,8 @@ def test_a_kernel_per_channel_and_mono_through_a_stereo_kernel():
     mono = conv_steps(X1, w, ndim=1, mode="valid")
     assert "y[2] (channel 2)" in mono
     np.testing.assert_array_equal(
-        _values(mono), convolve(np.stack([X1, X1], axis=1), w, "valid", ndim=1).ravel())
+        _values(mono), convolve(np.stack([X1, X1], axis=1), w, "valid", ndim=1).ravel()
+    )
 
 
 @pytest.mark.parametrize("correlate_", [False, True])

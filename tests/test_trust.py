@@ -42,8 +42,12 @@ def photo(path, rows=60, cols=80, bands=3, seed=0, smooth=False, **tags):
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_exif_orientation_is_applied_once_and_the_output_says_1(tmp_path, orientation):
     photo(tmp_path / "phone.jpg", smooth=True, orientation=orientation)
-    assert run("conv2d", tmp_path / "phone.jpg", "-k", "identity", "-o",
-               tmp_path / "out.jpg").returncode == 0
+    assert (
+        run(
+            "conv2d", tmp_path / "phone.jpg", "-k", "identity", "-o", tmp_path / "out.jpg"
+        ).returncode
+        == 0
+    )
     upright = pyvips.Image.new_from_file(str(tmp_path / "phone.jpg")).autorot()
     out = pyvips.Image.new_from_file(str(tmp_path / "out.jpg"))
     assert (out.width, out.height) == (upright.width, upright.height)
@@ -58,16 +62,30 @@ def test_every_exif_orientation_is_applied_once_and_the_output_says_1(tmp_path, 
 def test_image_files_extend_their_edges_by_default_and_numbers_pad_zeros(tmp_path, kernel):
     grey = np.full((40, 50, 3), 200, np.uint8)
     pyvips.Image.new_from_array(grey).copy(interpretation="srgb").write_to_file(
-        str(tmp_path / "flat.png"))
-    assert run("conv2d", tmp_path / "flat.png", "-k", kernel, "-o", tmp_path / "y.png",
-               "--offset", "0").returncode == 0
+        str(tmp_path / "flat.png")
+    )
+    assert (
+        run(
+            "conv2d", tmp_path / "flat.png", "-k", kernel, "-o", tmp_path / "y.png", "--offset", "0"
+        ).returncode
+        == 0
+    )
     y = pyvips.Image.new_from_file(str(tmp_path / "y.png")).numpy()
     expected = 0 if kernel == "sobel-x" else 200  # a flat photo stays flat to its edges
     assert np.all(y == expected), kernel
-    zeros = run("conv2d", tmp_path / "flat.png", "-k", kernel, "-o", tmp_path / "z.png",
-                "--pad-mode", "zeros")
+    zeros = run(
+        "conv2d",
+        tmp_path / "flat.png",
+        "-k",
+        kernel,
+        "-o",
+        tmp_path / "z.png",
+        "--pad-mode",
+        "zeros",
+    )
     assert zeros.returncode == 0 and not np.all(
-        pyvips.Image.new_from_file(str(tmp_path / "z.png")).numpy() == expected)
+        pyvips.Image.new_from_file(str(tmp_path / "z.png")).numpy() == expected
+    )
     text = run("conv2d", "-", "-k", "box:3", input=b"9 9 9\n9 9 9\n9 9 9\n")
     assert text.stdout.split()[0] == b"4"  # 36/9: zeros around numbers, as SciPy pads
 
@@ -75,20 +93,38 @@ def test_image_files_extend_their_edges_by_default_and_numbers_pad_zeros(tmp_pat
 def test_depth_and_alpha_are_never_reduced_silently(tmp_path):
     deep = (np.random.default_rng(0).random((30, 40, 3)) * 65535).astype(np.uint16)
     pyvips.Image.new_from_array(deep).copy(interpretation="rgb16").write_to_file(
-        str(tmp_path / "deep.tif"))
+        str(tmp_path / "deep.tif")
+    )
     photo(tmp_path / "rgba.png", bands=4)
-    for src, out, option in [("deep.tif", "o.webp", "--depth 8"),
-                             ("deep.tif", "o.jpg", "--depth 8"),
-                             ("deep.tif", "o.gif", "--depth 8"),
-                             ("rgba.png", "f.jpg", "--flatten")]:
+    for src, out, option in [
+        ("deep.tif", "o.webp", "--depth 8"),
+        ("deep.tif", "o.jpg", "--depth 8"),
+        ("deep.tif", "o.gif", "--depth 8"),
+        ("rgba.png", "f.jpg", "--flatten"),
+    ]:
         p = run("conv2d", tmp_path / src, "-k", "box:3", "-o", tmp_path / out)
         assert p.returncode == 1 and option.encode() in p.stderr, (src, out, p.stderr)
         assert not (tmp_path / out).exists()
-        assert run("conv2d", tmp_path / src, "-k", "box:3", "-o", tmp_path / out,
-                   *option.split()).returncode == 0
+        assert (
+            run(
+                "conv2d", tmp_path / src, "-k", "box:3", "-o", tmp_path / out, *option.split()
+            ).returncode
+            == 0
+        )
         assert pyvips.Image.new_from_file(str(tmp_path / out)).format == "uchar"
-    assert run("conv2d", tmp_path / "rgba.png", "-k", "identity", "-o", tmp_path / "d.png",
-               "--depth", "16").returncode == 0
+    assert (
+        run(
+            "conv2d",
+            tmp_path / "rgba.png",
+            "-k",
+            "identity",
+            "-o",
+            tmp_path / "d.png",
+            "--depth",
+            "16",
+        ).returncode
+        == 0
+    )
     d = pyvips.Image.new_from_file(str(tmp_path / "d.png"))
     assert d.format == "ushort" and d.bands == 4
 
@@ -123,8 +159,10 @@ def test_a_tiff_of_many_pages_is_filtered_page_by_page(tmp_path):
     pages = pages.cast("uchar").copy()
     pages.set_type(pyvips.GValue.gint_type, "page-height", 12)
     pages.write_to_file(str(tmp_path / "many.tif"))
-    assert run("conv2d", tmp_path / "many.tif", "-k", "box:3", "-o",
-               tmp_path / "out.tif").returncode == 0
+    assert (
+        run("conv2d", tmp_path / "many.tif", "-k", "box:3", "-o", tmp_path / "out.tif").returncode
+        == 0
+    )
     out = pyvips.Image.new_from_file(str(tmp_path / "out.tif"), n=-1)
     assert out.get("n-pages") == 1500 and out.numpy()[12 * 700 + 5, 8] == 700 % 200
 
@@ -133,19 +171,30 @@ def test_pages_of_different_sizes_are_each_filtered_at_their_own_size(tmp_path):
     from PIL import Image
 
     rng = np.random.default_rng(3)
-    pages = [(rng.random((30, 40, 3)) * 255).astype(np.uint8),
-             (rng.random((50, 20, 3)) * 255).astype(np.uint8)]
+    pages = [
+        (rng.random((30, 40, 3)) * 255).astype(np.uint8),
+        (rng.random((50, 20, 3)) * 255).astype(np.uint8),
+    ]
     first, *rest = [Image.fromarray(p) for p in pages]
     first.save(tmp_path / "mixed.tif", save_all=True, append_images=rest)
-    assert run("conv2d", tmp_path / "mixed.tif", "-k", "box:3", "-o",
-               tmp_path / "out.tif").returncode == 0
+    assert (
+        run("conv2d", tmp_path / "mixed.tif", "-k", "box:3", "-o", tmp_path / "out.tif").returncode
+        == 0
+    )
     from convcli import convolve
 
     out = Image.open(tmp_path / "out.tif")
     for i, page in enumerate(pages):
         out.seek(i)
-        expected = np.clip(np.rint(convolve(page.astype(float), np.ones((3, 3)) / 9, "same", ndim=2,
-                                            pad_mode="replicate")), 0, 255)
+        expected = np.clip(
+            np.rint(
+                convolve(
+                    page.astype(float), np.ones((3, 3)) / 9, "same", ndim=2, pad_mode="replicate"
+                )
+            ),
+            0,
+            255,
+        )
         np.testing.assert_array_equal(np.asarray(out), expected)
     p = run("conv2d", tmp_path / "mixed.tif", "-k", "box:3", "-o", tmp_path / "out.png")
     assert p.returncode == 1 and b"OUT.tiff" in p.stderr
@@ -157,20 +206,35 @@ def test_pages_of_different_sizes_are_each_filtered_at_their_own_size(tmp_path):
 def _big_image(tmp_path):
     a = (np.random.default_rng(0).random((3000, 4000, 3)) * 255).astype(np.uint8)
     pyvips.Image.new_from_array(a).copy(interpretation="srgb").write_to_file(
-        str(tmp_path / "big.png"), compression=1)
+        str(tmp_path / "big.png"), compression=1
+    )
     return tmp_path / "big.png"
 
 
 @pytest.mark.parametrize("sig,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 @pytest.mark.parametrize("out", ["o.png", "o.tif", "o.jpg"])
-def test_a_signal_inside_libvips_acts_within_a_second_and_keeps_the_old_output(tmp_path, sig,
-                                                                              status, out):
+def test_a_signal_inside_libvips_acts_within_a_second_and_keeps_the_old_output(
+    tmp_path, sig, status, out
+):
     big = _big_image(tmp_path)
     (tmp_path / out).write_bytes(b"the old output")
     for delay in (0.6, 1.5):
-        proc = subprocess.Popen([*CONVCLI, "conv2d", str(big), "-k", "gaussian:sigma=12",
-                                 "--pad-mode", "symmetric", "-o", str(tmp_path / out)],
-                                env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [
+                *CONVCLI,
+                "conv2d",
+                str(big),
+                "-k",
+                "gaussian:sigma=12",
+                "--pad-mode",
+                "symmetric",
+                "-o",
+                str(tmp_path / out),
+            ],
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         time.sleep(delay)
         proc.send_signal(sig)
         sent = time.monotonic()
@@ -185,9 +249,21 @@ def test_a_signal_inside_libvips_acts_within_a_second_and_keeps_the_old_output(t
 def test_ctrl_c_inside_a_long_numpy_call_acts_within_a_second(tmp_path):
     np.save(tmp_path / "x.npy", np.random.default_rng(0).standard_normal(1_000_000))
     np.save(tmp_path / "k.npy", np.random.default_rng(1).standard_normal(50_000))
-    proc = subprocess.Popen([*CONVCLI, "conv1d", str(tmp_path / "x.npy"), "-k",
-                             str(tmp_path / "k.npy"), "--method", "direct", "-o",
-                             str(tmp_path / "y.npy")], env=ENV, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            *CONVCLI,
+            "conv1d",
+            str(tmp_path / "x.npy"),
+            "-k",
+            str(tmp_path / "k.npy"),
+            "--method",
+            "direct",
+            "-o",
+            str(tmp_path / "y.npy"),
+        ],
+        env=ENV,
+        stderr=subprocess.PIPE,
+    )
     time.sleep(2.0)
     proc.send_signal(signal.SIGINT)
     sent = time.monotonic()
@@ -210,10 +286,15 @@ def test_a_piped_wav_streams_in_flat_memory_and_gives_the_files_bytes(tmp_path):
     assert by_file.returncode == 0
     spool = tmp_path / "spool"
     spool.mkdir()
-    piped = subprocess.run(f"cat {tmp_path / 'long.wav'} | /usr/bin/time -f %M {sys.executable}"
-                           f" -m convcli conv1d - -k {ir} -o {tmp_path / 'b.wav'}", shell=True,
-                           env={**ENV, "TMPDIR": str(spool)}, capture_output=True, text=True,
-                           timeout=120)
+    piped = subprocess.run(
+        f"cat {tmp_path / 'long.wav'} | /usr/bin/time -f %M {sys.executable}"
+        f" -m convcli conv1d - -k {ir} -o {tmp_path / 'b.wav'}",
+        shell=True,
+        env={**ENV, "TMPDIR": str(spool)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert piped.returncode == 0, piped.stderr
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
     peak_kb = int(piped.stderr.strip().splitlines()[-1])
@@ -224,19 +305,36 @@ def test_a_piped_wav_streams_in_flat_memory_and_gives_the_files_bytes(tmp_path):
 def test_images_through_pipes_both_ways(tmp_path):
     photo(tmp_path / "a.jpg")
     with open(tmp_path / "a.jpg", "rb") as src, open(tmp_path / "b.jpg", "wb") as dst:
-        p = subprocess.run([*CONVCLI, "conv2d", "-", "-k", "box:3"], stdin=src, stdout=dst,
-                           stderr=subprocess.PIPE, env=ENV)
+        p = subprocess.run(
+            [*CONVCLI, "conv2d", "-", "-k", "box:3"],
+            stdin=src,
+            stdout=dst,
+            stderr=subprocess.PIPE,
+            env=ENV,
+        )
     assert p.returncode == 0, p.stderr
     made = run("conv2d", tmp_path / "a.jpg", "-k", "box:3", "-o", tmp_path / "c.jpg")
     assert made.returncode == 0
     assert (tmp_path / "b.jpg").read_bytes() == (tmp_path / "c.jpg").read_bytes()
-    for command in ("kernels", f"conv2d {tmp_path / 'a.jpg'} -k box:3 --to png",
-                    "conv1d - -k 1 <<< '1 2'"):
+    for command in (
+        "kernels",
+        f"conv2d {tmp_path / 'a.jpg'} -k box:3 --to png",
+        "conv1d - -k 1 <<< '1 2'",
+    ):
         for where in (">&-", "> /dev/full"):
-            p = subprocess.run(f"{sys.executable} -m convcli {command} {where}", shell=True,
-                               env=ENV, capture_output=True, text=True, executable="/bin/bash")
+            p = subprocess.run(
+                f"{sys.executable} -m convcli {command} {where}",
+                shell=True,
+                env=ENV,
+                capture_output=True,
+                text=True,
+                executable="/bin/bash",
+            )
             assert p.returncode == 1 and p.stderr.startswith("Error: standard output"), (
-                command, where, p.stderr)
+                command,
+                where,
+                p.stderr,
+            )
 
 
 # --- 4. clusters, 5. chunked stores
@@ -254,12 +352,37 @@ def cluster(tmp_path_factory):
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    sched = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
-                              "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
-                             cwd=elsewhere, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
-                               "--nthreads", "2", "--dashboard-address", ":0"], cwd=elsewhere,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sched = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dashboard-address",
+            ":0",
+        ],
+        cwd=elsewhere,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            address,
+            "--nthreads",
+            "2",
+            "--dashboard-address",
+            ":0",
+        ],
+        cwd=elsewhere,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     from distributed import Client
 
     with Client(address, timeout=30) as client:
@@ -274,20 +397,24 @@ def test_relative_paths_on_a_cluster_started_elsewhere_write_every_value(tmp_pat
     import zarr
 
     a = np.random.default_rng(0).random((300, 400)).astype(np.float32) + 1
-    zarr.create_array(str(tmp_path / "a.zarr"), shape=a.shape, chunks=(64, 100),
-                      dtype="float32")[...] = a
+    zarr.create_array(str(tmp_path / "a.zarr"), shape=a.shape, chunks=(64, 100), dtype="float32")[
+        ...
+    ] = a
     photo(tmp_path / "p.png")
     photo(tmp_path / "q.png", seed=1)
-    for args in (["a.zarr", "-k", "box:3", "-o", "b.zarr"],
-                 ["p.png", "-k", "box:3", "-o", "one.png"],
-                 ["p.png", "q.png", "-k", "box:3", "-o", "out/"]):
+    for args in (
+        ["a.zarr", "-k", "box:3", "-o", "b.zarr"],
+        ["p.png", "-k", "box:3", "-o", "one.png"],
+        ["p.png", "q.png", "-k", "box:3", "-o", "out/"],
+    ):
         p = run("conv2d", *args, "--scheduler", cluster, cwd=tmp_path)
         assert p.returncode == 0, p.stderr
     from convcli import convolve
 
     b = zarr.open_array(str(tmp_path / "b.zarr"))[...]
-    np.testing.assert_allclose(b, convolve(a.astype(float), np.ones((3, 3)) / 9, mode="same"),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        b, convolve(a.astype(float), np.ones((3, 3)) / 9, mode="same"), rtol=1e-6
+    )
     assert run("conv2d", "p.png", "-k", "box:3", "-o", "local.png", cwd=tmp_path).returncode == 0
     assert (tmp_path / "one.png").read_bytes() == (tmp_path / "local.png").read_bytes()
     assert sorted(os.listdir(tmp_path / "out")) == ["p.png", "q.png"]
@@ -302,8 +429,16 @@ def test_a_scheduler_that_cannot_serve_is_one_line_within_ten_seconds(tmp_path, 
         if address == "silent":
             address = f"tcp://127.0.0.1:{quiet.getsockname()[1]}"
         start = time.monotonic()
-        p = run("conv2d", tmp_path / "p.png", "-k", "box:3", "-o", tmp_path / "o.png",
-                "--scheduler", address)
+        p = run(
+            "conv2d",
+            tmp_path / "p.png",
+            "-k",
+            "box:3",
+            "-o",
+            tmp_path / "o.png",
+            "--scheduler",
+            address,
+        )
     assert time.monotonic() - start < 10
     assert p.returncode == 1 and p.stderr.count(b"\n") == 1 and p.stderr.startswith(b"Error:")
     assert not (tmp_path / "o.png").exists()
@@ -312,18 +447,28 @@ def test_a_scheduler_that_cannot_serve_is_one_line_within_ten_seconds(tmp_path, 
 def test_chunked_stores_are_checked_before_any_work(tmp_path):
     import zarr
 
-    fine = zarr.create_array(str(tmp_path / "fine.zarr"), shape=(4000, 4000), chunks=(2, 2),
-                             dtype="float32")
-    nan_fill = zarr.create_array(str(tmp_path / "nanfill.zarr"), shape=(50, 50),
-                                 chunks=(10, 10), dtype="float64", fill_value=np.nan)
+    fine = zarr.create_array(
+        str(tmp_path / "fine.zarr"), shape=(4000, 4000), chunks=(2, 2), dtype="float32"
+    )
+    nan_fill = zarr.create_array(
+        str(tmp_path / "nanfill.zarr"),
+        shape=(50, 50),
+        chunks=(10, 10),
+        dtype="float64",
+        fill_value=np.nan,
+    )
     nan_fill[:10, :10] = 1.0
-    holed = zarr.create_array(str(tmp_path / "holed.zarr"), shape=(50, 50), chunks=(10, 10),
-                              dtype="float64")
+    holed = zarr.create_array(
+        str(tmp_path / "holed.zarr"), shape=(50, 50), chunks=(10, 10), dtype="float64"
+    )
     holed[...] = 1.0
     holed[20, 30] = np.inf
     del fine
-    for name, words in [("fine.zarr", b"chunks"), ("nanfill.zarr", b"fill value"),
-                        ("holed.zarr", b"NaN or infinite")]:
+    for name, words in [
+        ("fine.zarr", b"chunks"),
+        ("nanfill.zarr", b"fill value"),
+        ("holed.zarr", b"NaN or infinite"),
+    ]:
         start = time.monotonic()
         p = run("conv2d", tmp_path / name, "-k", "box:3", "-o", tmp_path / "out.zarr")
         assert p.returncode == 1 and words in p.stderr, (name, p.stderr)
@@ -339,8 +484,12 @@ def test_a_replaced_store_killed_mid_swap_is_recovered_by_the_next_run(tmp_path)
     zarr.create_array(str(tmp_path / "a.zarr"), shape=(20, 20), dtype="float64")[...] = 1.0
     old = atomic._old_of(str(tmp_path / "out.zarr"))
     zarr.create_array(old, shape=(5,), dtype="float64")[...] = 7.0  # what a SIGKILL leaves
-    assert run("conv2d", tmp_path / "a.zarr", "-k", "1", "-o", tmp_path / "out.zarr",
-               "--mode", "valid").returncode == 0
+    assert (
+        run(
+            "conv2d", tmp_path / "a.zarr", "-k", "1", "-o", tmp_path / "out.zarr", "--mode", "valid"
+        ).returncode
+        == 0
+    )
     assert zarr.open_array(str(tmp_path / "out.zarr")).shape == (20, 20)
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".")]
 
@@ -354,10 +503,12 @@ def test_kernels_of_the_wrong_kind_or_channel_count_are_refused(tmp_path):
     photo(tmp_path / "p.png")
     sf.write(tmp_path / "mono.wav", np.zeros(1000), 8000)
     sf.write(tmp_path / "stereo.wav", np.zeros((10, 2)), 8000)
-    cases = [("conv1d", "mono.wav", "p.png", b"is an image"),
-             ("conv2d", "p.png", "mono.wav", b"is audio"),
-             ("conv1d", "mono.wav", "stereo.wav", b"2 channels but the input has 1"),
-             ("conv1d", "mono.wav", "sobel-x", b"2-D")]
+    cases = [
+        ("conv1d", "mono.wav", "p.png", b"is an image"),
+        ("conv2d", "p.png", "mono.wav", b"is audio"),
+        ("conv1d", "mono.wav", "stereo.wav", b"2 channels but the input has 1"),
+        ("conv1d", "mono.wav", "sobel-x", b"2-D"),
+    ]
     for command, src, kernel, words in cases:
         k = tmp_path / kernel if (tmp_path / kernel).exists() else kernel
         out = tmp_path / ("out.wav" if command == "conv1d" else "out.png")
@@ -384,8 +535,11 @@ def test_absurd_learning_rates_are_usage_errors(lr):
 
 
 def test_csv_typos_are_errors_with_their_line_and_column(tmp_path):
-    for text, where in [("a,b\n1,2\n3,x4\n", ":3:3:"), ("1,2x\n3,4\n", ":1:3:"),
-                        ("t,v\n1,2\n,,\n3;4\n", None)]:
+    for text, where in [
+        ("a,b\n1,2\n3,x4\n", ":3:3:"),
+        ("1,2x\n3,4\n", ":1:3:"),
+        ("t,v\n1,2\n,,\n3;4\n", None),
+    ]:
         (tmp_path / "d.csv").write_text(text)
         p = run("conv1d", tmp_path / "d.csv", "-k", "1")
         if where is None:
@@ -398,8 +552,9 @@ def test_csv_typos_are_errors_with_their_line_and_column(tmp_path):
 def test_results_are_held_to_the_input_pixel_limit(tmp_path):
     photo(tmp_path / "p.png")
     start = time.monotonic()
-    p = run("conv2d", tmp_path / "p.png", "-k", "box:3", "--pad", "100000", "-o",
-            tmp_path / "o.png")
+    p = run(
+        "conv2d", tmp_path / "p.png", "-k", "box:3", "--pad", "100000", "-o", tmp_path / "o.png"
+    )
     assert p.returncode == 1 and b"limit" in p.stderr and time.monotonic() - start < 10
     assert os.listdir(tmp_path) == ["p.png"]
 
@@ -434,9 +589,23 @@ def test_outputs_are_treated_as_cp_treats_them(tmp_path):
 def test_no_clobber_lets_exactly_one_of_ten_racing_runs_write(tmp_path):
     for i in range(10):
         (tmp_path / f"in{i}.txt").write_text(" ".join([str(i)] * 20000))
-    procs = [subprocess.Popen([*CONVCLI, "conv1d", str(tmp_path / f"in{i}.txt"), "-k", "1",
-                               "-o", str(tmp_path / "out.txt"), "--no-clobber"], env=ENV,
-                              stderr=subprocess.PIPE) for i in range(10)]
+    procs = [
+        subprocess.Popen(
+            [
+                *CONVCLI,
+                "conv1d",
+                str(tmp_path / f"in{i}.txt"),
+                "-k",
+                "1",
+                "-o",
+                str(tmp_path / "out.txt"),
+                "--no-clobber",
+            ],
+            env=ENV,
+            stderr=subprocess.PIPE,
+        )
+        for i in range(10)
+    ]
     for proc in procs:
         proc.communicate(timeout=60)
         assert proc.returncode == 0
@@ -468,7 +637,10 @@ def test_recursive_takes_the_commands_kind_and_counts_the_rest(tmp_path):
 def test_scripts_get_one_line_and_options_anywhere():
     p = run("outsize", "--input", "28x28x1", "--kernel", "5", "--filters", "2")
     assert p.stdout == b"24x24x2\n"
-    for args in (["-q", "conv1d", "-", "-k", "1,1"], ["conv1d", "-q", "-", "-k", "1,1"],
-                 ["-v", "conv1d", "-", "-k", "1,1"]):
+    for args in (
+        ["-q", "conv1d", "-", "-k", "1,1"],
+        ["conv1d", "-q", "-", "-k", "1,1"],
+        ["-v", "conv1d", "-", "-k", "1,1"],
+    ):
         p = run(*args, input=b"1 2\n")
         assert p.returncode == 0 and p.stdout == b"1 3 2\n", args

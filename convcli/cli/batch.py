@@ -20,8 +20,9 @@ from ..io.registry import by_extension
 from .failures import describe_os_error
 
 
-def output_paths(inputs, output, to_format, *, recursive=False, in_place=False,
-                 no_clobber=False, kinds=None):
+def output_paths(
+    inputs, output, to_format, *, recursive=False, in_place=False, no_clobber=False, kinds=None
+):
     """The (input, output) pairs to run; output None means standard output.
 
     Parameters
@@ -40,8 +41,9 @@ def output_paths(inputs, output, to_format, *, recursive=False, in_place=False,
         others are skipped with one notice that counts them.
     """
     sources = _sources(inputs, recursive, output, kinds)
-    folder = output is not None and (output.endswith(("/", os.sep)) or (
-        os.path.isdir(output) and by_extension(output) != "zarr"))  # a store is a file here
+    folder = output is not None and (
+        output.endswith(("/", os.sep)) or (os.path.isdir(output) and by_extension(output) != "zarr")
+    )  # a store is a file here
     batch = folder or len(sources) > 1 or (in_place and output is None)
     if not batch:
         pairs = [(sources[0][0], output)]
@@ -51,11 +53,13 @@ def output_paths(inputs, output, to_format, *, recursive=False, in_place=False,
         if any(path == "-" for path, _ in sources):
             raise click.UsageError("standard input (-) cannot be part of a batch")
         if output is None and not in_place:
-            raise click.UsageError("several inputs need -o DIR/ (a folder, created if missing)"
-                                   " or --in-place")
+            raise click.UsageError(
+                "several inputs need -o DIR/ (a folder, created if missing) or --in-place"
+            )
         if output is not None and not folder:
-            raise click.UsageError(f"several inputs need -o DIR/: end {output} with / "
-                                   "to make it a folder")
+            raise click.UsageError(
+                f"several inputs need -o DIR/: end {output} with / to make it a folder"
+            )
         pairs = [(path, _target(path, rel, output, to_format)) for path, rel in sources]
         _check_distinct(pairs)
         if not in_place:
@@ -93,13 +97,17 @@ def _walk(root, output, kinds=None):
     folder left out, in a stable order; and how many visible files were passed over."""
     from ..io.registry import FORMATS
 
-    readable = {ext for f in FORMATS.values() if kinds is None or f.kind in kinds
-                for ext in f.extensions}
+    readable = {
+        ext for f in FORMATS.values() if kinds is None or f.kind in kinds for ext in f.extensions
+    }
     skip = os.path.realpath(output) if output else None
     found, passed = [], 0
     for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".")
-                               and os.path.realpath(os.path.join(folder, d)) != skip)
+        subfolders[:] = sorted(
+            d
+            for d in subfolders
+            if not d.startswith(".") and os.path.realpath(os.path.join(folder, d)) != skip
+        )
         for name in sorted(n for n in files if not n.startswith(".")):
             if os.path.splitext(name)[1].lower() in readable:
                 path = os.path.join(folder, name)
@@ -135,16 +143,20 @@ def _check_distinct(pairs):
     for path, out in pairs:
         other = seen.setdefault(_key(out), path)
         if other != path:
-            raise FileError(f"{other} and {path} would both write {out}; "
-                                   "give them different names or separate runs")
+            raise FileError(
+                f"{other} and {path} would both write {out}; "
+                "give them different names or separate runs"
+            )
 
 
 def _check_not_inputs(pairs, inputs):
     keys = {_key(p) for p in inputs if p != "-"}
     for _, out in pairs:
         if out not in (None, "-") and _key(out) in keys:
-            raise FileError(f"{out} is one of the inputs: choose another output, "
-                            "or give --in-place to replace it")
+            raise FileError(
+                f"{out} is one of the inputs: choose another output, "
+                "or give --in-place to replace it"
+            )
 
 
 def _unclobbered(pairs):
@@ -162,8 +174,9 @@ def _make_folders(pairs):
         try:
             os.makedirs(folder or ".", exist_ok=True)
         except OSError as e:
-            raise FileError(f"{folder}: cannot create the folder "
-                            f"({describe_os_error(e).rpartition(': ')[2]})") from None
+            raise FileError(
+                f"{folder}: cannot create the folder ({describe_os_error(e).rpartition(': ')[2]})"
+            ) from None
 
 
 def run_all(job, pairs, jobs: int = 1, scheduler: str | None = None) -> None:
@@ -202,6 +215,7 @@ def run_all(job, pairs, jobs: int = 1, scheduler: str | None = None) -> None:
 
 def split_stores(pairs):
     """(pairs whose input or output is a chunked store, the other pairs)."""
+
     def store(path):
         return path not in (None, "-") and by_extension(path) == "zarr"
 
@@ -220,12 +234,17 @@ def _on_cluster(job, pairs, scheduler: str) -> None:
     if not pairs:
         return
     if any(p == "-" or o in (None, "-") for p, o in pairs):
-        raise click.UsageError("--scheduler runs files on other machines: give input files "
-                               "and -o (not standard input or output)")
+        raise click.UsageError(
+            "--scheduler runs files on other machines: give input files "
+            "and -o (not standard input or output)"
+        )
     pairs = [(os.path.abspath(p), os.path.abspath(o)) for p, o in pairs]
     show = messages.progress_wanted()
-    bar = click.progressbar(length=len(pairs), label="convolving on the cluster",
-                            file=sys.stderr) if show else None
+    bar = (
+        click.progressbar(length=len(pairs), label="convolving on the cluster", file=sys.stderr)
+        if show
+        else None
+    )
     messages.verbose(f"{len(pairs)} file(s) as tasks on the Dask cluster at {scheduler}")
 
     def progress(path, error):
@@ -235,8 +254,9 @@ def _on_cluster(job, pairs, scheduler: str) -> None:
         if bar is not None:
             bar.update(1)
 
-    failures = run_batch(job, [p for p, _ in pairs], [o for _, o in pairs], scheduler,
-                         progress=progress)
+    failures = run_batch(
+        job, [p for p, _ in pairs], [o for _, o in pairs], scheduler, progress=progress
+    )
     if bar is not None:
         bar.render_finish()
     if failures:
@@ -246,8 +266,9 @@ def _on_cluster(job, pairs, scheduler: str) -> None:
 def _collect(pool, job, pairs) -> int:
     futures = [pool.submit(job, path, out) for path, out in pairs]
     show = messages.progress_wanted()
-    bar = click.progressbar(length=len(pairs), label="convolving", file=sys.stderr) \
-        if show else None
+    bar = (
+        click.progressbar(length=len(pairs), label="convolving", file=sys.stderr) if show else None
+    )
     failed = 0
     for (path, _), future in zip(pairs, futures):
         try:
@@ -265,8 +286,11 @@ def _collect(pool, job, pairs) -> int:
 
 
 def _report(path, e, newline):
-    text = str(e) if isinstance(e, ConvcliError) or not isinstance(e, OSError) \
+    text = (
+        str(e)
+        if isinstance(e, ConvcliError) or not isinstance(e, OSError)
         else describe_os_error(e)
+    )
     if not text.startswith(path):  # name the file once
         text = f"{path}: {text}"
     with contextlib.suppress(OSError):  # stderr gone: the exit status still tells

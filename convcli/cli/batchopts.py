@@ -24,17 +24,35 @@ def _level(value_level):
     return callback
 
 
-recursive = click.option("-r", "--recursive", is_flag=True,
-                         help="Walk folders given as INPUT (files convcli reads, by extension) "
-                              "and mirror their subfolders under -o DIR/.")
-no_clobber = click.option("--no-clobber", is_flag=True,
-                          help="Skip outputs that already exist.")
-in_place = click.option("--in-place", is_flag=True,
-                        help="Allow outputs to replace the batch's own inputs; without -o, "
-                             "rewrite each input (atomically).")
-quiet = click.option("-q", "--quiet", is_flag=True, expose_value=False, is_eager=True,
-                     callback=_level(messages.QUIET),
-                     help="No notices, warnings or progress bars (errors still print).")
-verbose = click.option("-v", "--verbose", is_flag=True, expose_value=False, is_eager=True,
-                       callback=_level(messages.VERBOSE),
-                       help="Say what was chosen (method, sizes, threads) and how long it took.")
+recursive = click.option(
+    "-r",
+    "--recursive",
+    is_flag=True,
+    help="Walk folders given as INPUT (files convcli reads, by extension) "
+    "and mirror their subfolders under -o DIR/.",
+)
+no_clobber = click.option("--no-clobber", is_flag=True, help="Skip outputs that already exist.")
+in_place = click.option(
+    "--in-place",
+    is_flag=True,
+    help="Allow outputs to replace the batch's own inputs; without -o, "
+    "rewrite each input (atomically).",
+)
+quiet = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_level(messages.QUIET),
+    help="No notices, warnings or progress bars (errors still print).",
+)
+verbose = click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_level(messages.VERBOSE),
+    help="Say what was chosen (method, sizes, threads) and how long it took.",
+)

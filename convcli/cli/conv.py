@@ -33,15 +33,24 @@ def _run(ndim, inputs, params):
 
     if run_lesson(settings, inputs, params):  # --grad did the job (--animate goes on)
         return
-    pairs = output_paths(inputs, params["output"], settings.to_format,
-                         recursive=params["recursive"], in_place=params["in_place"],
-                         no_clobber=params["no_clobber"], kinds=_KINDS[ndim])
+    pairs = output_paths(
+        inputs,
+        params["output"],
+        settings.to_format,
+        recursive=params["recursive"],
+        in_place=params["in_place"],
+        no_clobber=params["no_clobber"],
+        kinds=_KINDS[ndim],
+    )
     if settings.scheduler:
         stores, files = split_stores(pairs)
         # a file is one task (whose own pieces then run on the worker); a store's chunks
         # are the tasks, submitted from here
-        run_all(partial(convolve_file, settings=replace(settings, scheduler=None)), files,
-                scheduler=settings.scheduler)
+        run_all(
+            partial(convolve_file, settings=replace(settings, scheduler=None)),
+            files,
+            scheduler=settings.scheduler,
+        )
         pairs = stores
 
     def job(path, out):
@@ -51,22 +60,42 @@ def _run(ndim, inputs, params):
 
 
 def _shared(f):
-    for option in reversed([
-        options.inputs,
-        options.kernel, options.output,
-    ]):
+    for option in reversed(
+        [
+            options.inputs,
+            options.kernel,
+            options.output,
+        ]
+    ):
         f = option(f)
     return f
 
 
 def _common(f):
-    for option in reversed([
-        options.pad_mode, options.pad_value, options.correlate, options.method,
-        options.normalize, options.from_, options.to, options.precision, options.rate,
-        options.jobs, batchopts.recursive, batchopts.no_clobber, batchopts.in_place,
-        options.scheduler, options.steps, options.grad, options.animate, options.json_,
-        options.real, options.imag,
-    ]):
+    for option in reversed(
+        [
+            options.pad_mode,
+            options.pad_value,
+            options.correlate,
+            options.method,
+            options.normalize,
+            options.from_,
+            options.to,
+            options.precision,
+            options.rate,
+            options.jobs,
+            batchopts.recursive,
+            batchopts.no_clobber,
+            batchopts.in_place,
+            options.scheduler,
+            options.steps,
+            options.grad,
+            options.animate,
+            options.json_,
+            options.real,
+            options.imag,
+        ]
+    ):
         f = option(f)
     return f
 
@@ -74,12 +103,26 @@ def _common(f):
 @main.command()
 @_shared
 @options.mode(1)
-@click.option("--pad", callback=options.int_list((1, 2)), metavar="P|BEFORE,AFTER",
-              help="Explicit padding, then a valid convolution (as in a CNN layer).")
-@click.option("--stride", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Keep every S-th output.")
-@click.option("--dilation", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Space kernel taps D apart.")
+@click.option(
+    "--pad",
+    callback=options.int_list((1, 2)),
+    metavar="P|BEFORE,AFTER",
+    help="Explicit padding, then a valid convolution (as in a CNN layer).",
+)
+@click.option(
+    "--stride",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Keep every S-th output.",
+)
+@click.option(
+    "--dilation",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Space kernel taps D apart.",
+)
 @_common
 @click.option("--subtype", help="Audio sample format of the output, e.g. PCM_16, PCM_24, FLOAT.")
 @options.absolute
@@ -106,24 +149,47 @@ def conv1d(inputs, **params):
 @main.command()
 @_shared
 @options.mode(2)
-@click.option("--pad", callback=options.int_list((1, 2, 4)), metavar="P|R,C|T,B,L,R",
-              help="Explicit padding, then a valid convolution (as in a CNN layer).")
-@click.option("--stride", callback=options.int_list((1, 2), minimum=1), default="1",
-              metavar="S|R,C", help="Keep every S-th row and column.  [default: 1]")
-@click.option("--dilation", callback=options.int_list((1, 2), minimum=1), default="1",
-              metavar="D|R,C", help="Space kernel taps D apart.  [default: 1]")
+@click.option(
+    "--pad",
+    callback=options.int_list((1, 2, 4)),
+    metavar="P|R,C|T,B,L,R",
+    help="Explicit padding, then a valid convolution (as in a CNN layer).",
+)
+@click.option(
+    "--stride",
+    callback=options.int_list((1, 2), minimum=1),
+    default="1",
+    metavar="S|R,C",
+    help="Keep every S-th row and column.  [default: 1]",
+)
+@click.option(
+    "--dilation",
+    callback=options.int_list((1, 2), minimum=1),
+    default="1",
+    metavar="D|R,C",
+    help="Space kernel taps D apart.  [default: 1]",
+)
 @_common
 @options.bias
-@click.option("--layout", type=click.Choice(("oihw", "hwio")), default="oihw", show_default=True,
-              help="Axis order of a 4-D filter bank: (K,C,kh,kw) or TensorFlow's (kh,kw,C,K).")
+@click.option(
+    "--layout",
+    type=click.Choice(("oihw", "hwio")),
+    default="oihw",
+    show_default=True,
+    help="Axis order of a 4-D filter bank: (K,C,kh,kw) or TensorFlow's (kh,kw,C,K).",
+)
 @options.quality
 @options.depth
 @options.flatten
 @options.background
 @click.option("--gray", is_flag=True, help="Convert images to grayscale first.")
 @click.option("--abs", "absolute", is_flag=True, help="Take magnitudes (edge detectors).")
-@click.option("--offset", type=options.FINITE, default=0.0,
-              help="Add V to the result (e.g. 128 for signed filters on 8-bit images).")
+@click.option(
+    "--offset",
+    type=options.FINITE,
+    default=0.0,
+    help="Add V to the result (e.g. 128 for signed filters on 8-bit images).",
+)
 def conv2d(inputs, **params):
     """Convolve images and matrices (an image filter keeps its size: --mode same).
 

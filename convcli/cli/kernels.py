@@ -34,11 +34,19 @@ def kernels(ctx):
 @options.rate
 @options.precision
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("-o", "--output", metavar="FILE",
-              help="Save the kernel instead of printing it: .txt, .json, .npy, .wav (with "
-                   "--rate, 32-bit float) or .png (stretched to 0-255 grey).")
-@click.option("--plot", metavar="FILE.png", help="Draw it: a 2-D kernel as an image, a 1-D one "
-              "as its taps and, with --rate, its frequency response in dB.")
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Save the kernel instead of printing it: .txt, .json, .npy, .wav (with "
+    "--rate, 32-bit float) or .png (stretched to 0-255 grey).",
+)
+@click.option(
+    "--plot",
+    metavar="FILE.png",
+    help="Draw it: a 2-D kernel as an image, a 1-D one "
+    "as its taps and, with --rate, its frequency response in dB.",
+)
 def show(spec, dims, rate, precision, as_json, output, plot):
     """Print the kernel SPEC as text (rows of numbers), save it, or draw it.
 
@@ -60,8 +68,9 @@ def show(spec, dims, rate, precision, as_json, output, plot):
     if output:
         _save(k, output, rate, precision)
     if not (plot or output):
-        click.echo(format_json(k, precision) if as_json else format_text(k, "row", precision),
-                   nl=False)
+        click.echo(
+            format_json(k, precision) if as_json else format_text(k, "row", precision), nl=False
+        )
 
 
 def _save(k, path, rate, precision):
@@ -74,8 +83,9 @@ def _save(k, path, rate, precision):
     fmt = registry.by_extension(path)
     kind = registry.kind_of(fmt) if fmt else None
     if kind not in ("text", "json", "npy", "audio", "image"):
-        raise click.BadParameter(f"{path}: give a .txt, .json, .npy, .wav or .png name",
-                                 param_hint="-o")
+        raise click.BadParameter(
+            f"{path}: give a .txt, .json, .npy, .wav or .png name", param_hint="-o"
+        )
     data = Data(k, fmt, path)
     if kind == "audio":
         if k.ndim != 1 or not rate:

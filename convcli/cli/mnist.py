@@ -9,19 +9,29 @@ import click
 from . import main
 from .options import FiniteRange
 
-model_option = click.option("-m", "--model", required=True, metavar="MODEL.npz",
-                            help="A model file written by train-mnist -o.")
+model_option = click.option(
+    "-m",
+    "--model",
+    required=True,
+    metavar="MODEL.npz",
+    help="A model file written by train-mnist -o.",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-data_option = click.option("--data", type=click.Path(file_okay=False), metavar="DIR",
-                           help="A folder with the four MNIST-format IDX files.")
+data_option = click.option(
+    "--data",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="A folder with the four MNIST-format IDX files.",
+)
 
 
 def _dataset(data, download, mirror, quiet):
     from ..nn import data as nndata
 
     if download:
-        folder = nndata.download(mirrors=(mirror,) if mirror else (),
-                                 progress=None if quiet else _download_progress())
+        folder = nndata.download(
+            mirrors=(mirror,) if mirror else (), progress=None if quiet else _download_progress()
+        )
         if data is None:
             data = folder
     if data is not None:
@@ -37,8 +47,12 @@ def _download_progress():
         if not sys.stderr.isatty():
             return
         seen[url] = seen.get(url, 0) + size
-        click.echo(f"\rdownloading {url.rsplit('/', 1)[-1]}: {seen[url] / 1e6:.1f} MB"
-                   + (f" of {total / 1e6:.1f}" if total else ""), err=True, nl=False)
+        click.echo(
+            f"\rdownloading {url.rsplit('/', 1)[-1]}: {seen[url] / 1e6:.1f} MB"
+            + (f" of {total / 1e6:.1f}" if total else ""),
+            err=True,
+            nl=False,
+        )
 
     return report
 
@@ -55,8 +69,9 @@ class _Bar:
             return
         if self.bar is None:
             self.epoch += 1
-            self.bar = click.progressbar(length=total, file=sys.stderr,
-                                         label=f"epoch {self.epoch}/{self.epochs}")
+            self.bar = click.progressbar(
+                length=total, file=sys.stderr, label=f"epoch {self.epoch}/{self.epochs}"
+            )
             self.bar.__enter__()
             self.last = 0
         self.bar.update(done - self.last)
@@ -77,32 +92,76 @@ def _print_confusion(matrix):
 @data_option
 @click.option("--download", is_flag=True, help="Fetch the full MNIST into the cache first.")
 @click.option("--mirror", metavar="URL", help="A mirror to try before the usual ones.")
-@click.option("--arch", default="tiny", show_default=True, metavar="LAYERS|tiny|lenet5",
-              help="Layer specs as outsize reads them, in one quoted argument, or a preset.")
+@click.option(
+    "--arch",
+    default="tiny",
+    show_default=True,
+    metavar="LAYERS|tiny|lenet5",
+    help="Layer specs as outsize reads them, in one quoted argument, or a preset.",
+)
 @click.option("--epochs", type=click.IntRange(1, 1000), default=15, show_default=True)
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=32, show_default=True)
-@click.option("--optimizer", type=click.Choice(("sgd", "adam")), default="adam",
-              show_default=True)
-@click.option("--lr", type=FiniteRange(0, 10, min_open=True),
-              help="Learning rate (default 0.002 for adam, 0.02 for sgd), 15% less each epoch.")
-@click.option("--momentum", type=FiniteRange(0, 1, max_open=True), default=0.9,
-              show_default=True, help="SGD momentum.")
-@click.option("--l2", type=FiniteRange(0, 10), default=0.0, show_default=True,
-              help="L2 regularisation: 0.5*lambda*w^2 per weight.")
-@click.option("--dropout", type=FiniteRange(0, 1, max_open=True),
-              help="Dropout probability (sets the arch's dropout layers, or adds one).")
-@click.option("--augment/--no-augment", default=True, show_default=True,
-              help="Random shifts (2 px) and rotations (10 degrees).")
-@click.option("--loss", type=click.Choice(("softmax", "svm", "mse")), default="softmax",
-              show_default=True)
+@click.option("--optimizer", type=click.Choice(("sgd", "adam")), default="adam", show_default=True)
+@click.option(
+    "--lr",
+    type=FiniteRange(0, 10, min_open=True),
+    help="Learning rate (default 0.002 for adam, 0.02 for sgd), 15% less each epoch.",
+)
+@click.option(
+    "--momentum",
+    type=FiniteRange(0, 1, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="SGD momentum.",
+)
+@click.option(
+    "--l2",
+    type=FiniteRange(0, 10),
+    default=0.0,
+    show_default=True,
+    help="L2 regularisation: 0.5*lambda*w^2 per weight.",
+)
+@click.option(
+    "--dropout",
+    type=FiniteRange(0, 1, max_open=True),
+    help="Dropout probability (sets the arch's dropout layers, or adds one).",
+)
+@click.option(
+    "--augment/--no-augment",
+    default=True,
+    show_default=True,
+    help="Random shifts (2 px) and rotations (10 degrees).",
+)
+@click.option(
+    "--loss", type=click.Choice(("softmax", "svm", "mse")), default="softmax", show_default=True
+)
 @click.option("--limit", type=click.IntRange(min=1), help="Train on the first N images only.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same result.")
 @click.option("-o", "--output", metavar="MODEL.npz", help="Save the trained model.")
 @click.option("--plot", metavar="CURVES.png", help="Loss and accuracy curves as a PNG.")
 @click.option("--filters", metavar="FILTERS.png", help="The first layer's filters as a PNG.")
 @json_option
-def train_mnist(data, download, mirror, arch, epochs, batch_size, optimizer, lr, momentum, l2,
-                dropout, augment, loss, limit, seed, output, plot, filters, as_json):
+def train_mnist(
+    data,
+    download,
+    mirror,
+    arch,
+    epochs,
+    batch_size,
+    optimizer,
+    lr,
+    momentum,
+    l2,
+    dropout,
+    augment,
+    loss,
+    limit,
+    seed,
+    output,
+    plot,
+    filters,
+    as_json,
+):
     """Train a small CNN on MNIST (the shipped 5,000-digit subset by default).
 
     \b
@@ -123,31 +182,52 @@ def train_mnist(data, download, mirror, arch, epochs, batch_size, optimizer, lr,
     specs = net.specs
     images, labels = dataset.train_images[:limit], dataset.train_labels[:limit]
     if not as_json:
-        click.echo(f"data: {where}: {len(images):,} training and "
-                   f"{len(dataset.test_images):,} test images")
-        click.echo(f"network: {sum(p.size for p in net.params()):,} parameters: "
-                   + " ".join(s.text for s in specs))
+        click.echo(
+            f"data: {where}: {len(images):,} training and {len(dataset.test_images):,} test images"
+        )
+        click.echo(
+            f"network: {sum(p.size for p in net.params()):,} parameters: "
+            + " ".join(s.text for s in specs)
+        )
     bar = _Bar(epochs)
 
     def epoch_line(row):
         if not as_json:
-            click.echo(f"epoch {row['epoch']:>3}/{epochs}  loss {row['loss']:.4f}  "
-                       f"train {row['train_accuracy']:.4f}  test {row['test_accuracy']:.4f}  "
-                       f"{row['seconds']:.1f} s")
+            click.echo(
+                f"epoch {row['epoch']:>3}/{epochs}  loss {row['loss']:.4f}  "
+                f"train {row['train_accuracy']:.4f}  test {row['test_accuracy']:.4f}  "
+                f"{row['seconds']:.1f} s"
+            )
 
     settings = Settings(epochs, batch_size, optimizer, lr, momentum, l2, loss, augment, seed)
-    history = train(net, images, labels, dataset.test_images, dataset.test_labels, settings,
-                    on_batch=bar.batch, on_epoch=epoch_line)
+    history = train(
+        net,
+        images,
+        labels,
+        dataset.test_images,
+        dataset.test_labels,
+        settings,
+        on_batch=bar.batch,
+        on_epoch=epoch_line,
+    )
     matrix = confusion(net, dataset.test_images, dataset.test_labels)
     final = float(matrix.trace() / matrix.sum())
     _save_outputs(net, history, output, plot, filters)
     if as_json:
         import json  # only when JSON is asked for: start-up stays light
 
-        click.echo(json.dumps({"test_accuracy": final, "train_samples": len(images),
-                               "test_samples": len(dataset.test_images),
-                               "epochs": history.epochs, "confusion": matrix.tolist(),
-                               "data": where}))
+        click.echo(
+            json.dumps(
+                {
+                    "test_accuracy": final,
+                    "train_samples": len(images),
+                    "test_samples": len(dataset.test_images),
+                    "epochs": history.epochs,
+                    "confusion": matrix.tolist(),
+                    "data": where,
+                }
+            )
+        )
         return
     click.echo(f"test accuracy {final:.4f} ({matrix.trace()}/{matrix.sum()})")
     _print_confusion(matrix)
@@ -186,8 +266,9 @@ def _save_outputs(net, history, output, plot, filters):
 @main.command()
 @model_option
 @click.argument("images", nargs=-1, required=True, metavar="IMAGE...")
-@click.option("--maps", metavar="FILE.png",
-              help="Draw each conv layer's activation maps for the first image.")
+@click.option(
+    "--maps", metavar="FILE.png", help="Draw each conv layer's activation maps for the first image."
+)
 @json_option
 def predict(model, images, maps, as_json):
     """Read handwritten digits from photos (any size or colour).
@@ -210,8 +291,15 @@ def predict(model, images, maps, as_json):
     net = Network.load(model)
     digits = np.stack([load_digit(path) for path in images])
     probabilities = net.predict(digits)
-    rows = [{"path": path, "digit": int(p.argmax()), "probability": float(p.max()),
-             "unsure": bool(p.max() < UNSURE)} for path, p in zip(images, probabilities)]
+    rows = [
+        {
+            "path": path,
+            "digit": int(p.argmax()),
+            "probability": float(p.max()),
+            "unsure": bool(p.max() < UNSURE),
+        }
+        for path, p in zip(images, probabilities)
+    ]
     if maps:
         _draw_maps(net, digits[:1], rows[0], maps)
     if as_json:
@@ -234,8 +322,12 @@ def _draw_maps(net, digit, row, path):
     if not found:
         raise click.UsageError("--maps needs a model with a conv layer")
     flag = " (unsure)" if row["unsure"] else ""
-    activation_maps(path, digit[0], found,
-                    f"predicted {row['digit']}, probability {row['probability']:.3f}{flag}")
+    activation_maps(
+        path,
+        digit[0],
+        found,
+        f"predicted {row['digit']}, probability {row['probability']:.3f}{flag}",
+    )
 
 
 @main.command()
@@ -259,8 +351,16 @@ def evaluate(model, data, as_json):
     if as_json:
         import json  # only when JSON is asked for: start-up stays light
 
-        click.echo(json.dumps({"accuracy": accuracy, "confusion": matrix.tolist(),
-                               "test_samples": int(matrix.sum()), "data": where}))
+        click.echo(
+            json.dumps(
+                {
+                    "accuracy": accuracy,
+                    "confusion": matrix.tolist(),
+                    "test_samples": int(matrix.sum()),
+                    "data": where,
+                }
+            )
+        )
         return
     click.echo(f"data: {where}")
     click.echo(f"accuracy {accuracy:.4f} ({matrix.trace()}/{matrix.sum()})")

@@ -12,18 +12,38 @@ from .batch import output_paths, run_all
 
 @main.command("pool")
 @options.inputs
-@click.option("--size", required=True, callback=options.int_list((1, 2), minimum=1),
-              metavar="K|R,C", help="Window length (rows,cols for matrices and images).")
-@click.option("--stride", callback=options.int_list((1, 2), minimum=1), metavar="S|R,C",
-              help="Step between windows.  [default: the window]")
-@click.option("--pad", callback=options.int_list((1, 2)), default="0", metavar="P|R,C",
-              help="Padding on both sides, at most half the window (max pads -inf, avg "
-                   "zeros that count in the mean).  [default: 0]")
+@click.option(
+    "--size",
+    required=True,
+    callback=options.int_list((1, 2), minimum=1),
+    metavar="K|R,C",
+    help="Window length (rows,cols for matrices and images).",
+)
+@click.option(
+    "--stride",
+    callback=options.int_list((1, 2), minimum=1),
+    metavar="S|R,C",
+    help="Step between windows.  [default: the window]",
+)
+@click.option(
+    "--pad",
+    callback=options.int_list((1, 2)),
+    default="0",
+    metavar="P|R,C",
+    help="Padding on both sides, at most half the window (max pads -inf, avg "
+    "zeros that count in the mean).  [default: 0]",
+)
 @click.option("--ceil", is_flag=True, help="Round the output size up (PyTorch's ceil_mode).")
-@click.option("--op", type=click.Choice(("max", "avg")), default="max", show_default=True,
-              help="Maximum or average of each window.")
-@click.option("--steps", is_flag=True,
-              help="Show each window and its result first (at most 64 outputs).")
+@click.option(
+    "--op",
+    type=click.Choice(("max", "avg")),
+    default="max",
+    show_default=True,
+    help="Maximum or average of each window.",
+)
+@click.option(
+    "--steps", is_flag=True, help="Show each window and its result first (at most 64 outputs)."
+)
 @options.output
 @options.from_
 @options.to
@@ -51,11 +71,27 @@ def pool(inputs, **s):
     from ..routes import pool_file
     from ..settings import PoolSettings
 
-    settings = PoolSettings(s["size"], s["stride"], s["pad"], s["ceil"], s["op"], s["gray"],
-                            s["from_format"], s["to_format"], s["precision"])
+    settings = PoolSettings(
+        s["size"],
+        s["stride"],
+        s["pad"],
+        s["ceil"],
+        s["op"],
+        s["gray"],
+        s["from_format"],
+        s["to_format"],
+        s["precision"],
+    )
 
-    pairs = output_paths(inputs, s["output"], s["to_format"], recursive=s["recursive"],
-                         in_place=s["in_place"], no_clobber=s["no_clobber"], kinds=("image",))
+    pairs = output_paths(
+        inputs,
+        s["output"],
+        s["to_format"],
+        recursive=s["recursive"],
+        in_place=s["in_place"],
+        no_clobber=s["no_clobber"],
+        kinds=("image",),
+    )
     job = partial(pool_file, settings=settings)
     if s["scheduler"]:
         run_all(job, pairs, scheduler=s["scheduler"])

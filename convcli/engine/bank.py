@@ -37,8 +37,17 @@ def _matrix(w: np.ndarray) -> np.ndarray:
     return w.transpose(2, 3, 1, 0).reshape(-1, k)  # (kh, kw, C, K) -> (kh*kw*C, K)
 
 
-def bank_forward(x, w, bias=None, stride=(1, 1), pairs=((0, 0), (0, 0)), dilation=(1, 1),
-                 pad_mode="zeros", pad_value=0.0, keep_cols=False):
+def bank_forward(
+    x,
+    w,
+    bias=None,
+    stride=(1, 1),
+    pairs=((0, 0), (0, 0)),
+    dilation=(1, 1),
+    pad_mode="zeros",
+    pad_value=0.0,
+    keep_cols=False,
+):
     """Correlate a batch of images with a filter bank.
 
     Parameters
@@ -70,8 +79,9 @@ def bank_forward(x, w, bias=None, stride=(1, 1), pairs=((0, 0), (0, 0)), dilatio
     return (y, cols) if keep_cols else y
 
 
-def bank_backward(dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), dilation=(1, 1),
-                  need_dx=True):
+def bank_backward(
+    dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), dilation=(1, 1), need_dx=True
+):
     """Gradients of :func:`bank_forward` (zero padding) with respect to x, w and bias.
 
     Parameters
@@ -103,8 +113,9 @@ def bank_backward(dy, cols, x_shape, w, stride=(1, 1), pairs=((0, 0), (0, 0)), d
     (sh, sw), (dh, dwl) = stride, dilation
     for t in range(kh * kw):  # col2im: scatter each tap's gradient back onto the input
         i, j = divmod(t, kw)
-        dxp[:, i * dh : i * dh + sh * (ho - 1) + 1 : sh,
-            j * dwl : j * dwl + sw * (wo - 1) + 1 : sw] += dcols[t].reshape(b, ho, wo, c)
+        dxp[
+            :, i * dh : i * dh + sh * (ho - 1) + 1 : sh, j * dwl : j * dwl + sw * (wo - 1) + 1 : sw
+        ] += dcols[t].reshape(b, ho, wo, c)
     return dxp[:, top : top + h, left : left + wd], dw, db
 
 
@@ -119,7 +130,8 @@ def bank_naive(xp: np.ndarray, w: np.ndarray, bias=None, stride=(1, 1), dilation
     ho, wo = valid_length(hp, kh, sh, dh), valid_length(wp, kw, sw, dw)
     y = np.zeros((b, ho, wo, k))
     for n, i, j, f in np.ndindex(b, ho, wo, k):
-        window = xp[n, i * sh : i * sh + dh * (kh - 1) + 1 : dh,
-                    j * sw : j * sw + dw * (kw - 1) + 1 : dw]  # (kh, kw, C)
+        window = xp[
+            n, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw
+        ]  # (kh, kw, C)
         y[n, i, j, f] = np.sum(window * w[f].transpose(1, 2, 0))
     return y + (0 if bias is None else np.asarray(bias, dtype=float))

@@ -20,8 +20,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 
-_NAMES = ("scipy_openblas{}_num_threads64_", "scipy_openblas{}_num_threads",
-          "openblas{}_num_threads64_", "openblas{}_num_threads")
+_NAMES = (
+    "scipy_openblas{}_num_threads64_",
+    "scipy_openblas{}_num_threads",
+    "openblas{}_num_threads64_",
+    "openblas{}_num_threads",
+)
 _FOUND: list = []
 
 

@@ -98,8 +98,9 @@ def _resolve_method(method, geometry, x, w, nd, zero_pad) -> str:
         if ndfilter.applies(geometry, canonical_mode("zeros" if zero_pad else "replicate")):
             nonzero = max(1, nonzero // 4)  # compiled passes: a quarter of a numpy pass per tap
     single = x.dtype == w.dtype == np.float32
-    chosen = (choose_method(geometry, channels, nonzero, zero_pad, single) if method == "auto"
-              else method)
+    chosen = (
+        choose_method(geometry, channels, nonzero, zero_pad, single) if method == "auto" else method
+    )
     if chosen != "direct" and x.dtype.kind == w.dtype.kind == "i":
         # integer inputs promise exact integer outputs: FFT only where rounding makes it exact
         points = sum(ax.n + ax.ke for ax in geometry)
@@ -149,9 +150,12 @@ def _convolve_1d(x, wc, ax):
     w2 = wc.reshape(len(wc), -1)
     mode = "valid" if (ax.before, ax.after) == (0, 0) else "full"
     start = 0 if mode == "valid" else ax.ke - 1 - ax.before
-    columns = [np.convolve(x2[:, c], np.ascontiguousarray(w2[:, c if w2.shape[1] > 1 else 0]),
-                           mode)  # a strided kernel can take np.convolve's slow path
-               for c in range(x2.shape[1])]
+    columns = [
+        np.convolve(
+            x2[:, c], np.ascontiguousarray(w2[:, c if w2.shape[1] > 1 else 0]), mode
+        )  # a strided kernel can take np.convolve's slow path
+        for c in range(x2.shape[1])
+    ]
     y = columns[0][:, None] if len(columns) == 1 else np.stack(columns, axis=1)
     return crop(y, start, ax.length).reshape((ax.length,) + x.shape[1:])
 
@@ -165,8 +169,9 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
         mode = "full"
 
     def real(a, b, value, offset):
-        return _real(a, b, flip, mode, pad, pad_mode, value, stride, dilation, method, ndim,
-                     offset, layout)
+        return _real(
+            a, b, flip, mode, pad, pad_mode, value, stride, dilation, method, ndim, offset, layout
+        )
 
     if x.dtype.kind == "c" or w.dtype.kind == "c":
         y = complex_run(real, x, w, pad_value, bias)
@@ -175,15 +180,17 @@ def _run(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, n
     return y[()] if y.ndim == 0 else y
 
 
-def _real(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim, bias,
-          layout):
+def _real(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim, bias, layout):
     """A real convolution (int64, float32 or float64 operands)."""
     exact = x.dtype.kind == w.dtype.kind == "i"
     x, w = guard_int64(x, w, pad_value if canonical_mode(pad_mode) == "constant" else 0)
     if exact and x.dtype.kind == "f":
         method = "direct"  # integers beyond int64: the nearest floats, not an FFT's noise
-    if _plain_1d(x, w, mode, pad, pad_mode, stride, dilation, method, ndim) \
-            and all_finite(x) and all_finite(w):
+    if (
+        _plain_1d(x, w, mode, pad, pad_mode, stride, dilation, method, ndim)
+        and all_finite(x)
+        and all_finite(w)
+    ):
         k = len(w)
         full = np.convolve(x, w if flip else w[::-1])  # what most calls are: skip the planning
         return full if mode == "full" else full[(k - 1) // 2 : (k - 1) // 2 + len(x)]
@@ -193,11 +200,13 @@ def _real(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, 
         raise ShapeError("a bias needs a 4-D filter bank (K, C, kh, kw)")
     nd = w.ndim if ndim is None else ndim
     if w.ndim < nd or x.ndim < nd:
-        raise ShapeError(f"a {nd}-D convolution needs a {nd}-D input and kernel, "
-                         f"got {x.ndim}-D and {w.ndim}-D")
+        raise ShapeError(
+            f"a {nd}-D convolution needs a {nd}-D input and kernel, got {x.ndim}-D and {w.ndim}-D"
+        )
     if w.ndim > nd and w.shape[nd:] != x.shape[nd:]:
-        raise ShapeError(f"the kernel has {_channels(w, nd)} channel(s) but the input has "
-                         f"{_channels(x, nd)}")
+        raise ShapeError(
+            f"the kernel has {_channels(w, nd)} channel(s) but the input has {_channels(x, nd)}"
+        )
     geometry = axes(x.shape[:nd], w.shape[:nd], mode, pad=pad, stride=stride, dilation=dilation)
     check_nonempty(geometry)
     _check_size(geometry, _channels(x, nd))
@@ -207,8 +216,7 @@ def _real(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, 
         wf = np.flip(w, tuple(range(nd))) if flip else w
         return nonfinite.by_rule(x, wf, geometry, pad_mode, pad_value)
     if not all_finite(x):  # any method on the finite part, then the blocks that hold the rest
-        y = _compute(nonfinite.cleaned(x), w, flip, geometry, chosen, zero_pad, pad_mode,
-                     pad_value)
+        y = _compute(nonfinite.cleaned(x), w, flip, geometry, chosen, zero_pad, pad_mode, pad_value)
         wf = np.flip(w, tuple(range(nd))) if flip else w
         return nonfinite.patch(y, x, wf, geometry, pad_mode, pad_value)
     return _compute(x, w, flip, geometry, chosen, zero_pad, pad_mode, pad_value)
@@ -225,9 +233,9 @@ def _compute(x, w, flip, geometry, chosen, zero_pad, pad_mode, pad_value):
         wf = np.flip(w, spatial) if flip else w  # correlation orientation
         factors = separable(wf) if nd == 2 and x.dtype.kind == "f" else None
         if factors is not None and ndfilter.applies(geometry, canonical_mode(pad_mode)):
-            return ndfilter.correlate_separable(x, factors, geometry, canonical_mode(pad_mode),
-                                                pad_value).astype(np.result_type(x, w),
-                                                                  copy=False)
+            return ndfilter.correlate_separable(
+                x, factors, geometry, canonical_mode(pad_mode), pad_value
+            ).astype(np.result_type(x, w), copy=False)
         xp = pad_pairs(x, [(ax.before, ax.after) for ax in geometry], pad_mode, pad_value)
         stride_t = tuple(ax.stride for ax in geometry)
         return correlate_direct(xp, wf, nd, stride_t, tuple(ax.dilation for ax in geometry))
@@ -244,10 +252,19 @@ def _plain_1d(x, w, mode, pad, pad_mode, stride, dilation, method, ndim) -> bool
     The cost model picks the direct method for all of these (a short kernel never
     pays for a transform), so they skip the planning.
     """
-    return (x.ndim == w.ndim == 1 and ndim in (None, 1) and pad is None
-            and mode in ("full", "same") and pad_mode in ("zeros", "zero")
-            and stride in (1, (1,)) and dilation in (1, (1,)) and method in ("auto", "direct")
-            and len(w) > 0 and len(x) > 0 and (x.size * w.size < 50_000 or len(w) <= 32))
+    return (
+        x.ndim == w.ndim == 1
+        and ndim in (None, 1)
+        and pad is None
+        and mode in ("full", "same")
+        and pad_mode in ("zeros", "zero")
+        and stride in (1, (1,))
+        and dilation in (1, (1,))
+        and method in ("auto", "direct")
+        and len(w) > 0
+        and len(x) > 0
+        and (x.size * w.size < 50_000 or len(w) <= 32)
+    )
 
 
 def _check_size(geometry, channels) -> None:
@@ -273,8 +290,9 @@ def _bank(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, bias, la
     batch = x[None] if x.ndim == 3 else x[None, :, :, None] if x.ndim == 2 else x  # (B,H,W,C)
     k, c = w.shape[:2]
     if batch.shape[3] != c:
-        raise ShapeError(f"the filter bank expects {c} input channel(s) but the input has "
-                         f"{batch.shape[3]}")
+        raise ShapeError(
+            f"the filter bank expects {c} input channel(s) but the input has {batch.shape[3]}"
+        )
     if bias is not None:
         bias = np.asarray(bias, dtype=np.float64).reshape(-1)
         if bias.size != k:
@@ -285,16 +303,34 @@ def _bank(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, bias, la
     wf = np.flip(w, (2, 3)) if flip else w
     if x.dtype.kind != "i" or wf.dtype.kind != "i" or bias is not None:
         batch = batch.astype(np.result_type(batch, wf, np.float32), copy=False)
-    y = bank_forward(batch, wf, bias,
-                     tuple(ax.stride for ax in geometry),
-                     tuple((ax.before, ax.after) for ax in geometry),
-                     tuple(ax.dilation for ax in geometry), canonical_mode(pad_mode), pad_value)
+    y = bank_forward(
+        batch,
+        wf,
+        bias,
+        tuple(ax.stride for ax in geometry),
+        tuple((ax.before, ax.after) for ax in geometry),
+        tuple(ax.dilation for ax in geometry),
+        canonical_mode(pad_mode),
+        pad_value,
+    )
     return y if x.ndim == 4 else y[0]
 
 
-def convolve(x, w, mode: str | None = None, *, pad=None, pad_mode: str = "zeros",
-             pad_value: float = 0.0, stride=1, dilation=1, method: str = "auto",
-             ndim: int | None = None, bias=None, layout: str = "oihw") -> np.ndarray:
+def convolve(
+    x,
+    w,
+    mode: str | None = None,
+    *,
+    pad=None,
+    pad_mode: str = "zeros",
+    pad_value: float = 0.0,
+    stride=1,
+    dilation=1,
+    method: str = "auto",
+    ndim: int | None = None,
+    bias=None,
+    layout: str = "oihw",
+) -> np.ndarray:
     """Convolve ``x`` with ``w`` (the kernel flipped, as in SciPy and NumPy).
 
     Parameters
@@ -341,13 +377,26 @@ def convolve(x, w, mode: str | None = None, *, pad=None, pad_mode: str = "zeros"
     >>> convolve([1 + 2j, 3], [1, 1j]).tolist()
     [(1+2j), (1+1j), 3j]
     """
-    return _run(x, w, True, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim,
-                bias, layout)
+    return _run(
+        x, w, True, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim, bias, layout
+    )
 
 
-def correlate(x, w, mode: str | None = None, *, pad=None, pad_mode: str = "zeros",
-              pad_value: float = 0.0, stride=1, dilation=1, method: str = "auto",
-              ndim: int | None = None, bias=None, layout: str = "oihw") -> np.ndarray:
+def correlate(
+    x,
+    w,
+    mode: str | None = None,
+    *,
+    pad=None,
+    pad_mode: str = "zeros",
+    pad_value: float = 0.0,
+    stride=1,
+    dilation=1,
+    method: str = "auto",
+    ndim: int | None = None,
+    bias=None,
+    layout: str = "oihw",
+) -> np.ndarray:
     """Correlate ``x`` with ``w`` (the kernel unflipped, as CNN frameworks do).
 
     Same parameters and shapes as :func:`convolve`; ``correlate(x, w)`` equals
@@ -358,5 +407,6 @@ def correlate(x, w, mode: str | None = None, *, pad=None, pad_mode: str = "zeros
     >>> correlate([0, 1, 2, 3, 4], [1, -1, 2], 'valid').tolist()
     [3, 5, 7]
     """
-    return _run(x, w, False, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim,
-                bias, layout)
+    return _run(
+        x, w, False, mode, pad, pad_mode, pad_value, stride, dilation, method, ndim, bias, layout
+    )

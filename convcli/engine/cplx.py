@@ -54,8 +54,10 @@ def complex_run(run, x: np.ndarray, w: np.ndarray, pad_value, bias=None):
     if exact:
         bound = _bound(x, w, pad_value)
         if bound >= FLOAT_EXACT:
-            messages.warning(f"the complex integer result could reach {bound:.3g}: parts "
-                             "beyond 2**53 are rounded to complex128")
+            messages.warning(
+                f"the complex integer result could reach {bound:.3g}: parts "
+                "beyond 2**53 are rounded to complex128"
+            )
         exact = bound < 2.0**62  # int64 parts, and their sums, cannot wrap
     xr, xi = _parts(x, exact)
     wr, wi = _parts(w, exact)

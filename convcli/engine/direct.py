@@ -78,9 +78,7 @@ def shift_add(xp, wf, nd, stride, dilation):
     non-finite values (see :mod:`convcli.engine.nonfinite`).
     """
     k = wf.shape[:nd]
-    out = tuple(
-        valid_length(xp.shape[a], k[a], stride[a], dilation[a]) for a in range(nd)
-    )
+    out = tuple(valid_length(xp.shape[a], k[a], stride[a], dilation[a]) for a in range(nd))
     y = np.zeros(out + xp.shape[nd:], dtype=np.result_type(xp, wf))
     tmp = np.empty_like(y)
     for j in np.ndindex(*k):

@@ -13,15 +13,22 @@ from __future__ import annotations
 import numpy as np
 
 # the engine's padding names -> ndimage's (ndimage's 'reflect' keeps the edge sample)
-_MODES = {"zeros": "constant", "constant": "constant", "replicate": "nearest",
-          "symmetric": "reflect", "reflect": "mirror", "circular": "wrap"}
+_MODES = {
+    "zeros": "constant",
+    "constant": "constant",
+    "replicate": "nearest",
+    "symmetric": "reflect",
+    "reflect": "mirror",
+    "circular": "wrap",
+}
 
 
 def applies(geometry, pad_mode: str) -> bool:
     """Whether every axis fits what ``correlate1d`` computes (see the module's docstring)."""
     return pad_mode in _MODES and all(
         ax.stride == ax.dilation == 1 and ax.k <= ax.n and ax.before + ax.after <= ax.k - 1
-        for ax in geometry)
+        for ax in geometry
+    )
 
 
 def correlate_separable(x: np.ndarray, factors, geometry, pad_mode: str, pad_value: float):

@@ -26,8 +26,13 @@ def cleaned(x: np.ndarray) -> np.ndarray:
 def by_rule(x, wf, geometry, pad_mode, pad_value) -> np.ndarray:
     """The whole result by the rule (``wf`` in correlation orientation)."""
     xp = pad_pairs(x, [(ax.before, ax.after) for ax in geometry], pad_mode, pad_value)
-    return shift_add(xp, wf, len(geometry), tuple(ax.stride for ax in geometry),
-                     tuple(ax.dilation for ax in geometry))
+    return shift_add(
+        xp,
+        wf,
+        len(geometry),
+        tuple(ax.stride for ax in geometry),
+        tuple(ax.dilation for ax in geometry),
+    )
 
 
 def affected_rows(xp: np.ndarray, ax) -> np.ndarray:

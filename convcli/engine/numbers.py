@@ -96,8 +96,10 @@ def guard_int64(x: np.ndarray, w: np.ndarray, pad_value=0):
     bound = exact_bound(x, w, pad_value)
     if bound < INT64_LIMIT:
         return x, w
-    messages.warning(f"the integer result could reach {bound:.3g}, beyond int64: computed in "
-                     "float64 (rounded past 2**53)")
+    messages.warning(
+        f"the integer result could reach {bound:.3g}, beyond int64: computed in "
+        "float64 (rounded past 2**53)"
+    )
     return x.astype(np.float64), w.astype(np.float64)
 
 
@@ -108,8 +110,10 @@ def is_gaussian(a: np.ndarray) -> bool:
     if a.dtype.kind != "c":
         return False
     parts = (a.real, a.imag)
-    return all(np.array_equal(p, np.round(p)) and (p.size == 0 or np.abs(p).max() < FLOAT_EXACT)
-               for p in parts)
+    return all(
+        np.array_equal(p, np.round(p)) and (p.size == 0 or np.abs(p).max() < FLOAT_EXACT)
+        for p in parts
+    )
 
 
 def all_finite(a: np.ndarray) -> bool:

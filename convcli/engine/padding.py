@@ -39,8 +39,10 @@ def check_memory(elements: int, itemsize: int = 8, copies: float = 2.0) -> None:
     need = elements * itemsize * copies
     have = available_memory()
     if need > have:
-        raise ResourceError(f"the result would need about {_size(need)} of memory but only "
-                            f"{_size(have)} is available")
+        raise ResourceError(
+            f"the result would need about {_size(need)} of memory but only "
+            f"{_size(have)} is available"
+        )
 
 
 def _size(n: float) -> str:

@@ -40,8 +40,7 @@ def pool_geometry(shape, size, stride=None, pad=0, ceil=False):
     k = per_axis(size, nd, "--size")
     s = per_axis(stride if stride is not None else k, nd, "--stride")
     p = per_axis(pad, nd, "--pad")
-    return [(k[i], s[i], p[i], pool_length(shape[i], k[i], s[i], p[i], 1, ceil))
-            for i in range(nd)]
+    return [(k[i], s[i], p[i], pool_length(shape[i], k[i], s[i], p[i], 1, ceil)) for i in range(nd)]
 
 
 def _check(x, ndim, op):
@@ -67,8 +66,9 @@ def _divisors(shape, geometry):
     return math.prod(np.ix_(*per_axis_counts))
 
 
-def pool(x, size, *, stride=None, pad=0, ceil=False, op: str = "max",
-         ndim: int | None = None) -> np.ndarray:
+def pool(
+    x, size, *, stride=None, pad=0, ceil=False, op: str = "max", ndim: int | None = None
+) -> np.ndarray:
     """Max or average pooling of the leading ``ndim`` axes of ``x``, each channel alone.
 
     Parameters
@@ -122,12 +122,14 @@ def pool(x, size, *, stride=None, pad=0, ceil=False, op: str = "max",
         y = win.max(axis=window_axes)
         return y.astype(x.dtype) if integer else y
     divisor = _divisors(x.shape[:nd], geometry).reshape(
-        [g[3] for g in geometry] + [1] * (x.ndim - nd))
+        [g[3] for g in geometry] + [1] * (x.ndim - nd)
+    )
     return (win.sum(axis=window_axes) / divisor).astype(work.dtype, copy=False)
 
 
-def pool_naive(x, size, *, stride=None, pad=0, ceil=False, op: str = "max",
-               ndim: int | None = None) -> np.ndarray:
+def pool_naive(
+    x, size, *, stride=None, pad=0, ceil=False, op: str = "max", ndim: int | None = None
+) -> np.ndarray:
     """:func:`pool` by plain loops over outputs and window taps: the reference."""
     x = _check(x, ndim or np.ndim(x), op)
     nd = ndim or x.ndim

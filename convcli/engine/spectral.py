@@ -156,8 +156,11 @@ class OverlapAdd:
             self._rows(rows, C, self.workers)  # threads cost more than they save
         else:
             groups = np.array_split(np.arange(len(rows)), min(self.workers, len(rows)))
-            list(_pool(self.workers).map(lambda g: self._rows(rows[g[0] : g[-1] + 1], C,
-                                                             first=g[0]), groups))
+            list(
+                _pool(self.workers).map(
+                    lambda g: self._rows(rows[g[0] : g[-1] + 1], C, first=g[0]), groups
+                )
+            )
         return padded
 
     def _rows(self, rows, channels, workers=1, first=0):

@@ -76,8 +76,9 @@ def _matrix(rows, where: str, first_width: int | None = None) -> list:
     width = first_width or len(rows[0][1])
     for lineno, row in rows:
         if len(row) != width:
-            raise DataError(f"{where}:{lineno}: a row of {len(row)} numbers where the first row "
-                            f"has {width}")
+            raise DataError(
+                f"{where}:{lineno}: a row of {len(row)} numbers where the first row has {width}"
+            )
     return [r for _, r in rows]
 
 
@@ -92,8 +93,10 @@ def _stack(blocks, where: str) -> list:
     extent = tuple(max(ix[i] for ix in matrices) for i in range(len(blocks[0][0])))
     shapes = {m.shape for m in matrices.values()}
     if len(shapes) != 1 or len(matrices) != np.prod(extent) or min(min(ix) for ix in matrices) < 1:
-        raise DataError(f"{where}: the (:,:,...) blocks do not make a whole array "
-                        f"(expected {'x'.join(map(str, extent))} blocks of one size)")
+        raise DataError(
+            f"{where}: the (:,:,...) blocks do not make a whole array "
+            f"(expected {'x'.join(map(str, extent))} blocks of one size)"
+        )
     out = np.zeros(shapes.pop() + extent, dtype=object)
     for index, m in matrices.items():
         out[(slice(None), slice(None)) + tuple(i - 1 for i in index)] = m
@@ -205,8 +208,14 @@ def _block_text(array: np.ndarray, precision) -> str:
     return "\n".join(parts)
 
 
-def format_text(array: np.ndarray, orientation: str = "row", precision: int | None = None,
-                *, sep: str = " ", header: str | None = None) -> str:
+def format_text(
+    array: np.ndarray,
+    orientation: str = "row",
+    precision: int | None = None,
+    *,
+    sep: str = " ",
+    header: str | None = None,
+) -> str:
     """Text for an array; 1-D keeps the input's row or column orientation.
 
     A 3-D or larger array prints as MATLAB prints one, a block per channel headed

@@ -67,8 +67,9 @@ def check_replaceable(path: str) -> None:
     except OSError:
         return
     if stat.S_ISREG(mode) and not mode & 0o222:
-        raise FileError(f"{path}: the file is read-only; make it writable (chmod u+w) "
-                        "or choose another output")
+        raise FileError(
+            f"{path}: the file is read-only; make it writable (chmod u+w) or choose another output"
+        )
 
 
 def is_special(path: str) -> bool:

@@ -12,8 +12,14 @@ from ..errors import DataError, FileError
 from .atomic import atomic_path, write_bytes
 from .data import Data
 
-SF_FORMATS = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "aiff": "AIFF", "mp3": "MP3",
-              "opus": "OGG"}
+SF_FORMATS = {
+    "wav": "WAV",
+    "flac": "FLAC",
+    "ogg": "OGG",
+    "aiff": "AIFF",
+    "mp3": "MP3",
+    "opus": "OGG",
+}
 _FROM_SF = {v: k for k, v in SF_FORMATS.items() if k != "opus"}
 _CODEC = {"opus": "OPUS"}  # formats whose subtype is their name, not their container's default
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
@@ -48,8 +54,10 @@ def read_audio(source, name: str, fmt: str = "wav", **_) -> Data:
     if len(array) == 0:
         raise DataError(f"{name}: the audio has no samples")
     if declared and len(array) < declared:
-        messages.warning(f"{name}: the file ends early: read {len(array)} of the "
-                         f"{declared} frames its header declares (truncated?)")
+        messages.warning(
+            f"{name}: the file ends early: read {len(array)} of the "
+            f"{declared} frames its header declares (truncated?)"
+        )
     if not np.isfinite(array).all():
         frame = int(np.argwhere(~np.isfinite(array))[0][0])
         raise DataError(f"{name}: NaN or infinite sample at frame {frame}")
@@ -79,8 +87,9 @@ def wav_data(source) -> tuple[int, int] | None:
 def _declared_frames(source, f) -> int | None:
     """The frames a WAV header's data chunk declares (libsndfile reports what is there)."""
     data = wav_data(source)
-    width = {"PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4,
-             "DOUBLE": 8}.get(f.subtype)
+    width = {"PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}.get(
+        f.subtype
+    )
     if data is None or not width or data[1] >= 0xFFFFFFF0:
         return None
     return data[1] // (width * f.channels)
@@ -97,8 +106,10 @@ def match_rate(kernel: np.ndarray, kernel_rate, rate) -> np.ndarray:
     g = gcd(int(kernel_rate), int(rate))
     up, down = int(rate) // g, int(kernel_rate) // g
     if len(kernel) * up // down > 1 << 26 or max(up, down) > 1 << 20:
-        raise DataError(f"cannot resample the kernel from {kernel_rate} Hz to {rate} Hz "
-                        "(the ratio is too large); resample it first, e.g. with sox")
+        raise DataError(
+            f"cannot resample the kernel from {kernel_rate} Hz to {rate} Hz "
+            "(the ratio is too large); resample it first, e.g. with sox"
+        )
     messages.notice(f"resampled the kernel from {kernel_rate} Hz to {rate} Hz")
     return resample_poly(kernel, up, down, axis=0) * (kernel_rate / rate)
 
@@ -112,17 +123,21 @@ def subtype_for(fmt: str, wanted: str | None, fallback: str | None) -> str:
         if candidate and sf.check_format(sf_format, candidate):
             return candidate
         if candidate and candidate is wanted:
-            raise DataError(f"{fmt} cannot hold subtype {wanted}; try one of "
-                            f"{', '.join(sorted(sf.available_subtypes(sf_format)))}")
+            raise DataError(
+                f"{fmt} cannot hold subtype {wanted}; try one of "
+                f"{', '.join(sorted(sf.available_subtypes(sf_format)))}"
+            )
     return _CODEC.get(fmt) or sf.default_subtype(sf_format)
 
 
 def check_rate(subtype: str, rate: float) -> None:
     """Opus holds five sample rates only: refuse the others rather than write Vorbis."""
     if subtype == "OPUS" and rate not in OPUS_RATES:
-        raise DataError(f"Opus holds {', '.join(f'{r // 1000}' for r in OPUS_RATES)} kHz audio, "
-                        f"not {rate:g} Hz; resample first (sox in.wav -r 48000 out.wav) or "
-                        "write .ogg (Vorbis)")
+        raise DataError(
+            f"Opus holds {', '.join(f'{r // 1000}' for r in OPUS_RATES)} kHz audio, "
+            f"not {rate:g} Hz; resample first (sox in.wav -r 48000 out.wav) or "
+            "write .ogg (Vorbis)"
+        )
 
 
 def clip(y: np.ndarray, subtype: str) -> tuple[np.ndarray, int]:
@@ -138,8 +153,10 @@ def clip(y: np.ndarray, subtype: str) -> tuple[np.ndarray, int]:
 
 def warn_clipped(count: int) -> None:
     if count:
-        messages.warning(f"clipped {count} sample(s) beyond full scale; "
-                         "--normalize scales the peak to full scale instead")
+        messages.warning(
+            f"clipped {count} sample(s) beyond full scale; "
+            "--normalize scales the peak to full scale instead"
+        )
 
 
 def write_audio(data: Data, path: str, fmt: str, subtype: str | None = None, **_) -> None:

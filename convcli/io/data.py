@@ -9,8 +9,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-
-
 @dataclass
 class Data:
     """An array with what its file said about it.

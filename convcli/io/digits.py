@@ -41,8 +41,10 @@ def mnist_style(gray: np.ndarray, box: int = 20, size: int = 28) -> np.ndarray:
     h, w = crop.shape
     scale = box / max(h, w)
     new = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = np.asarray(Image.fromarray((crop * 255).astype(np.uint8)).resize(
-        new, Image.Resampling.LANCZOS), dtype=np.float64)
+    small = np.asarray(
+        Image.fromarray((crop * 255).astype(np.uint8)).resize(new, Image.Resampling.LANCZOS),
+        dtype=np.float64,
+    )
     canvas = np.zeros((size, size))
     top, left = (size - new[1]) // 2, (size - new[0]) // 2
     canvas[top : top + new[1], left : left + new[0]] = small

@@ -75,8 +75,10 @@ def _foreign(path: str) -> None:
     ext = os.path.splitext(path)[1].lower()
     what = registry.FOREIGN_AUDIO.get(ext)
     if what:
-        raise FormatError(f"{path}: {what} audio is not a format convcli reads; convert it "
-                          f"first, e.g. ffmpeg -i {path} -f wav - | convcli conv1d - ...")
+        raise FormatError(
+            f"{path}: {what} audio is not a format convcli reads; convert it "
+            f"first, e.g. ffmpeg -i {path} -f wav - | convcli conv1d - ..."
+        )
 
 
 def detect(path: str, fmt: str | None, source) -> str:
@@ -116,8 +118,10 @@ def output_format(path: str | None, to: str | None, data_format: str) -> str:
         if found:
             return found
         if not os.path.isdir(path) and not path.startswith("/dev/"):
-            raise FormatError(f"{path}: cannot tell the output format from the extension; "
-                              f"use --to ({registry.names()})")
+            raise FormatError(
+                f"{path}: cannot tell the output format from the extension; "
+                f"use --to ({registry.names()})"
+            )
     return data_format
 
 
@@ -127,11 +131,15 @@ def check_output(data_format: str, name: str, out: str | None, to: str | None) -
     kinds = {registry.kind_of(data_format), registry.kind_of(fmt)}
     if kinds == {"audio", "image"}:
         src, dst = registry.kind_of(data_format), registry.kind_of(fmt)
-        raise FormatError(f"{name} is {src}; it cannot be written as {fmt} ({dst}). "
-                          f"Write {src}, or npy/json/txt for the numbers")
+        raise FormatError(
+            f"{name} is {src}; it cannot be written as {fmt} ({dst}). "
+            f"Write {src}, or npy/json/txt for the numbers"
+        )
     if out is None and registry.FORMATS[fmt].binary and _terminal():
-        raise OutputNeeded(f"the result is {fmt} data; write it with -o FILE.{fmt} "
-                           f"(or redirect standard output to a file or a pipe)")
+        raise OutputNeeded(
+            f"the result is {fmt} data; write it with -o FILE.{fmt} "
+            f"(or redirect standard output to a file or a pipe)"
+        )
     return fmt
 
 

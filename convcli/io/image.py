@@ -19,8 +19,13 @@ from .data import Data
 
 MAX_PIXELS = 1 << 34  # 17 gigapixels: a header claiming more is refused as a bomb
 PILLOW_ONLY = ("bmp", "pgm", "ppm")
-_SAVERS = {"png": "pngsave", "jpg": "jpegsave", "tiff": "tiffsave", "gif": "gifsave",
-           "webp": "webpsave"}
+_SAVERS = {
+    "png": "pngsave",
+    "jpg": "jpegsave",
+    "tiff": "tiffsave",
+    "gif": "gifsave",
+    "webp": "webpsave",
+}
 _MULTIPAGE = ("tiff", "gif", "webp")
 _META = ("exif-data", "icc-profile-data", "xmp-data", "xres", "yres", "resolution-unit")
 _TOP = {"uchar": 255, "ushort": 65535}
@@ -29,8 +34,11 @@ DEFAULT_QUALITY = 92
 
 def vips_error(e) -> str:
     """libvips's own words for an error, without its 'unable to call' lines."""
-    lines = [ln.strip() for ln in str(e).splitlines()
-             if ln.strip() and not ln.strip().startswith("unable to")]
+    lines = [
+        ln.strip()
+        for ln in str(e).splitlines()
+        if ln.strip() and not ln.strip().startswith("unable to")
+    ]
     return lines[-1].rstrip(".") if lines else "not a format libvips knows"
 
 
@@ -39,12 +47,12 @@ def vips_open(source, name: str, access: str, **options):
 
     try:
         if isinstance(source, bytes):
-            return pyvips.Image.new_from_buffer(source, "", access=access, fail_on="truncated",
-                                                **options)
+            return pyvips.Image.new_from_buffer(
+                source, "", access=access, fail_on="truncated", **options
+            )
         return pyvips.Image.new_from_file(source, access=access, fail_on="truncated", **options)
     except pyvips.Error as e:
-        raise DataError(f"{name}: corrupt or unreadable image ({vips_error(e)})") \
-            from None
+        raise DataError(f"{name}: corrupt or unreadable image ({vips_error(e)})") from None
 
 
 def _pillow_open(source, name: str):
@@ -67,8 +75,13 @@ def _pillow_open(source, name: str):
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
             raise DataError(f"{name}: corrupt or truncated image ({e})") from None
     if im.mode in ("1", "P", "PA", "CMYK", "YCbCr", "HSV", "LAB"):
-        im = im.convert("RGBA" if im.mode == "PA" or "transparency" in im.info
-                        else "L" if im.mode == "1" else "RGB")
+        im = im.convert(
+            "RGBA"
+            if im.mode == "PA" or "transparency" in im.info
+            else "L"
+            if im.mode == "1"
+            else "RGB"
+        )
     array = np.asarray(im)
     if im.mode.startswith("I;16"):
         array = array.astype(np.uint16)
@@ -78,14 +91,18 @@ def _pillow_open(source, name: str):
 def check_output_size(width: int, height: int) -> None:
     """A result is held to the same pixel limit as an input."""
     if width * height > MAX_PIXELS:
-        raise DataError(f"the result would be {width}x{height} pixels, over the limit of "
-                        f"{MAX_PIXELS:,} that inputs have too; pad less")
+        raise DataError(
+            f"the result would be {width}x{height} pixels, over the limit of "
+            f"{MAX_PIXELS:,} that inputs have too; pad less"
+        )
 
 
 def check_bomb(width: int, height: int, name: str) -> None:
     if width * height > MAX_PIXELS:
-        raise DataError(f"{name}: over the decompression-bomb limit of {MAX_PIXELS:,} pixels "
-                        f"({width}x{height}: a huge or hostile image)")
+        raise DataError(
+            f"{name}: over the decompression-bomb limit of {MAX_PIXELS:,} pixels "
+            f"({width}x{height}: a huge or hostile image)"
+        )
 
 
 MAX_RATIO = 4096  # no codec here packs more raw bytes than this into one byte of file
@@ -101,8 +118,10 @@ def _check_claim(im, source, name: str) -> None:
     raw = im.width * im.height * im.bands * _BYTES.get(im.format, 8)
     size = len(source) if isinstance(source, bytes) else os.path.getsize(source)
     if raw > MAX_RATIO * size:
-        raise DataError(f"{name}: its header claims {im.width}x{im.height} pixels, more than "
-                        f"its {size:,} bytes can hold: a damaged or hostile image")
+        raise DataError(
+            f"{name}: its header claims {im.width}x{im.height} pixels, more than "
+            f"its {size:,} bytes can hold: a damaged or hostile image"
+        )
 
 
 _BYTES = {"uchar": 1, "char": 1, "ushort": 2, "short": 2, "uint": 4, "int": 4, "float": 4}
@@ -128,8 +147,11 @@ def load(source, name: str, fmt: str, access: str = "sequential"):
     if fmt in _MULTIPAGE and field(im, "n-pages", 1) > 1:
         im = vips_open(source, name, "random", n=-1)  # pages are filtered side by side
     if field(im, "orientation", 1) > 1:
-        im = vips_open(source, name, "random", n=-1) if field(im, "n-pages", 1) > 1 \
+        im = (
+            vips_open(source, name, "random", n=-1)
+            if field(im, "n-pages", 1) > 1
             else vips_open(source, name, "random")
+        )
         im = im.autorot()
     return im
 
@@ -142,11 +164,16 @@ def field(im, name: str, default):
 def describe(im, fmt: str) -> dict:
     """What writing back needs to know: bit depth, alpha, pages, metadata, quality."""
     page = field(im, "page-height", im.height)
-    return {"format": im.format, "max": _TOP.get(im.format), "alpha": bool(im.hasalpha()),
-            "interpretation": im.interpretation, "bands": im.bands,
-            "page_height": page if 0 < page < im.height and im.height % page == 0 else None,
-            "meta": {f: im.get(f) for f in _META if im.get_typeof(f)},
-            "input_format": fmt}
+    return {
+        "format": im.format,
+        "max": _TOP.get(im.format),
+        "alpha": bool(im.hasalpha()),
+        "interpretation": im.interpretation,
+        "bands": im.bands,
+        "page_height": page if 0 < page < im.height and im.height % page == 0 else None,
+        "meta": {f: im.get(f) for f in _META if im.get_typeof(f)},
+        "input_format": fmt,
+    }
 
 
 def prepare(im, gray: bool):
@@ -184,10 +211,72 @@ def jpeg_quality(source) -> int | None:
     return int(min(100, max(1, round(quality))))
 
 
-_IJG_LUMA = (16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40,
-             57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35,
-             55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112,
-             100, 103, 99)
+_IJG_LUMA = (
+    16,
+    11,
+    10,
+    16,
+    24,
+    40,
+    51,
+    61,
+    12,
+    12,
+    14,
+    19,
+    26,
+    58,
+    60,
+    55,
+    14,
+    13,
+    16,
+    24,
+    40,
+    57,
+    69,
+    56,
+    14,
+    17,
+    22,
+    29,
+    51,
+    87,
+    80,
+    62,
+    18,
+    22,
+    37,
+    56,
+    68,
+    109,
+    103,
+    77,
+    24,
+    35,
+    55,
+    64,
+    81,
+    104,
+    113,
+    92,
+    49,
+    64,
+    78,
+    87,
+    103,
+    121,
+    120,
+    101,
+    72,
+    92,
+    95,
+    98,
+    112,
+    100,
+    103,
+    99,
+)
 
 
 def read_image(source, name: str, fmt: str = "png", gray: bool = False, **_) -> Data:
@@ -219,14 +308,18 @@ def check_writable(fmt: str, bands: int, alpha: bool, sample: str, meta: dict) -
     colour = bands - alpha
     cmyk = meta.get("interpretation") == "cmyk" and colour == 4
     if colour not in (1, 3) and not cmyk or (fmt == "pgm" and bands != 1):
-        raise DataError(f"{fmt} cannot hold a {colour}-channel image; "
-                        "write it to .npy (-o out.npy)")
+        raise DataError(
+            f"{fmt} cannot hold a {colour}-channel image; write it to .npy (-o out.npy)"
+        )
     if fmt in ("jpg", "gif", "bmp", "ppm", "webp") and sample == "ushort":
-        raise DataError(f"{fmt} holds no 16-bit samples; give --depth 8 to convert, "
-                        "or write .png or .tiff")
+        raise DataError(
+            f"{fmt} holds no 16-bit samples; give --depth 8 to convert, or write .png or .tiff"
+        )
     if fmt == "jpg" and alpha:
-        raise DataError("jpg holds no alpha channel; give --flatten (onto --background, "
-                        "white by default), or write .png, .tiff or .webp")
+        raise DataError(
+            "jpg holds no alpha channel; give --flatten (onto --background, "
+            "white by default), or write .png, .tiff or .webp"
+        )
 
 
 def sample_format(meta: dict) -> str:
@@ -268,8 +361,14 @@ def to_vips(array: np.ndarray):
 
 def write_image(data: Data, path: str, fmt: str, quality: int | None = None, **_) -> None:
     """Write an in-memory result (rows, cols[, channels]); alpha rides in ``image``."""
-    save(output_samples(data, fmt), path, fmt, data.image, quality,
-         pages=data.image.get("out_page_height"))
+    save(
+        output_samples(data, fmt),
+        path,
+        fmt,
+        data.image,
+        quality,
+        pages=data.image.get("out_page_height"),
+    )
 
 
 def output_samples(data: Data, fmt: str):
@@ -311,9 +410,13 @@ def _tagged(im, meta: dict, pages):
     return im.copy(interpretation=kind) if im.format in _TOP else im
 
 
-_GTYPES = {"exif-data": "blob_type", "icc-profile-data": "blob_type", "xmp-data": "blob_type",
-           "resolution-unit": "gstr_type",
-           "page-height": "gint_type"}
+_GTYPES = {
+    "exif-data": "blob_type",
+    "icc-profile-data": "blob_type",
+    "xmp-data": "blob_type",
+    "resolution-unit": "gstr_type",
+    "page-height": "gint_type",
+}
 
 
 def save(im, path: str, fmt: str, meta: dict, quality: int | None = None, pages=None) -> None:
@@ -321,8 +424,9 @@ def save(im, path: str, fmt: str, meta: dict, quality: int | None = None, pages=
     import pyvips
 
     im = flattened(im, meta)
-    check_writable(fmt, im.bands, meta.get("alpha", False) and meta.get("background") is None,
-                   im.format, meta)
+    check_writable(
+        fmt, im.bands, meta.get("alpha", False) and meta.get("background") is None, im.format, meta
+    )
     if meta.get("interpretation") == "cmyk" and im.bands == 4 and fmt not in ("jpg", "tiff"):
         im = im.copy(interpretation="cmyk").colourspace("srgb")  # the format holds no CMYK
     im = _tagged(im, meta, pages)
@@ -350,8 +454,11 @@ def _save_error(e, path: str, fmt: str, name: str) -> Exception:
         return FileError(f"{path}: no space left on the device")
     if "cannot hold" in text or "not supported" in text or "unsupported" in text:
         return DataError(f"cannot write the image as {fmt} ({vips_error(e)})")
-    reading = [ln for ln in lines if not ln.startswith(("unable to", "vips2", "vips_"))
-               and "unable to write" not in ln]
+    reading = [
+        ln
+        for ln in lines
+        if not ln.startswith(("unable to", "vips2", "vips_")) and "unable to write" not in ln
+    ]
     why = (reading[-1] if reading else vips_error(e)).rstrip(".")
     return DataError(f"{name}: corrupt or truncated image ({why})")
 
@@ -377,6 +484,7 @@ def _pillow_save(im, path: str, fmt: str) -> None:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="BMP" if fmt == "bmp"
-                                                      else "PPM")
+    Image.fromarray(np.ascontiguousarray(array)).save(
+        buffer, format="BMP" if fmt == "bmp" else "PPM"
+    )
     write_bytes(buffer.getvalue(), path)

@@ -21,8 +21,10 @@ def page_sizes(source, name: str, fmt: str) -> list[tuple[int, int]] | None:
     pages = field(vips_open(source, name, "sequential"), "n-pages", 1)
     if pages < 2:
         return None
-    sizes = [(p.width, p.height) for p in
-             (vips_open(source, name, "sequential", page=i) for i in range(pages))]
+    sizes = [
+        (p.width, p.height)
+        for p in (vips_open(source, name, "sequential", page=i) for i in range(pages))
+    ]
     return sizes if len(set(sizes)) > 1 else None
 
 
@@ -30,8 +32,9 @@ def read_page(source, name: str, page: int, gray: bool = False) -> Data:
     """One page of a multi-page TIFF, as :func:`read_image` reads a whole image."""
     im = prepare(vips_open(source, f"{name} (page {page + 1})", "random", page=page), gray)
     check_bomb(im.width, im.height, name)
-    array = im.numpy().astype(np.float32 if im.format in ("uchar", "ushort", "float")
-                              else np.float64)
+    array = im.numpy().astype(
+        np.float32 if im.format in ("uchar", "ushort", "float") else np.float64
+    )
     return Data(array, "tiff", name, image=describe(im, "tiff"))
 
 
@@ -45,8 +48,10 @@ def write_pages(results: list[Data], path: str) -> None:
         im = flattened(output_samples(data, "tiff"), data.image)
         array = im.numpy()
         if array.dtype == np.uint16 and array.ndim == 3:
-            raise DataError("pages of different sizes in 16-bit colour cannot be written "
-                            "back; give --depth 8, or write each page on its own")
+            raise DataError(
+                "pages of different sizes in 16-bit colour cannot be written "
+                "back; give --depth 8, or write each page on its own"
+            )
         frames.append(Image.fromarray(np.ascontiguousarray(array)))
     with atomic_path(path) as tmp:
         frames[0].save(tmp, format="TIFF", save_all=True, append_images=frames[1:])

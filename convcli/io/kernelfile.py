@@ -44,8 +44,10 @@ def load_kernel(spec: str, ndim: int, rate: float | None = None):
     try:
         k, orientation = arrays.parse_text(spec, "kernel")
     except DataError:
-        raise SpecError(f"kernel {spec!r}: not a file, a named kernel (see 'convcli kernels') "
-                        "or a list of numbers") from None
+        raise SpecError(
+            f"kernel {spec!r}: not a file, a named kernel (see 'convcli kernels') "
+            "or a list of numbers"
+        ) from None
     if ndim == 2 and k.ndim == 1:
         k = k[None, :] if orientation == "row" else k[:, None]
     return k, None
@@ -54,11 +56,15 @@ def load_kernel(spec: str, ndim: int, rate: float | None = None):
 def _check_kind(kind: str, path: str, ndim: int) -> None:
     """An image is no impulse response, and a recording no image filter."""
     if ndim == 1 and kind == "image":
-        raise SpecError(f"{path} is an image: a conv1d kernel is numbers or an audio "
-                        "impulse response (an image filters images, with conv2d)")
+        raise SpecError(
+            f"{path} is an image: a conv1d kernel is numbers or an audio "
+            "impulse response (an image filters images, with conv2d)"
+        )
     if ndim == 2 and kind == "audio":
-        raise SpecError(f"{path} is audio: a conv2d kernel is numbers, an array or an image "
-                        "(audio filters audio, with conv1d)")
+        raise SpecError(
+            f"{path} is audio: a conv2d kernel is numbers, an array or an image "
+            "(audio filters audio, with conv1d)"
+        )
 
 
 def _from_file(path: str, ndim: int):

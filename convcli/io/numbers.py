@@ -54,8 +54,12 @@ def write_text(data: Data, path: str, fmt: str = "txt", precision=None, **_) -> 
 
 def write_csv(data: Data, path: str, fmt: str = "csv", precision=None, **_) -> None:
     header = data.header if data.format == "csv" else None
-    write_bytes(arrays.format_text(data.array, data.orientation, precision, sep=",",
-                             header=header).encode(), path)
+    write_bytes(
+        arrays.format_text(
+            data.array, data.orientation, precision, sep=",", header=header
+        ).encode(),
+        path,
+    )
 
 
 def write_json(data: Data, path: str, fmt: str = "json", precision=None, **_) -> None:

@@ -72,12 +72,12 @@ def training_curves(path: str, epochs: list[dict], title: str | None = None) -> 
     x = [e["epoch"] for e in epochs]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8), layout="constrained")
     left.plot(x, [e["loss"] for e in epochs], "o-", color="tab:red", label="training loss")
-    left.set(title="training loss", xlabel="epoch", ylabel="loss (mean per image)",
-             ylim=(0, None))
+    left.set(title="training loss", xlabel="epoch", ylabel="loss (mean per image)", ylim=(0, None))
     right.plot(x, [e["train_accuracy"] for e in epochs], "o-", label="train")
     right.plot(x, [e["test_accuracy"] for e in epochs], "o-", label="test")
-    right.set(title="accuracy", xlabel="epoch", ylabel="accuracy (fraction correct)",
-              ylim=(None, 1.0))
+    right.set(
+        title="accuracy", xlabel="epoch", ylabel="accuracy (fraction correct)", ylim=(None, 1.0)
+    )
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.legend()
@@ -105,8 +105,13 @@ def filter_grid(path: str, w: np.ndarray) -> None:
     tiles = w.transpose(0, 2, 3, 1)  # (K, kh, kw, C)
     shown = tiles if c == 3 else tiles.mean(axis=3)
     peak = float(np.abs(shown).max()) or 1.0
-    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols + 1.2, 1.4 * rows + 0.5),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(1.3 * cols + 1.2, 1.4 * rows + 0.5),
+        squeeze=False,
+        layout="constrained",
+    )
     image = None
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([])
@@ -117,15 +122,19 @@ def filter_grid(path: str, w: np.ndarray) -> None:
         if c == 3:
             ax.imshow(np.clip(0.5 + 0.5 * shown[i] / peak, 0, 1), interpolation="nearest")
         else:
-            image = ax.imshow(shown[i], cmap="RdBu_r", vmin=-peak, vmax=peak,
-                              interpolation="nearest")
+            image = ax.imshow(
+                shown[i], cmap="RdBu_r", vmin=-peak, vmax=peak, interpolation="nearest"
+            )
         ax.set_title(f"filter {i + 1}", fontsize=SMALL)
     if image is not None:
         bar = fig.colorbar(image, ax=axes, shrink=0.9)
         bar.set_label("weight (one scale for all)", fontsize=SMALL)
         bar.ax.tick_params(labelsize=SMALL)
-    fig.suptitle(f"first layer: {k} filters of {w.shape[2]}x{w.shape[3]}"
-                 + (f", mean over {c} channels" if c not in (1, 3) else ""), fontsize=LABEL)
+    fig.suptitle(
+        f"first layer: {k} filters of {w.shape[2]}x{w.shape[3]}"
+        + (f", mean over {c} channels" if c not in (1, 3) else ""),
+        fontsize=LABEL,
+    )
     _save(fig, path)
 
 
@@ -143,8 +152,9 @@ def kernel_plot(path: str, kernel: np.ndarray, title: str, rate: float | None = 
         return
     plt = _pyplot()
     panels = 2 if rate else 1
-    fig, axes = plt.subplots(1, panels, figsize=(4.8 * panels, 3.4), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        1, panels, figsize=(4.8 * panels, 3.4), squeeze=False, layout="constrained"
+    )
     _taps(axes[0, 0], kernel, title, rate)
     if rate:
         _response(axes[0, 1], kernel, rate)
@@ -160,8 +170,15 @@ def _kernel_image(path: str, kernel: np.ndarray, title: str) -> None:
     image = ax.imshow(kernel, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     if labelled:
         for (r, c), v in np.ndenumerate(kernel):
-            ax.text(c, r, _short(float(v)), ha="center", va="center", fontsize=SMALL,
-                    color=_ink(cmap, vmin, vmax, float(v)))
+            ax.text(
+                c,
+                r,
+                _short(float(v)),
+                ha="center",
+                va="center",
+                fontsize=SMALL,
+                color=_ink(cmap, vmin, vmax, float(v)),
+            )
     ax.set_xticks(range(kernel.shape[1]))
     ax.set_yticks(range(kernel.shape[0]))
     ax.set(xlabel="column", ylabel="row")
@@ -197,8 +214,13 @@ def _taps(ax, kernel: np.ndarray, title: str, rate: float | None) -> None:
         ax.stem(t[keep], kernel[keep], basefmt="none")
         for i in keep[:12]:
             where = f"{t[i]:.4g} s" if rate else f"tap {i}"
-            ax.annotate(f"{kernel[i]:.3g} at {where}", (t[i], kernel[i]),
-                        textcoords="offset points", xytext=(4, 4), fontsize=SMALL)
+            ax.annotate(
+                f"{kernel[i]:.3g} at {where}",
+                (t[i], kernel[i]),
+                textcoords="offset points",
+                xytext=(4, 4),
+                fontsize=SMALL,
+            )
         ax.axhline(0, color="0.6", linewidth=0.8)
         ax.margins(y=0.15)
         ax.set_xlim(t[0] - 0.04 * t[-1], t[-1] * 1.12)
@@ -208,8 +230,7 @@ def _taps(ax, kernel: np.ndarray, title: str, rate: float | None) -> None:
         what = "taps"
     if not rate:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(title=f"{title}: {what}", xlabel="time (s)" if rate else "tap",
-           ylabel="value")
+    ax.set(title=f"{title}: {what}", xlabel="time (s)" if rate else "tap", ylabel="value")
     ax.grid(alpha=0.3)
 
 
@@ -230,14 +251,18 @@ def _response(ax, kernel: np.ndarray, rate: float) -> None:
         label = "magnitude response"
     db = 20 * np.log10(np.maximum(response, 1e-12))
     ax.plot(freq, db)
-    ax.set(xlabel="frequency (Hz)", ylabel="gain (dB)",
-           ylim=(max(-120.0, float(db.min()) - 5), float(db.max()) + 5))
+    ax.set(
+        xlabel="frequency (Hz)",
+        ylabel="gain (dB)",
+        ylim=(max(-120.0, float(db.min()) - 5), float(db.max()) + 5),
+    )
     ax.set_title("\n".join(textwrap.wrap(label, 48)), fontsize=LABEL)
     ax.grid(alpha=0.3)
 
 
-def activation_maps(path: str, image: np.ndarray, maps: list[tuple[str, np.ndarray]],
-                    title: str) -> None:
+def activation_maps(
+    path: str, image: np.ndarray, maps: list[tuple[str, np.ndarray]], title: str
+) -> None:
     """The input digit and each conv layer's activation maps, a block of rows per layer.
 
     Each layer's maps share one colour scale (from 0 after a ReLU), shown by the colour
@@ -251,8 +276,7 @@ def activation_maps(path: str, image: np.ndarray, maps: list[tuple[str, np.ndarr
     plt = _pyplot()
     cols = max(8, *(min(m.shape[2], 12) for _, m in maps)) if maps else 8
     heights = [1.0] + [math.ceil(m.shape[2] / cols) for _, m in maps]
-    fig = plt.figure(figsize=(1.15 * cols + 1.0, 1.45 * sum(heights) + 0.9),
-                     layout="constrained")
+    fig = plt.figure(figsize=(1.15 * cols + 1.0, 1.45 * sum(heights) + 0.9), layout="constrained")
     blocks = fig.subfigures(len(heights), 1, height_ratios=heights)
     blocks = np.atleast_1d(blocks)
     first = blocks[0].subplots(1, cols, squeeze=False)[0]

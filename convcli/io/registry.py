@@ -55,8 +55,9 @@ _NPY = ("numbers:read_npy", "numbers:write_npy")
 FORMATS = {
     f.name: f
     for f in [
-        Format("txt", "text", (".txt", ".tsv", ".dat"), None, "numbers:read_text",
-               "numbers:write_text"),
+        Format(
+            "txt", "text", (".txt", ".tsv", ".dat"), None, "numbers:read_text", "numbers:write_text"
+        ),
         Format("csv", "text", (".csv",), None, "numbers:read_csv", "numbers:write_csv"),
         Format("json", "json", (".json",), _json, "numbers:read_json", "numbers:write_json"),
         Format("npy", "npy", (".npy",), _magic(b"\x93NUMPY"), *_NPY),
@@ -65,8 +66,13 @@ FORMATS = {
         Format("ogg", "audio", (".ogg", ".oga"), _magic(b"OggS"), *_AUDIO),
         Format("opus", "audio", (".opus",), None, *_AUDIO),  # Ogg too: sniffed as ogg
         Format("aiff", "audio", (".aiff", ".aif", ".aifc"), _aiff, *_AUDIO),
-        Format("mp3", "audio", (".mp3",), _magic(b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
-               *_AUDIO),
+        Format(
+            "mp3",
+            "audio",
+            (".mp3",),
+            _magic(b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
+            *_AUDIO,
+        ),
         Format("png", "image", (".png",), _magic(b"\x89PNG"), *_IMAGE),
         Format("jpg", "image", (".jpg", ".jpeg"), _magic(b"\xff\xd8\xff"), *_IMAGE),
         Format("tiff", "image", (".tiff", ".tif"), _magic(b"II*\x00", b"MM\x00*"), *_IMAGE),
@@ -81,8 +87,16 @@ FORMATS = {
 ALIASES = {"text": "txt", "jpeg": "jpg", "tif": "tiff", "aif": "aiff", "wave": "wav"}
 NAMES = tuple(FORMATS)
 # formats that libsndfile reads but convcli cannot write or name: a hint instead
-FOREIGN_AUDIO = {".m4a": "M4A/AAC", ".aac": "AAC", ".wma": "WMA", ".mp4": "MP4", ".mka": "Matroska",
-                 ".opus": None, ".amr": "AMR", ".ac3": "AC-3"}
+FOREIGN_AUDIO = {
+    ".m4a": "M4A/AAC",
+    ".aac": "AAC",
+    ".wma": "WMA",
+    ".mp4": "MP4",
+    ".mka": "Matroska",
+    ".opus": None,
+    ".amr": "AMR",
+    ".ac3": "AC-3",
+}
 
 
 def names() -> str:

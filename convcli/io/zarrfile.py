@@ -50,16 +50,21 @@ def _checked(z, path: str):
 
     count = math.prod(-(-n // c) for n, c in zip(z.shape, z.chunks)) if z.shape else 1
     if count > MAX_CHUNKS:
-        raise DataError(f"{path}: {count:,} chunks of {'x'.join(map(str, z.chunks))} "
-                        f"(more than {MAX_CHUNKS:,}); rechunk it into larger chunks first")
+        raise DataError(
+            f"{path}: {count:,} chunks of {'x'.join(map(str, z.chunks))} "
+            f"(more than {MAX_CHUNKS:,}); rechunk it into larger chunks first"
+        )
     fill = z.fill_value
-    if fill is not None and np.issubdtype(np.asarray(fill).dtype, np.inexact) \
-            and not np.all(np.isfinite(fill)):
-        raise DataError(f"{path}: its fill value is {fill}, which convcli cannot convolve; "
-                        "give the store a finite fill value")
+    if (
+        fill is not None
+        and np.issubdtype(np.asarray(fill).dtype, np.inexact)
+        and not np.all(np.isfinite(fill))
+    ):
+        raise DataError(
+            f"{path}: its fill value is {fill}, which convcli cannot convolve; "
+            "give the store a finite fill value"
+        )
     return z
-
-
 
 
 def read_zarr(source, name: str, fmt: str = "zarr", **_) -> Data:
@@ -84,6 +89,5 @@ def write_zarr(data: Data, path: str, fmt: str = "zarr", **_) -> None:
     if path == "-":
         raise DataError("a zarr store is a folder; it cannot go to standard output")
     with atomic_dir(path) as tmp:
-        z = zarr.create_array(tmp, shape=data.array.shape, dtype=data.array.dtype,
-                              overwrite=True)
+        z = zarr.create_array(tmp, shape=data.array.shape, dtype=data.array.dtype, overwrite=True)
         z[...] = data.array

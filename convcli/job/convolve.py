@@ -31,8 +31,11 @@ def check_channels(kernel: np.ndarray, channels: int) -> None:
     """A 1-D kernel of C columns gives channel c column c: C must be 1 or the input's."""
     if kernel.ndim == 2 and kernel.shape[1] not in (1, channels):
         c = kernel.shape[1]
-        fix = (f"give a mono kernel, or make the input {c}-channel first (sox in.wav -c {c} "
-               "out.wav)" if channels == 1 else f"give a kernel of 1 or {channels} channels")
+        fix = (
+            f"give a mono kernel, or make the input {c}-channel first (sox in.wav -c {c} out.wav)"
+            if channels == 1
+            else f"give a kernel of 1 or {channels} channels"
+        )
         raise ShapeError(f"the kernel has {c} channels but the input has {channels}; {fix}")
 
 
@@ -41,11 +44,21 @@ def steps_text(data: Data, kernel, settings) -> str:
     from ..steps import conv_steps
 
     x, kernel, _ = prepare(data, kernel, settings.ndim)
-    return conv_steps(x, kernel, ndim=settings.ndim, mode=settings.mode, pad=settings.pad,
-                      pad_mode=settings.pad_mode, pad_value=settings.pad_value,
-                      stride=settings.stride, dilation=settings.dilation,
-                      correlate=settings.correlate, bias=_bias(settings),
-                      layout=settings.layout, precision=settings.precision)
+    return conv_steps(
+        x,
+        kernel,
+        ndim=settings.ndim,
+        mode=settings.mode,
+        pad=settings.pad,
+        pad_mode=settings.pad_mode,
+        pad_value=settings.pad_value,
+        stride=settings.stride,
+        dilation=settings.dilation,
+        correlate=settings.correlate,
+        bias=_bias(settings),
+        layout=settings.layout,
+        precision=settings.precision,
+    )
 
 
 def prepare(data: Data, kernel: np.ndarray, ndim: int):
@@ -74,10 +87,15 @@ def convolve_data(data: Data, kernel: np.ndarray, settings: ConvSettings) -> Dat
     x, kernel, alpha = prepare(data, kernel, settings.ndim)
     pages = data.image.get("page_height")
     if pages:  # every page or frame on its own
-        ys = [_convolve(x[top : top + pages], kernel, settings)
-              for top in range(0, len(x), pages)]
-        alphas = None if alpha is None else [_alpha(alpha[top : top + pages], kernel, settings)
-                                             for top in range(0, len(x), pages)]
+        ys = [_convolve(x[top : top + pages], kernel, settings) for top in range(0, len(x), pages)]
+        alphas = (
+            None
+            if alpha is None
+            else [
+                _alpha(alpha[top : top + pages], kernel, settings)
+                for top in range(0, len(x), pages)
+            ]
+        )
         y = np.concatenate(ys)
         alpha = None if alphas is None else np.concatenate(alphas)
         data.image["out_page_height"] = ys[0].shape[0]
@@ -141,12 +159,18 @@ def _alpha(alpha, kernel, settings: ConvSettings):
 
 def check_complex(name: str, out_fmt: str, settings: ConvSettings, *arrays) -> None:
     """Audio and images hold real samples: a complex result needs --real, --imag or --abs."""
-    if registry.kind_of(out_fmt) not in ("audio", "image") or \
-            settings.real or settings.imag or settings.absolute:
+    if (
+        registry.kind_of(out_fmt) not in ("audio", "image")
+        or settings.real
+        or settings.imag
+        or settings.absolute
+    ):
         return
     if any(np.iscomplexobj(a) for a in arrays):
-        raise DataError(f"{name}: the result is complex, which {out_fmt} cannot hold; keep one "
-                        "part with --real, --imag or --abs, or write .npy")
+        raise DataError(
+            f"{name}: the result is complex, which {out_fmt} cannot hold; keep one "
+            "part with --real, --imag or --abs, or write .npy"
+        )
 
 
 def complex_part(y, settings: ConvSettings):
@@ -183,8 +207,12 @@ def _finish(data: Data, y, alpha, settings: ConvSettings) -> Data:
     if data.kind == "image":
         full = data.image.get("max") or 1.0
         y = postprocess(y.astype(real), 2, settings, full_scale=full)
-        return Data(y, data.format, data.name, image={**data.image, "alpha_array": alpha,
-                                                     **settings.image_options()})
+        return Data(
+            y,
+            data.format,
+            data.name,
+            image={**data.image, "alpha_array": alpha, **settings.image_options()},
+        )
     if data.kind == "audio":
         return data.with_array(postprocess(y.astype(real), 1, settings))
     if settings.post:

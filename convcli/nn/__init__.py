@@ -7,5 +7,14 @@ from .data import Dataset, download, load, read_idx
 from .model import Network
 from .train import Settings, accuracy, confusion, train
 
-__all__ = ["Dataset", "Network", "Settings", "accuracy", "confusion", "download", "load",
-           "read_idx", "train"]
+__all__ = [
+    "Dataset",
+    "Network",
+    "Settings",
+    "accuracy",
+    "confusion",
+    "download",
+    "load",
+    "read_idx",
+    "train",
+]

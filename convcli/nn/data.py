@@ -89,10 +89,12 @@ def load(folder) -> Dataset:
         parts.append(read_idx(path))
     for images, labels, which in ((parts[0], parts[1], "train"), (parts[2], parts[3], "t10k")):
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise DataError(f"{folder}: {which} images {images.shape} and labels "
-                            f"{labels.shape} do not match")
-    return Dataset(parts[0], parts[1].astype(np.int64), parts[2], parts[3].astype(np.int64),
-                   str(folder))
+            raise DataError(
+                f"{folder}: {which} images {images.shape} and labels {labels.shape} do not match"
+            )
+    return Dataset(
+        parts[0], parts[1].astype(np.int64), parts[2], parts[3].astype(np.int64), str(folder)
+    )
 
 
 def cache_dir() -> Path:
@@ -109,8 +111,10 @@ def default_folder() -> tuple[Path, str]:
             return cache, f"MNIST from the cache ({cache})"
         from ..messages import notice
 
-        notice(f"the cached {damaged[0]} is damaged (checksum mismatch); using the shipped "
-               "subset (--download fetches it again)")
+        notice(
+            f"the cached {damaged[0]} is damaged (checksum mismatch); using the shipped "
+            "subset (--download fetches it again)"
+        )
     if all(_find(SHIPPED, name) for name in FILES):
         return SHIPPED, f"the MNIST subset shipped in samples/ ({SHIPPED})"
     raise FileError("no MNIST data: give --data DIR, or --download the full set")
@@ -133,8 +137,9 @@ def _md5(path) -> str:
     return digest.hexdigest()
 
 
-def download(folder=None, mirrors=(), checksums=None, progress=None, timeout=30,
-             deadline=None) -> Path:
+def download(
+    folder=None, mirrors=(), checksums=None, progress=None, timeout=30, deadline=None
+) -> Path:
     """Fetch the four files into ``folder``, verified, each written atomically.
 
     Mirrors are tried in order (``mirrors`` before the usual ones) for each file;
@@ -162,8 +167,13 @@ def download(folder=None, mirrors=(), checksums=None, progress=None, timeout=30,
                     if got != md5:
                         raise DataError(f"checksum mismatch (md5 {got}, expected {md5})")
                 break
-            except (OSError, urllib.error.URLError, http.client.HTTPException, DataError,
-                    ValueError) as e:
+            except (
+                OSError,
+                urllib.error.URLError,
+                http.client.HTTPException,
+                DataError,
+                ValueError,
+            ) as e:
                 problems.append(f"{url}: {getattr(e, 'reason', e) or type(e).__name__}")
         else:
             with contextlib.suppress(OSError):
@@ -176,8 +186,10 @@ def _fetch(url, path, timeout, progress, deadline=None):
     """``url`` into ``path``, each read within ``timeout`` s, the whole within ``deadline`` s."""
     deadline = DEADLINE if deadline is None else deadline
     end = time.monotonic() + deadline
-    with urllib.request.urlopen(url, timeout=min(timeout, deadline)) as response, \
-            open(path, "wb") as out:
+    with (
+        urllib.request.urlopen(url, timeout=min(timeout, deadline)) as response,
+        open(path, "wb") as out,
+    ):
         total = int(response.headers.get("Content-Length") or 0)
         while block := response.read1(1 << 16):  # what has arrived, not a full 64 KiB
             out.write(block)

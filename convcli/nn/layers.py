@@ -46,14 +46,21 @@ class Conv2D(Layer):
 
     def forward(self, x, train):
         w, b = self.params
-        y, self.cols = bank_forward(x, w, b, self.stride, self.pairs, self.dilation,
-                                    keep_cols=True)
+        y, self.cols = bank_forward(x, w, b, self.stride, self.pairs, self.dilation, keep_cols=True)
         self.x_shape = x.shape
         return y
 
     def backward(self, dy):
-        dx, dw, db = bank_backward(dy, self.cols, self.x_shape, self.params[0], self.stride,
-                                   self.pairs, self.dilation, need_dx=self.need_dx)
+        dx, dw, db = bank_backward(
+            dy,
+            self.cols,
+            self.x_shape,
+            self.params[0],
+            self.stride,
+            self.pairs,
+            self.dilation,
+            need_dx=self.need_dx,
+        )
         self.grads = [dw, db]
         return dx
 
@@ -89,8 +96,12 @@ class Pool2D(Layer):
 
     def _simple(self, shape) -> bool:
         """Non-overlapping, unpadded windows that tile (B, H, W, C) exactly."""
-        return (self.k == self.s and self.p == (0, 0) and shape[1] % self.k[0] == 0
-                and shape[2] % self.k[1] == 0)
+        return (
+            self.k == self.s
+            and self.p == (0, 0)
+            and shape[1] % self.k[0] == 0
+            and shape[2] % self.k[1] == 0
+        )
 
     def forward(self, x, train):
         self.x, self.x_shape = x, x.shape
@@ -201,8 +212,9 @@ class BatchNorm(Layer):
         n = dy.size // dy.shape[-1]
         self.grads = [(dy * self.xhat).sum(axis=axes), dy.sum(axis=axes)]
         dxhat = dy * self.params[0]
-        return (self.inv / n) * (n * dxhat - dxhat.sum(axis=axes)
-                                 - self.xhat * (dxhat * self.xhat).sum(axis=axes))
+        return (self.inv / n) * (
+            n * dxhat - dxhat.sum(axis=axes) - self.xhat * (dxhat * self.xhat).sum(axis=axes)
+        )
 
 
 class ReLU(Layer):

@@ -17,14 +17,21 @@ FORMAT = "convcli-model-1"
 def _refuse(spec) -> None:
     """Specs that ``outsize`` sizes but this CNN cannot train: one clear error each."""
     if spec.kind == "convT":
-        raise SpecError(f"{spec.text}: transposed convolution is for outsize only; the CNN "
-                        "trains conv, pooling, fc, dropout, batchnorm and activations")
+        raise SpecError(
+            f"{spec.text}: transposed convolution is for outsize only; the CNN "
+            "trains conv, pooling, fc, dropout, batchnorm and activations"
+        )
     if spec.number("bias", True) is False:
         raise SpecError(f"{spec.text}: bias=false is for outsize only; the CNN trains biases")
-    if spec.kind == "conv" and spec.number("p") == "same" and any(
-            (d * (k - 1)) % 2 for k, d in zip(spec.pair("k"), spec.pair("d", 1))):
-        raise SpecError(f"{spec.text}: p=same with an even kernel pads unevenly; "
-                        "the CNN takes an odd kernel or p=P")
+    if (
+        spec.kind == "conv"
+        and spec.number("p") == "same"
+        and any((d * (k - 1)) % 2 for k, d in zip(spec.pair("k"), spec.pair("d", 1)))
+    ):
+        raise SpecError(
+            f"{spec.text}: p=same with an even kernel pads unevenly; "
+            "the CNN takes an odd kernel or p=P"
+        )
 
 
 def _build(info, rng, last: bool):
@@ -33,12 +40,21 @@ def _build(info, rng, last: bool):
     _refuse(spec)
     if kind == "conv":
         k, d = spec.pair("k"), spec.pair("d", 1)
-        pad = (tuple(same_padding(k[i], d[i])[0] for i in range(2))
-               if spec.number("p") == "same" else spec.pair("p", 0))
+        pad = (
+            tuple(same_padding(k[i], d[i])[0] for i in range(2))
+            if spec.number("p") == "same"
+            else spec.pair("p", 0)
+        )
         return L.Conv2D(shape[-1], spec.number("n"), k, spec.pair("s", 1), pad, d, rng)
     if kind in ("maxpool", "avgpool"):
-        return L.Pool2D(kind[:3], spec.pair("k"), spec.pair("s"), spec.pair("p", 0),
-                        bool(spec.number("ceil", False)), info.output_shape[:2])
+        return L.Pool2D(
+            kind[:3],
+            spec.pair("k"),
+            spec.pair("s"),
+            spec.pair("p", 0),
+            bool(spec.number("ceil", False)),
+            info.output_shape[:2],
+        )
     if kind == "globalavgpool":
         return L.Pool2D("avg", shape[:2], shape[:2], (0, 0), False, (1, 1))
     if kind == "fc":
@@ -159,8 +175,10 @@ class Network:
         """Class probabilities (B, classes) of raw images."""
         from .losses import softmax
 
-        out = [softmax(self.forward(self.normalise(images[i : i + batch])))
-               for i in range(0, len(images), batch)]
+        out = [
+            softmax(self.forward(self.normalise(images[i : i + batch])))
+            for i in range(0, len(images), batch)
+        ]
         return np.concatenate(out)
 
     def state(self) -> dict:
@@ -169,8 +187,13 @@ class Network:
         for i, layer in enumerate(self.layers):
             if isinstance(layer, L.BatchNorm):
                 arrays[f"running_{i}_mean"], arrays[f"running_{i}_var"] = layer.running
-        meta = {"format": FORMAT, "layers": [s.text for s in self.specs],
-                "input_shape": list(self.input_shape), "mean": self.mean, "std": self.std}
+        meta = {
+            "format": FORMAT,
+            "layers": [s.text for s in self.specs],
+            "input_shape": list(self.input_shape),
+            "mean": self.mean,
+            "std": self.std,
+        }
         arrays["meta"] = np.array(json.dumps(meta))
         return arrays
 
@@ -209,15 +232,19 @@ class Network:
             p[...] = stored
         for i, layer in enumerate(self.layers):
             if isinstance(layer, L.BatchNorm):
-                layer.running = [f.array(f"running_{i}_{k}", layer.running[0].shape)
-                                 .astype(L.DTYPE) for k in ("mean", "var")]
+                layer.running = [
+                    f.array(f"running_{i}_{k}", layer.running[0].shape).astype(L.DTYPE)
+                    for k in ("mean", "var")
+                ]
 
 
 def with_dropout(specs: list[LayerSpec], p: float) -> list[LayerSpec]:
     """Set every dropout layer to ``p``, or insert one before the last fc layer."""
     if any(s.kind == "dropout" for s in specs):
-        return [LayerSpec("dropout", {"p": p}, f"dropout:p={p:g}") if s.kind == "dropout" else s
-                for s in specs]
+        return [
+            LayerSpec("dropout", {"p": p}, f"dropout:p={p:g}") if s.kind == "dropout" else s
+            for s in specs
+        ]
     last_fc = max(i for i, s in enumerate(specs) if s.kind == "fc")
     drop = LayerSpec("dropout", {"p": p}, f"dropout:p={p:g}")
     return specs[:last_fc] + [drop] + specs[last_fc:]

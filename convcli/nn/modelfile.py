@@ -33,11 +33,14 @@ class ModelFile:
         except IsADirectoryError:
             raise DataError(f"{path}: is a folder, not a model file") from None
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-            raise DataError(f"{path}: not a convcli model file (not an .npz archive: {e})") \
-                from None
+            raise DataError(
+                f"{path}: not a convcli model file (not an .npz archive: {e})"
+            ) from None
         try:
-            self.headers = {info.filename.removesuffix(".npy"): self._header(info)
-                            for info in self.zip.infolist()}
+            self.headers = {
+                info.filename.removesuffix(".npy"): self._header(info)
+                for info in self.zip.infolist()
+            }
         except BaseException:
             self.zip.close()
             raise
@@ -64,12 +67,16 @@ class ModelFile:
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
             raise self._damaged(f"member {info.filename}: {e}") from None
         if dtype.hasobject:
-            raise DataError(f"{self.path}: not a convcli model file (member {info.filename} "
-                            "holds Python objects, which are never unpickled)")
+            raise DataError(
+                f"{self.path}: not a convcli model file (member {info.filename} "
+                "holds Python objects, which are never unpickled)"
+            )
         claimed = math.prod(shape) * dtype.itemsize
         if start + claimed != info.file_size:
-            raise self._damaged(f"member {info.filename} claims {claimed:,} bytes of data "
-                                f"but holds {info.file_size - start:,}")
+            raise self._damaged(
+                f"member {info.filename} claims {claimed:,} bytes of data "
+                f"but holds {info.file_size - start:,}"
+            )
         return tuple(shape), dtype
 
     def array(self, name: str, shape=None, kinds="fiu") -> np.ndarray:
@@ -89,8 +96,12 @@ class ModelFile:
     def meta(self, format_name: str) -> dict:
         """The metadata, with every field of the type it must have."""
         shape, dtype = self.headers.get("meta", ((), np.dtype(float)))
-        if "meta" not in self.headers or dtype.kind != "U" or shape != () \
-                or dtype.itemsize > _MAX_META:
+        if (
+            "meta" not in self.headers
+            or dtype.kind != "U"
+            or shape != ()
+            or dtype.itemsize > _MAX_META
+        ):
             raise DataError(f"{self.path}: not a convcli model file (no {format_name} header)")
         try:
             meta = json.loads(str(self.array("meta", (), kinds="U")))
@@ -104,11 +115,17 @@ class ModelFile:
 def _checked_meta(meta: dict, path: str) -> dict:
     layers, shape = meta.get("layers"), meta.get("input_shape")
     problems = []
-    if not (isinstance(layers, list) and 0 < len(layers) <= 1000
-            and all(isinstance(t, str) and len(t) < 200 for t in layers)):
+    if not (
+        isinstance(layers, list)
+        and 0 < len(layers) <= 1000
+        and all(isinstance(t, str) and len(t) < 200 for t in layers)
+    ):
         problems.append("layers must be a list of layer specs")
-    if not (isinstance(shape, list) and len(shape) == 3
-            and all(type(n) is int and 0 < n <= 4096 for n in shape)):
+    if not (
+        isinstance(shape, list)
+        and len(shape) == 3
+        and all(type(n) is int and 0 < n <= 4096 for n in shape)
+    ):
         problems.append("input_shape must be three whole numbers (H, W, C) up to 4096")
     for key in ("mean", "std"):
         value = meta.get(key)
@@ -134,7 +151,9 @@ def checked_plan(meta: dict, path: str):
     params = sum(info.params for info in infos)
     need, have = params * _BYTES_PER_PARAM, available_memory()
     if params > MAX_PARAMS or need > have:
-        raise DataError(f"{path}: the model claims {params:,} parameters (about {_size(need)} "
-                        f"to build; {_size(have)} is available, at most {MAX_PARAMS:,} "
-                        "parameters are loaded)")
+        raise DataError(
+            f"{path}: the model claims {params:,} parameters (about {_size(need)} "
+            f"to build; {_size(have)} is available, at most {MAX_PARAMS:,} "
+            "parameters are loaded)"
+        )
     return specs

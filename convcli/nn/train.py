@@ -35,8 +35,9 @@ def augment(images: np.ndarray, rng, shift: float = 2.0, degrees: float = 10.0) 
     src_r = np.cos(angle) * r - np.sin(angle) * c + cy - dy  # (B, H, W)
     src_c = np.sin(angle) * r + np.cos(angle) * c + cx - dx
     index = np.broadcast_to(np.arange(b, dtype=np.float32)[:, None, None], (b, h, w))
-    return map_coordinates(images.astype(np.float32), [index, src_r, src_c], order=1,
-                           mode="constant", cval=0.0)
+    return map_coordinates(
+        images.astype(np.float32), [index, src_r, src_c], order=1, mode="constant", cval=0.0
+    )
 
 
 @dataclass
@@ -58,15 +59,20 @@ class Epochs(list):
     run: str | None = None
 
 
-_LOSS_NAMES = {"softmax": "softmax cross-entropy", "svm": "multiclass SVM (hinge)",
-               "mse": "mse (0.5*|s - onehot|^2)"}
+_LOSS_NAMES = {
+    "softmax": "softmax cross-entropy",
+    "svm": "multiclass SVM (hinge)",
+    "mse": "mse (0.5*|s - onehot|^2)",
+}
 
 
 def describe(net: Network, s: Settings) -> str:
     """The run in one line: architecture, loss, epochs, optimiser and seed."""
     arch = " ".join(spec.text for spec in net.specs)
-    return (f"{arch}; {_LOSS_NAMES.get(s.loss, s.loss)} loss; {s.epochs} epoch(s) of "
-            f"{s.optimizer}, seed {s.seed}")
+    return (
+        f"{arch}; {_LOSS_NAMES.get(s.loss, s.loss)} loss; {s.epochs} epoch(s) of "
+        f"{s.optimizer}, seed {s.seed}"
+    )
 
 
 @dataclass
@@ -89,8 +95,16 @@ def accuracy(net: Network, images, labels) -> float:
     return float((net.predict(images).argmax(axis=1) == labels).mean())
 
 
-def train(net: Network, train_images, train_labels, test_images, test_labels, s: Settings,
-          on_batch=None, on_epoch=None) -> History:
+def train(
+    net: Network,
+    train_images,
+    train_labels,
+    test_images,
+    test_labels,
+    s: Settings,
+    on_batch=None,
+    on_epoch=None,
+) -> History:
     """Train ``net`` in place; ``on_batch(done, total)`` and ``on_epoch(row)`` report progress.
 
     Images are uint8 (N, H, W); the input normalisation (mean and std of the
@@ -127,8 +141,13 @@ def train(net: Network, train_images, train_labels, test_images, test_labels, s:
             if on_batch:
                 on_batch(min(done + s.batch_size, n), n)
         seconds = time.perf_counter() - start  # training only, not the evaluation below
-        row = {"epoch": epoch, "loss": total / n, "train_accuracy": correct / n,
-               "test_accuracy": accuracy(net, test_images, test_labels), "seconds": seconds}
+        row = {
+            "epoch": epoch,
+            "loss": total / n,
+            "train_accuracy": correct / n,
+            "test_accuracy": accuracy(net, test_images, test_labels),
+            "seconds": seconds,
+        }
         history.add(**row)
         if on_epoch:
             on_epoch(row)

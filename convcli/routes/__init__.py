@@ -66,5 +66,13 @@ def convolve_file(path: str, out: str | None, settings: ConvSettings, show_steps
     choose(plan).run(plan, show_steps)
 
 
-__all__ = ["ROUTES", "Plan", "Route", "choose", "convolve_file", "make_plan", "pad_file",
-           "pool_file"]
+__all__ = [
+    "ROUTES",
+    "Plan",
+    "Route",
+    "choose",
+    "convolve_file",
+    "make_plan",
+    "pad_file",
+    "pool_file",
+]

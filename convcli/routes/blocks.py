@@ -59,15 +59,23 @@ def stream_convolve(path: str, out: str, fmt: str, wc: np.ndarray, ax, settings)
     check_rate(subtype, info.samplerate)
     dtype = np.float64  # as the memory route computes: one result whatever the route
     conv = OverlapAdd(dilate(np.asarray(wc, float), 1, (ax.dilation,)), info.channels, dtype)
-    messages.verbose(f"streaming {info.frames} frames in blocks of {conv.block} "
-                     f"({np.dtype(dtype).name} overlap-add)")
+    messages.verbose(
+        f"streaming {info.frames} frames in blocks of {conv.block} "
+        f"({np.dtype(dtype).name} overlap-add)"
+    )
     with sf.SoundFile(path) as f:
-        prefix, suffix = _edges(f, info.frames, ax.before, ax.after, settings.pad_mode,
-                                settings.pad_value)
+        prefix, suffix = _edges(
+            f, info.frames, ax.before, ax.after, settings.pad_mode, settings.pad_value
+        )
         f.seek(0)
         samples = _mapped(path, info)
-        chunks = _chunks(samples if samples is not None else f, prefix.astype(dtype),
-                         suffix.astype(dtype), conv.block, dtype)
+        chunks = _chunks(
+            samples if samples is not None else f,
+            prefix.astype(dtype),
+            suffix.astype(dtype),
+            conv.block,
+            dtype,
+        )
         blocks = _prefetch(_select(conv, chunks, ax))  # read and convolve while writing
         _write_stream(out, fmt, subtype, info, blocks, settings.normalize, ax.length)
 
@@ -77,8 +85,12 @@ def accepts(plan) -> str | None:
     from ..geometry import axes, check_nonempty
     from ..job.convolve import check_channels
 
-    if plan.kind != "audio" or plan.settings.steps or not plan.to_file \
-            or plan.out_fmt not in SF_FORMATS:
+    if (
+        plan.kind != "audio"
+        or plan.settings.steps
+        or not plan.to_file
+        or plan.out_fmt not in SF_FORMATS
+    ):
         return None
     try:
         info = sf.info(plan.source)
@@ -90,8 +102,9 @@ def accepts(plan) -> str | None:
     if np.iscomplexobj(kernel):
         return None  # a complex result: in memory, where its part is chosen
     check_channels(kernel, info.channels)
-    (ax,) = axes(info.frames, kernel.shape[0], s.mode, pad=s.pad, stride=s.stride,
-                 dilation=s.dilation)
+    (ax,) = axes(
+        info.frames, kernel.shape[0], s.mode, pad=s.pad, stride=s.stride, dilation=s.dilation
+    )
     check_nonempty((ax,))
     if not streamable(info, plan.out, ax):
         return None
@@ -103,8 +116,9 @@ def run(plan, show_steps=None) -> None:
     from .plan import stage
 
     info, kernel, s = sf.info(plan.source), plan.kernel, plan.settings
-    (ax,) = axes(info.frames, kernel.shape[0], s.mode, pad=s.pad, stride=s.stride,
-                 dilation=s.dilation)
+    (ax,) = axes(
+        info.frames, kernel.shape[0], s.mode, pad=s.pad, stride=s.stride, dilation=s.dilation
+    )
     wc = kernel if not s.correlate else kernel[::-1]
     with stage(f"streamed {info.frames} frames x {info.channels} channel(s) to {plan.out}"):
         stream_convolve(plan.source, plan.out, plan.out_fmt, wc, ax, s)
@@ -112,8 +126,12 @@ def run(plan, show_steps=None) -> None:
 
 def streamable(info, out, ax) -> bool:
     """Whether a job is better done block by block than in memory."""
-    return (out not in (None, "-") and info.frames >= STREAM_MIN_FRAMES
-            and ax.before < info.frames and ax.after < info.frames)
+    return (
+        out not in (None, "-")
+        and info.frames >= STREAM_MIN_FRAMES
+        and ax.before < info.frames
+        and ax.after < info.frames
+    )
 
 
 def _prefetch(blocks, depth: int = 2):
@@ -227,8 +245,9 @@ def _write_stream(out, fmt, subtype, info, blocks, normalize, frames):
         if normalize:
             with scratch_path(out) as raw:
                 peak = 0.0
-                with sf.SoundFile(raw, "w", info.samplerate, info.channels, "DOUBLE",
-                                  format="WAV") as g:
+                with sf.SoundFile(
+                    raw, "w", info.samplerate, info.channels, "DOUBLE", format="WAV"
+                ) as g:
                     for block in blocks:
                         peak = max(peak, float(np.abs(block).max(initial=0)))
                         g.write(block)
@@ -244,8 +263,9 @@ def _copy(tmp, fmt, subtype, info, blocks, frames=None) -> int:
     """Write blocks through libsndfile, as the memory route writes its whole result."""
     clipped = 0
     try:
-        with sf.SoundFile(tmp, "w", info.samplerate, info.channels, subtype,
-                          format=SF_FORMATS[fmt]) as g:
+        with sf.SoundFile(
+            tmp, "w", info.samplerate, info.channels, subtype, format=SF_FORMATS[fmt]
+        ) as g:
             for block in blocks:
                 block, count = clip(block, subtype)
                 clipped += count
@@ -253,4 +273,3 @@ def _copy(tmp, fmt, subtype, info, blocks, frames=None) -> int:
     except sf.LibsndfileError as e:
         raise FileError(f"cannot write {fmt} audio ({reason(e)})") from None
     return clipped
-

@@ -41,17 +41,25 @@ def run(plan, show_steps=None) -> None:
 
     settings, kernel = plan.settings, plan.kernel
     if kernel.ndim == 4 or settings.bias is not None:
-        raise ShapeError("filter banks and biases are not supported on chunked arrays; "
-                         "convolve the array in memory (as .npy)")
+        raise ShapeError(
+            "filter banks and biases are not supported on chunked arrays; "
+            "convolve the array in memory (as .npy)"
+        )
     options = settings.engine_options()
     del options["layout"]
     from .. import messages
 
     where = "on the cluster" if settings.scheduler else "in chunks"
     with stage(f"{plan.name} -> {plan.out} {where}"):
-        convolve_chunked(plan.source, plan.out, kernel, correlate=settings.correlate,
-                         scheduler=settings.scheduler, progress=messages.bar(f"convolving {where}"),
-                         **options)
+        convolve_chunked(
+            plan.source,
+            plan.out,
+            kernel,
+            correlate=settings.correlate,
+            scheduler=settings.scheduler,
+            progress=messages.bar(f"convolving {where}"),
+            **options,
+        )
 
 
 def memory_budget() -> int:
@@ -98,13 +106,17 @@ def to_dask(p: Plan):
 
     da = need("dask.array", "to_dask")
 
-    channels = p.shape[len(p.chunks):]
+    channels = p.shape[len(p.chunks) :]
 
     def block(block_id=None):
         return convolve_block(p, block_id[: len(p.chunks)])
 
-    return da.map_blocks(block, chunks=p.chunks + tuple((c,) for c in channels), dtype=p.dtype,
-                         meta=np.empty((0,) * len(p.shape), p.dtype))
+    return da.map_blocks(
+        block,
+        chunks=p.chunks + tuple((c,) for c in channels),
+        dtype=p.dtype,
+        meta=np.empty((0,) * len(p.shape), p.dtype),
+    )
 
 
 def write_block(p: Plan, target: str, index) -> int:
@@ -117,8 +129,10 @@ def write_block(p: Plan, target: str, index) -> int:
     y = convolve_block(p, index)
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
         where = ", ".join(f"{a}:{b}" for a, b in p.bounds(index))
-        raise DataError(f"NaN or infinite values in the input (output block [{where}]); "
-                        "convcli refuses them as it does in memory")
+        raise DataError(
+            f"NaN or infinite values in the input (output block [{where}]); "
+            "convcli refuses them as it does in memory"
+        )
     where = tuple(slice(a, b) for a, b in p.bounds(index))
     if target.endswith(".zarr"):
         import zarr
@@ -138,7 +152,7 @@ def _create_target(path: str, p: Plan) -> None:
     if path.endswith(".zarr"):
         import zarr
 
-        chunks = tuple(c[0] for c in p.chunks) + p.shape[len(p.chunks):]
+        chunks = tuple(c[0] for c in p.chunks) + p.shape[len(p.chunks) :]
         zarr.open_array(path, mode="w", shape=p.shape, chunks=chunks, dtype=p.dtype)
     else:
         np.lib.format.open_memmap(path, mode="w+", dtype=p.dtype, shape=p.shape).flush()
@@ -152,17 +166,29 @@ def _open_source(source):
         return _NpyFile(path) if isinstance(a, np.memmap) else a
     if isinstance(source, np.memmap) and str(source.filename).endswith(".npy"):
         whole = _NpyFile(source.filename)  # the same file, unless source is a view of it
-        if (whole.shape, whole.dtype) == (source.shape, source.dtype) \
-                and source.flags.c_contiguous:
+        if (whole.shape, whole.dtype) == (source.shape, source.dtype) and source.flags.c_contiguous:
             return whole
     return source
 
 
-def convolve_chunked(source, target, kernel, *, ndim: int | None = None,
-                     mode: str | None = None, pad=None, pad_mode: str = "zeros",
-                     pad_value: float = 0.0, stride=1, dilation=1, correlate: bool = False,
-                     method: str = "auto", chunks=None, scheduler=None,
-                     progress=None) -> tuple[int, ...]:
+def convolve_chunked(
+    source,
+    target,
+    kernel,
+    *,
+    ndim: int | None = None,
+    mode: str | None = None,
+    pad=None,
+    pad_mode: str = "zeros",
+    pad_value: float = 0.0,
+    stride=1,
+    dilation=1,
+    correlate: bool = False,
+    method: str = "auto",
+    chunks=None,
+    scheduler=None,
+    progress=None,
+) -> tuple[int, ...]:
     """Convolve an array larger than memory block by block, writing ``target`` atomically.
 
     Parameters
@@ -198,9 +224,20 @@ def convolve_chunked(source, target, kernel, *, ndim: int | None = None,
     target = os.fspath(target)
     if not target.endswith(CHUNKED_EXTENSIONS):
         raise FormatError(f"{target}: chunked output goes to a .zarr store or a .npy file")
-    p = plan(_open_source(source), kernel, ndim=ndim, mode=mode, pad=pad, pad_mode=pad_mode,
-             pad_value=pad_value, stride=stride, dilation=dilation, correlate=correlate,
-             method=method, chunks=chunks)
+    p = plan(
+        _open_source(source),
+        kernel,
+        ndim=ndim,
+        mode=mode,
+        pad=pad,
+        pad_mode=pad_mode,
+        pad_value=pad_value,
+        stride=stride,
+        dilation=dilation,
+        correlate=correlate,
+        method=method,
+        chunks=chunks,
+    )
     atomic = atomic_dir if target.endswith(".zarr") else atomic_path
     with atomic(target) as tmp:
         _create_target(tmp, p)
@@ -241,5 +278,6 @@ def _run_cluster(p: Plan, tmp: str, scheduler, progress) -> None:
                 progress(done, len(futures))
     expected = int(np.prod(p.shape))
     if written != expected:  # verified, not trusted: nothing is put in place short
-        raise SchedulerError(f"the cluster wrote {written:,} of {expected:,} values; "
-                             "nothing was written")
+        raise SchedulerError(
+            f"the cluster wrote {written:,} of {expected:,} values; nothing was written"
+        )

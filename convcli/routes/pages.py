@@ -19,8 +19,10 @@ def accepts(plan: Plan) -> str | None:
 
 def run(plan: Plan, show_steps=None) -> None:
     if plan.out_fmt != "tiff" or not plan.to_file:
-        raise FormatError(f"{plan.name} has pages of different sizes, which only a .tiff "
-                          "file holds: write -o OUT.tiff")
+        raise FormatError(
+            f"{plan.name} has pages of different sizes, which only a .tiff "
+            "file holds: write -o OUT.tiff"
+        )
     count = len(image.page_sizes(plan.source, plan.name, plan.fmt))
     results = []
     with stage(f"{plan.name}: {count} pages, each at its own size"):

@@ -65,8 +65,14 @@ class Plan:
 
         s, header = self.settings, self.header
         rows = image.describe(header, self.fmt)["page_height"] or header.height
-        return axes((rows, header.width), self.kernel.shape, s.mode, pad=s.pad,
-                    stride=s.stride, dilation=s.dilation)
+        return axes(
+            (rows, header.width),
+            self.kernel.shape,
+            s.mode,
+            pad=s.pad,
+            stride=s.stride,
+            dilation=s.dilation,
+        )
 
     def open_image(self):
         """A pyvips image of the input: in sequence, or at random for mirrored and wrapped
@@ -74,8 +80,7 @@ class Plan:
         from ..io import image
 
         random = self.settings.pad_mode in ("symmetric", "reflect", "circular")
-        return image.load(self.source, self.name, self.fmt,
-                          "random" if random else "sequential")
+        return image.load(self.source, self.name, self.fmt, "random" if random else "sequential")
 
     @property
     def to_file(self) -> bool:

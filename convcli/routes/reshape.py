@@ -16,8 +16,12 @@ def pad_file(path: str, out: str | None, settings: PadSettings) -> None:
     """MATLAB's ``padarray`` on a file: images pad rows and columns, audio only frames."""
     from ..engine import pad as pad_array
 
-    size, pad_mode, value, direction = (settings.size, settings.mode, settings.value,
-                                        settings.direction)
+    size, pad_mode, value, direction = (
+        settings.size,
+        settings.mode,
+        settings.value,
+        settings.direction,
+    )
     from_format, to_format = settings.from_format, settings.to_format
 
     fmt = files.detect(path, from_format, files.source_of(path)) if path != "-" else None
@@ -43,9 +47,16 @@ def _pad_chunked(path, out, size, pad_mode, value, direction, scheduler) -> None
     one = np.ones((1,) * nd, dtype=source.dtype if source.dtype.kind == "f" else np.int64)
     size = size * nd if len(size) == 1 else size + (0,) * (nd - len(size))
     pairs = [(p if direction != "post" else 0, p if direction != "pre" else 0) for p in size]
-    convolve_chunked(path, out, one, ndim=nd,
-                     pad=[v for pair in pairs for v in pair], pad_mode=pad_mode, pad_value=value,
-                     scheduler=scheduler)
+    convolve_chunked(
+        path,
+        out,
+        one,
+        ndim=nd,
+        pad=[v for pair in pairs for v in pair],
+        pad_mode=pad_mode,
+        pad_value=value,
+        scheduler=scheduler,
+    )
 
 
 def pool_file(path: str, out: str | None, settings: PoolSettings, show_steps=None) -> None:
@@ -76,8 +87,9 @@ def pool_file(path: str, out: str | None, settings: PoolSettings, show_steps=Non
         result = replace(data, array=y, sample_rate=max(1, round(data.sample_rate / step)))
     elif data.kind == "image":
         a = None if alpha is None else pool(alpha, size, ndim=2, **options)
-        result = Data(y.astype(np.float64), data.format, data.name,
-                      image={**data.image, "alpha_array": a})
+        result = Data(
+            y.astype(np.float64), data.format, data.name, image={**data.image, "alpha_array": a}
+        )
     else:
         result = data.with_array(y)
     files.write(result, out, fmt, precision=precision)

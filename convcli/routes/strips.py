@@ -18,8 +18,13 @@ from ..errors import DataError
 from ..io import image
 
 MAX_DIRECT_TAPS = 32 * 32  # larger non-separable kernels are cheaper by FFT in memory
-_EXTEND = {"zeros": "black", "constant": "background", "replicate": "copy",
-           "symmetric": "mirror", "circular": "repeat"}
+_EXTEND = {
+    "zeros": "black",
+    "constant": "background",
+    "replicate": "copy",
+    "symmetric": "mirror",
+    "circular": "repeat",
+}
 
 
 def convolvable(wf: np.ndarray, geometry, pad_mode: str) -> bool:
@@ -116,8 +121,14 @@ def exact_in_integers(im, wf: np.ndarray, settings, float_out: bool) -> bool:
     post-process.
     """
     whole = np.array_equal(wf, np.rint(wf)) and np.abs(wf).sum() < 2**20
-    return (im.format == "uchar" and whole and not float_out and not settings.post
-            and float(settings.pad_value).is_integer() and settings.depth in (None, 8))
+    return (
+        im.format == "uchar"
+        and whole
+        and not float_out
+        and not settings.post
+        and float(settings.pad_value).is_integer()
+        and settings.depth in (None, 8)
+    )
 
 
 def correlate_integer(im, wf: np.ndarray, geometry, pad_mode: str, value: float):
@@ -192,8 +203,15 @@ def accepts(plan) -> str | None:
     from ..geometry import check_nonempty
 
     s = plan.settings
-    if plan.kind != "image" or s.steps or not plan.to_file or plan.fmt in image.PILLOW_ONLY \
-            or plan.out_fmt in image.PILLOW_ONLY or s.method == "fft" or s.bias is not None:
+    if (
+        plan.kind != "image"
+        or s.steps
+        or not plan.to_file
+        or plan.fmt in image.PILLOW_ONLY
+        or plan.out_fmt in image.PILLOW_ONLY
+        or s.method == "fft"
+        or s.bias is not None
+    ):
         return None
     if plan.out_fmt not in ("png", "jpg", "tiff", "gif", "webp"):
         return None
@@ -205,8 +223,10 @@ def accepts(plan) -> str | None:
     image.check_output_size(geometry[1].length, geometry[0].length)
     if not convolvable(_oriented(kernel, s), geometry, canonical_mode(s.pad_mode)):
         return None
-    return (f"{header.width}x{header.height}x{header.bands} image, {kernel.shape[0]}x"
-            f"{kernel.shape[1]} kernel: strips on every core in flat memory")
+    return (
+        f"{header.width}x{header.height}x{header.bands} image, {kernel.shape[0]}x"
+        f"{kernel.shape[1]} kernel: strips on every core in flat memory"
+    )
 
 
 def _oriented(kernel, settings) -> np.ndarray:
@@ -254,9 +274,11 @@ def convolve_image(plan, wf: np.ndarray, geometry, settings) -> None:
     result, meta, height = _build(header, name, fmt, out_fmt, wf, geometry, settings, span)
     if fmt == "jpg":
         meta["quality"] = image.jpeg_quality(plan.source)
-    messages.verbose(f"libvips pipeline: {result.width}x{result.height}x{result.bands} "
-                     f"{result.format} out, {wf.shape[0]}x{wf.shape[1]} kernel, strips on "
-                     f"{pyvips.concurrency_get()} threads")
+    messages.verbose(
+        f"libvips pipeline: {result.width}x{result.height}x{result.bands} "
+        f"{result.format} out, {wf.shape[0]}x{wf.shape[1]} kernel, strips on "
+        f"{pyvips.concurrency_get()} threads"
+    )
     image.save(result, plan.out, out_fmt, meta, settings.quality, pages=height)
 
 
