@@ -319,4 +319,9 @@ def convolve_block(p: Plan, index) -> np.ndarray:
         stride=tuple(ax.stride for ax in p.geometry),
         dilation=tuple(ax.dilation for ax in p.geometry),
     )
+    if p.dtype.kind in "iu" and y.dtype.kind not in "iu":  # the engine left int64 here
+        raise ShapeError(
+            "this block's integer results leave int64; an integer store is never "
+            "wrapped: convert it to float64 first"
+        )
     return y.astype(p.dtype, copy=False)

@@ -517,6 +517,18 @@ def test_kernels_of_the_wrong_kind_or_channel_count_are_refused(tmp_path):
         assert not out.exists()
 
 
+def test_integers_never_wrap_in_memory_nor_in_a_store(tmp_path):
+    import zarr
+
+    p = run("conv1d", "-", "-k", "1,1", input=b"9223372036854775807 1\n")
+    assert p.returncode == 0 and b"-" not in p.stdout and b"Warning" in p.stderr
+    store = zarr.create_array(str(tmp_path / "i.zarr"), shape=(10,), dtype="int64")
+    store[...] = 2**62
+    p = run("conv1d", tmp_path / "i.zarr", "-k", "1,1", "-o", tmp_path / "o.zarr")
+    assert p.returncode == 1 and b"never wrapped" in p.stderr
+    assert not (tmp_path / "o.zarr").exists()
+
+
 def test_opus_is_opus_or_refused(tmp_path):
     import soundfile as sf
 
