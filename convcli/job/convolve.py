@@ -183,21 +183,37 @@ def complex_part(y, settings: ConvSettings):
 
 
 def postprocess(y, ndim: int, settings: ConvSettings, full_scale=1.0, floor=0.0):
-    """``--abs``, ``--offset`` and ``--normalize`` on a float result."""
+    """``--abs``, ``--offset`` and ``--normalize`` on a float result in memory."""
     if settings.normalize and ndim != 1 and np.iscomplexobj(y):
         raise DataError("--normalize stretches real values: add --real, --imag or --abs")
-    if settings.absolute:
-        y = np.abs(y)
-    if settings.offset:
-        y = y + settings.offset
+    y = shifted(y, settings)
     if settings.normalize:
         if ndim == 1:  # peak to full scale, as SoX's gain -n
-            peak = np.abs(y).max()
-            y = y * (full_scale / peak) if peak else y
+            y = y * gain(np.abs(y).max(), full_scale)
         else:  # min-max stretch, as ImageMagick's -normalize
-            lo, hi = y.min(), y.max()
-            y = (y - lo) * ((full_scale - floor) / (hi - lo)) + floor if hi > lo else y * 0 + floor
+            y = stretched(y, y.min(), y.max(), full_scale, floor)
     return y
+
+
+def shifted(y, settings: ConvSettings):
+    """``--abs`` then ``--offset``: on a NumPy array, or lazily on a pyvips image alike."""
+    if settings.absolute:
+        y = abs(y)
+    if settings.offset:
+        y = y + settings.offset
+    return y
+
+
+def stretched(y, lo: float, hi: float, full_scale=1.0, floor=0.0):
+    """``--normalize`` of an image: ``[lo, hi]`` onto ``[floor, full_scale]`` (array or image)."""
+    if hi > lo:
+        return (y - lo) * ((full_scale - floor) / (hi - lo)) + floor
+    return y * 0 + floor
+
+
+def gain(peak: float, full_scale=1.0) -> float:
+    """``--normalize`` of a signal: the factor that brings ``peak`` to full scale."""
+    return full_scale / peak if peak else 1.0
 
 
 def _finish(data: Data, y, alpha, settings: ConvSettings) -> Data:

@@ -15,6 +15,7 @@ from .. import messages
 from ..errors import FileError
 from ..io.atomic import atomic_path, scratch_path
 from ..io.audio import SF_FORMATS, check_rate, clip, reason, subtype_for, warn_clipped
+from ..job.convolve import gain
 
 STREAM_MIN_FRAMES = 1 << 20  # about 24 s at 44.1 kHz: longer files go block by block
 BLOCK_FRAMES = 1 << 16
@@ -251,7 +252,7 @@ def _write_stream(out, fmt, subtype, info, blocks, normalize, frames):
                     for block in blocks:
                         peak = max(peak, float(np.abs(block).max(initial=0)))
                         g.write(block)
-                scale = 1.0 / peak if peak else 1.0
+                scale = gain(peak)
                 scaled = (b * scale for b in sf.blocks(raw, BLOCK_FRAMES, always_2d=True))
                 clipped = _copy(tmp, fmt, subtype, info, scaled)
         else:

@@ -155,16 +155,12 @@ def _pages(im, meta):
 
 
 def _post(y, settings, meta, span):
-    """``--abs``, ``--offset``, and ``--normalize`` from the range ``span`` = (lo, hi)."""
-    if settings.absolute:
-        y = y.abs()
-    if settings.offset:
-        y = y + settings.offset
-    if span is not None:
-        lo, hi = span
-        top = meta.get("max") or 1.0
-        y = y.linear(top / (hi - lo), -lo * top / (hi - lo)) if hi > lo else y * 0
-    return y
+    """``--abs``, ``--offset``, and ``--normalize`` from the range ``span`` = (lo, hi), as in
+    memory (the same functions, on the lazy pyvips image)."""
+    from ..job.convolve import shifted, stretched
+
+    y = shifted(y, settings)
+    return y if span is None else stretched(y, *span, meta.get("max") or 1.0)
 
 
 def _build(header, name, fmt, out_fmt, wf, geometry, settings, span=None):
