@@ -6,8 +6,7 @@
 """
 
 __version__ = "0.1.0"
-__all__ = ["convolve", "correlate", "match", "output_size", "pad", "pool", "xcorr",
-           "__version__"]
+__all__ = ["convolve", "correlate", "match", "output_size", "pad", "pool", "xcorr", "__version__"]
 
 
 def __getattr__(name):

@@ -27,8 +27,14 @@ def _set_debug(ctx, param, value):
         _DEBUG["on"] = True
 
 
-debug_option = click.option("--debug", is_flag=True, expose_value=False, is_eager=True,
-                            callback=_set_debug, help="Show tracebacks of errors.")
+debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help="Show tracebacks of errors.",
+)
 
 
 def _everywhere(f):
@@ -239,9 +245,18 @@ def _quiet_pipe():
 
 # each command's module is imported when the command runs (or help lists them): start-up pays
 # only for the command it runs; a module's commands register on main as it is imported
-LAZY = {"conv1d": "conv", "conv2d": "conv", "pad": "padcmd", "pool": "pool",
-        "outsize": "outsize", "kernels": "kernels", "train-mnist": "mnist", "predict": "mnist",
-        "evaluate": "mnist", "match": "match"}
+LAZY = {
+    "conv1d": "conv",
+    "conv2d": "conv",
+    "pad": "padcmd",
+    "pool": "pool",
+    "outsize": "outsize",
+    "kernels": "kernels",
+    "train-mnist": "mnist",
+    "predict": "mnist",
+    "evaluate": "mnist",
+    "match": "match",
+}
 
 
 def _list_commands(ctx):
