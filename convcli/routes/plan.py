@@ -90,12 +90,21 @@ class Plan:
 _COMMAND = {1: "conv1d", 2: "conv2d"}
 
 
+def open_input(path: str, from_format: str | None = None) -> tuple[str, str, str, str]:
+    """(source, name, format, kind) of one input, opened once: every job starts here."""
+    source = files.source_of(path)
+    fmt = files.detect(path, from_format, source)
+    return source, "stdin" if path == "-" else path, fmt, registry.kind_of(fmt)
+
+
+def read_input(source: str, name: str, fmt: str, **options):
+    """The whole input, read from what :func:`open_input` opened."""
+    return registry.reader(fmt)(source, name, fmt=fmt, **options)
+
+
 def make_plan(path: str, out: str | None, settings: ConvSettings) -> Plan:
     """The plan of one input (a path or ``-``): read its first bytes, refuse the wrong kind."""
-    source = files.source_of(path)
-    name = "stdin" if path == "-" else path
-    fmt = files.detect(path, settings.from_format, source)
-    kind = registry.kind_of(fmt)
+    source, name, fmt, kind = open_input(path, settings.from_format)
     if kind == "image" and settings.ndim == 1:
         raise FormatError(f"{name} is an image: use conv2d")
     if kind == "audio" and settings.ndim == 2:

@@ -10,6 +10,7 @@ from ..io.data import Data
 from ..job.convolve import prepare
 from ..settings import PadSettings, PoolSettings
 from .chunks import convolve_chunked, wanted
+from .plan import open_input, read_input
 
 
 def pad_file(path: str, out: str | None, settings: PadSettings) -> None:
@@ -24,11 +25,11 @@ def pad_file(path: str, out: str | None, settings: PadSettings) -> None:
     )
     from_format, to_format = settings.from_format, settings.to_format
 
-    fmt = files.detect(path, from_format, files.source_of(path)) if path != "-" else None
-    out_fmt = files.output_format(out, to_format, fmt) if fmt else None
-    if fmt and out_fmt and wanted(path, fmt, out_fmt):
-        return _pad_chunked(path, out, size, pad_mode, value, direction, settings.scheduler)
-    data = files.read(path, from_format)
+    source, name, fmt, _ = open_input(path, from_format)
+    out_fmt = files.output_format(out, to_format, fmt)
+    if wanted(source, fmt, out_fmt):
+        return _pad_chunked(source, out, size, pad_mode, value, direction, settings.scheduler)
+    data = read_input(source, name, fmt)
     fmt = files.check_output(data.format, data.name, out, to_format)
     if data.kind == "image" and len(size) == 1:
         size = size * 2  # rows and columns, never channels
@@ -69,7 +70,8 @@ def pool_file(path: str, out: str | None, settings: PoolSettings, show_steps=Non
     from ..engine.pool import pool
 
     size, stride, precision = settings.size, settings.stride, settings.precision
-    data = files.read(path, settings.from_format, gray=settings.gray)
+    source, name, fmt, _ = open_input(path, settings.from_format)
+    data = read_input(source, name, fmt, gray=settings.gray)
     fmt = files.check_output(data.format, data.name, out, settings.to_format)
     one = data.kind == "audio" or data.array.ndim == 1
     if one and len(size) == 2:
