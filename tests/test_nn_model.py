@@ -156,3 +156,21 @@ def test_train_mnist_refuses_convT_with_one_error_line(cli):
     assert result.output.splitlines()[-1].startswith(
         "Error: convT:k=2,n=4: transposed convolution is for outsize only"
     )
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize(
+    "k,s,p,ceil", [(2, 2, 0, False), (3, 2, 1, False), (3, 2, 1, True), (2, 1, 0, False)]
+)
+def test_the_cnn_pools_as_the_engine_pools(kind, k, s, p, ceil):
+    # the layer keeps its own forward (its backward needs the argmax the engine does not
+    # return); one semantics, held here against the engine's pool on every geometry
+    from convcli.engine.pool import pool, pool_geometry
+    from convcli.nn.layers import Pool2D
+
+    x = np.random.default_rng(k + s + p).standard_normal((3, 9, 8, 2)).astype(np.float32)
+    out_hw = tuple(g[3] for g in pool_geometry((9, 8), k, s, p, ceil))
+    y = Pool2D(kind, (k, k), (s, s), (p, p), ceil, out_hw).forward(x, train=False)
+    for b in range(3):
+        expected = pool(x[b].astype(np.float64), k, stride=s, pad=p, ceil=ceil, op=kind, ndim=2)
+        np.testing.assert_allclose(y[b], expected, rtol=1e-6, atol=1e-6)
