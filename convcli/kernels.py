@@ -147,10 +147,10 @@ KERNELS = {
     "scharr-y": Named("vertical gradient (Scharr)", "", None, _fixed(np.transpose(_SCHARR))),
     "prewitt-x": Named("horizontal gradient (Prewitt)", "", None, _fixed(_PREWITT)),
     "prewitt-y": Named("vertical gradient (Prewitt)", "", None, _fixed(np.transpose(_PREWITT))),
-    "laplacian": Named(
+    "laplacian": Named(  # 2-D only, as SPEC names it; in 1-D it is diff2
         "Laplacian (edges in every direction)",
         "",
-        _fixed([1, -2, 1]),
+        None,
         _fixed([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
     ),
     "log": Named(
