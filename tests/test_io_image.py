@@ -281,7 +281,7 @@ def test_exif_icc_xmp_and_resolution_are_carried(cli, samples, tmp_path, ext, ro
 
 
 def test_jpeg_quality_is_the_inputs_own_unless_given(cli, samples, tmp_path):
-    from convcli.io.image import jpeg_quality
+    from convcli.io.jpeg import jpeg_quality
 
     _tagged_photo(samples, tmp_path / "in.jpg", Q=87)
     assert jpeg_quality(str(tmp_path / "in.jpg")) == 87

@@ -16,6 +16,7 @@ import numpy as np
 from .. import messages
 from ..errors import DataError
 from ..io import image
+from ..io.jpeg import jpeg_quality
 
 MAX_DIRECT_TAPS = 32 * 32  # larger non-separable kernels are cheaper by FFT in memory
 _EXTEND = {
@@ -269,7 +270,7 @@ def convolve_image(plan, wf: np.ndarray, geometry, settings) -> None:
         header = plan.open_image()
     result, meta, height = _build(header, name, fmt, out_fmt, wf, geometry, settings, span)
     if fmt == "jpg":
-        meta["quality"] = image.jpeg_quality(plan.source)
+        meta["quality"] = jpeg_quality(plan.source)
     messages.verbose(
         f"libvips pipeline: {result.width}x{result.height}x{result.bands} "
         f"{result.format} out, {wf.shape[0]}x{wf.shape[1]} kernel, strips on "
