@@ -128,3 +128,82 @@ def test_unsupported_targets_and_missing_sources_are_clear_errors(tmp_path):
         convolve_chunked(np.ones(5), tmp_path / "out.png", [1.0])
     with pytest.raises(FileError, match="missing.zarr: no such"):
         convolve_chunked(tmp_path / "missing.zarr", tmp_path / "out.zarr", [1.0])
+
+
+def _counting_store(path):
+    """A zarr store that counts the bytes of the chunks read from it."""
+    from zarr.storage import LocalStore, WrapperStore
+
+    class Counting(WrapperStore):
+        read = 0
+
+        async def get(self, key, prototype, byte_range=None):
+            buf = await self._store.get(key, prototype, byte_range)
+            if buf is not None and not key.rsplit("/", 1)[-1].startswith((".z", "zarr.json")):
+                type(self).read += len(buf)
+            return buf
+
+    return Counting(LocalStore(str(path)))
+
+
+@pytest.mark.parametrize("pad_mode", ["zeros", "reflect", "circular"])
+def test_each_chunk_of_a_store_is_read_once_whatever_the_halo(tmp_path, pad_mode):
+    import zarr
+
+    x = np.random.default_rng(9).standard_normal((90, 80)).astype(np.float32)
+    z = zarr.create_array(tmp_path / "x.zarr", shape=x.shape, chunks=(30, 20), dtype="float32")
+    z[...] = x
+    stored = sum(f.stat().st_size for f in (tmp_path / "x.zarr" / "c").rglob("*") if f.is_file())
+    store = _counting_store(tmp_path / "x.zarr")
+    w = np.random.default_rng(10).standard_normal((7, 5)).astype(np.float32)
+    convolve_chunked(
+        zarr.open_array(store=store, mode="r"),
+        tmp_path / "y.zarr",
+        w,
+        mode="same",
+        pad_mode=pad_mode,
+    )
+    assert store.read <= 1.3 * stored  # whole neighbour chunks per block read 7x here
+    want = convolve(x, w, "same", pad_mode=pad_mode)
+    np.testing.assert_allclose(read_chunked(tmp_path / "y.zarr")[:], want, rtol=1e-5, atol=1e-5)
+
+
+def test_blocks_not_aligned_with_the_chunks_still_read_each_chunk_once(tmp_path, monkeypatch):
+    import zarr
+
+    from convcli.routes import halo
+
+    x = np.random.default_rng(11).standard_normal((37, 29, 2))
+    z = zarr.create_array(tmp_path / "x.zarr", shape=x.shape, chunks=(8, 7, 1), dtype="float64")
+    z[...] = x
+    reads = []
+    real = halo.read_chunk
+    monkeypatch.setattr(halo, "read_chunk", lambda s, cid: reads.append(cid) or real(s, cid))
+    w = np.random.default_rng(12).standard_normal((3, 4))
+    settings = dict(ndim=2, mode="full", pad_mode="symmetric", stride=2, dilation=(1, 2))
+    convolve_chunked(tmp_path / "x.zarr", tmp_path / "y.zarr", w, chunks=(5, 6), **settings)
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 5 * 5
+    np.testing.assert_array_equal(read_chunked(tmp_path / "y.zarr")[:], convolve(x, w, **settings))
+
+
+def test_a_separable_kernel_runs_as_two_passes_per_block_and_equals_memory(tmp_path, monkeypatch):
+    import zarr
+
+    from convcli import kernels
+    from convcli.engine import ndfilter
+
+    x = np.random.default_rng(13).standard_normal((120, 100)).astype(np.float32)
+    z = zarr.create_array(tmp_path / "x.zarr", shape=x.shape, chunks=(50, 40), dtype="float32")
+    z[...] = x
+    passes = []
+    real = ndfilter.correlate_separable
+    monkeypatch.setattr(
+        ndfilter, "correlate_separable", lambda *a: passes.append(a[0].shape) or real(*a)
+    )
+    w = kernels.make("gaussian:sigma=2", 2).astype(np.float32)  # (13, 13), rank one
+    convolve_chunked(tmp_path / "x.zarr", tmp_path / "y.zarr", w, mode="same")
+    blocks = [shape for shape in passes if shape != w.shape]  # less the dtype probe
+    assert len(blocks) == 3 * 3  # each block, its window with halo, in two 1-D passes
+    got = read_chunked(tmp_path / "y.zarr")[:]
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, convolve(x, w, "same"), rtol=1e-6, atol=1e-6)

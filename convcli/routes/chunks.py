@@ -238,6 +238,7 @@ def convolve_chunked(
         method=method,
         chunks=chunks,
     )
+    _say_reads(p)
     atomic = atomic_dir if target.endswith(".zarr") else atomic_path
     with atomic(target) as tmp:
         _create_target(tmp, p)
@@ -246,11 +247,35 @@ def convolve_chunked(
     return p.shape
 
 
+def _say_reads(p: Plan) -> None:
+    """-v: the blocks, and the source bytes they read per byte of the source (chunk-touch
+    accounting: each zarr chunk a block needs is decoded once; a ``.npy`` reads each
+    window with its halo)."""
+    import math
+
+    from .. import messages
+    from .halo import read_ratio
+
+    if messages.level() >= messages.VERBOSE:
+        blocks = math.prod(len(c) for c in p.chunks)
+        chunks = getattr(p.source, "chunks", None)
+        how = f"chunks of {'x'.join(map(str, chunks))} each read once" if chunks else "windows"
+        messages.verbose(
+            f"{blocks} block(s) of {'x'.join(str(c[0]) for c in p.chunks)}; "
+            f"reads {read_ratio(p):.2f} bytes per byte of the source ({how})"
+        )
+
+
 def _run_local(p: Plan, tmp: str, scheduler, progress) -> None:
     """Every block on a pool of threads (NumPy and libraries release the GIL); a failure
-    cancels the queued blocks and waits for the running ones before the cleanup."""
+    cancels the queued blocks and waits for the running ones before the cleanup. A zarr
+    store's chunks are each read once and shared (:mod:`convcli.routes.halo`)."""
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
+    if getattr(p.source, "chunks", None) is not None:
+        from .halo import run_local
+
+        return run_local(p, tmp, progress, os.cpu_count() or 1)
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         futures = [pool.submit(write_block, p, tmp, i) for i in p.blocks()]
         try:
@@ -264,18 +289,35 @@ def _run_local(p: Plan, tmp: str, scheduler, progress) -> None:
 
 
 def _run_cluster(p: Plan, tmp: str, scheduler, progress) -> None:
-    """Every block as a task on a distributed cluster; the first failure cancels the rest."""
+    """Every block as a task on a distributed cluster, submitted through a window of about
+    two blocks per worker thread in a sweep (a store's chunks each read once, as tasks of
+    their own); the first failure cancels the rest."""
+    import math
+
     from ..cluster import connect, watched
     from ..io.atomic import on_cancel
+    from .halo import submitted
 
+    total = math.prod(len(c) for c in p.chunks)
     with connect(scheduler) as client, client.as_current():
+        threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
         [shared] = client.scatter([p], broadcast=True, hash=False)  # the plan travels once
-        futures = [client.submit(write_block, shared, tmp, i, pure=False) for i in p.blocks()]
+        held, live = {}, set()
+        if getattr(p.source, "chunks", None) is not None:
+            futures = submitted(client, p, shared, tmp, held)
+        else:
+            futures = (client.submit(write_block, shared, tmp, i, pure=False) for i in p.blocks())
         written = 0
-        with on_cancel(lambda: client.cancel(futures)):
-            for done, future in enumerate(watched(client, futures, str(scheduler)), 1):
+        with on_cancel(lambda: client.cancel(list(live) + list(held.values()))):
+            for done, future in enumerate(
+                watched(
+                    client, futures, str(scheduler), live=live, window=2 * threads, total=total
+                ),
+                1,
+            ):
                 written += future.result()
-                progress(done, len(futures))
+                future.release()
+                progress(done, total)
     expected = int(np.prod(p.shape))
     if written != expected:  # verified, not trusted: nothing is put in place short
         raise SchedulerError(
