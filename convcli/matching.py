@@ -166,3 +166,149 @@ def match(
     if min_distance is None:
         min_distance = default_distance(np.shape(template)[:nd])
     return peaks(scores, top, min_distance, threshold, score in LOWER_IS_BETTER, subsample)
+
+
+class Candidates:
+    """:func:`peaks` of a score map that arrives in pieces (blocks of a long signal, strips
+    of an image), holding only the positions that can still be a match.
+
+    Every position that scores past the floor is kept with its value and its neighbours'
+    (for ``subsample``); the floor is ``threshold``, raised with ``top`` to the N-th best
+    match so far, and after each piece the same greedy choice as :func:`peaks` is made
+    among what is kept. The kept positions are few once the floor is high; with
+    ``threshold`` alone they are every window past it (24 bytes each).
+
+    Parameters
+    ----------
+    nd : int
+        Axes of the map, 1 or 2.
+    shape : tuple of int
+        The whole map's shape (for the neighbours at its edges).
+    top, min_distance, threshold, lower_is_better, subsample
+        As for :func:`peaks`.
+    """
+
+    def __init__(
+        self,
+        shape,
+        top=1,
+        min_distance=None,
+        threshold=None,
+        lower_is_better=False,
+        subsample=False,
+    ):
+        nd = len(shape)
+        self.shape, self.top, self.lower, self.subsample = (
+            tuple(shape),
+            top,
+            lower_is_better,
+            subsample,
+        )
+        self.d = (1,) * nd if min_distance is None else tuple(np.broadcast_to(min_distance, (nd,)))
+        self.floor = (
+            -np.inf if threshold is None else (-threshold if lower_is_better else threshold)
+        )
+        self.pos = np.empty((0, nd), dtype=np.int64)  # (m, nd)
+        self.val = np.empty(0)  # (m,), larger is better
+        self.side = np.empty((0, nd, 2))  # (m, nd, 2): the raw scores before and after, or NaN
+        self.top_value = -np.inf  # the best score of every window seen
+
+    def add(self, piece: np.ndarray, start: int, first: int, count: int) -> None:
+        """Windows ``start + first .. start + first + count - 1`` (along axis 0) of the map.
+
+        ``piece`` of shape (m,) or (m, cols) holds windows ``start ..`` and, where the map
+        has them, the one before ``first`` and the one after the last (for their scores).
+        """
+        s = -piece.astype(np.float64) if self.lower else piece.astype(np.float64)
+        inner = s[first : first + count]
+        self.top_value = max(self.top_value, float(inner.max()))
+        floor = self.floor
+        if self.top is not None and np.isfinite(inner).all():
+            found = _greedy_argmax(inner.copy(), self.top, self.d)  # a floor that culls most
+            if len(found) == self.top:
+                floor = max(floor, float(inner[found[-1]]))
+        flat = np.flatnonzero(inner >= floor)
+        rel = np.stack(np.unravel_index(flat, inner.shape), axis=1)  # (m, nd) in ``inner``
+        rel[:, 0] += first  # (m, nd) in ``piece``
+        sides = np.stack([self._sides(piece, rel, a) for a in range(s.ndim)], axis=1)
+        values = s[tuple(rel.T)]
+        rel[:, 0] += start  # (m, nd) in the map
+        self.pos = np.concatenate([self.pos, rel])
+        self.val = np.concatenate([self.val, values])
+        self.side = np.concatenate([self.side, sides])
+        self._prune()
+
+    def _sides(self, piece, rel, axis):
+        """(m, 2) raw scores of each position's neighbours along ``axis`` (NaN past an edge)."""
+        out = np.full((len(rel), 2), np.nan)
+        for j, step in enumerate((-1, 1)):
+            q = rel.copy()
+            q[:, axis] += step
+            ok = (q[:, axis] >= 0) & (q[:, axis] < piece.shape[axis])
+            out[ok, j] = piece[tuple(q[ok].T)]
+        return out
+
+    def _prune(self) -> None:
+        picks = self._choose()
+        if self.top is not None and len(picks) == self.top:
+            self.floor = max(self.floor, float(self.val[picks[-1]]))
+            keep = self.val >= self.floor
+            self.pos, self.val, self.side = self.pos[keep], self.val[keep], self.side[keep]
+
+    def _choose(self) -> list[int]:
+        """Indices of the greedy choice among the kept positions, best first."""
+        flat = np.ravel_multi_index(tuple(self.pos.T), self.shape) if len(self.pos) else []
+        order = np.lexsort((flat, -self.val))  # best first; ties by position, as peaks()
+        d = np.asarray(self.d)
+        cells: dict = {}
+        picks = []
+        for i in order:
+            p = self.pos[i]
+            home = tuple(p // d)
+            if any(
+                (np.abs(cells_p - p) < d).all()
+                for key in _near(home)
+                for cells_p in cells.get(key, ())
+            ):
+                continue
+            picks.append(int(i))
+            cells.setdefault(home, []).append(p)
+            if self.top is not None and len(picks) == self.top:
+                break
+        return picks
+
+    @property
+    def best(self) -> float:
+        """The best score of every window seen (the lowest for sqdiff scores)."""
+        return -self.top_value if self.lower else self.top_value
+
+    def matches(self) -> list[Match]:
+        """The matches, best first, as :func:`peaks` gives them for the whole map."""
+        out = []
+        for i in self._choose():
+            p = tuple(int(v) for v in self.pos[i])
+            value = -self.val[i] if self.lower else self.val[i]
+            where = self._refined(p, value, self.side[i]) if self.subsample else p
+            out.append(Match(where, float(value)))
+        return out
+
+    def _refined(self, p, b, sides) -> tuple[float, ...]:
+        refined = []
+        for i, (a, c) in zip(p, sides):
+            if np.isnan(a) or np.isnan(c):
+                refined.append(float(i))
+                continue
+            bend = a - 2 * b + c
+            offset = 0.5 * (a - c) / bend if bend else 0.0
+            refined.append(i + float(np.clip(offset, -0.5, 0.5)))
+        return tuple(refined)
+
+
+def _near(cell):
+    """The cell and its neighbours (3 in 1-D, 9 in 2-D)."""
+    import itertools
+
+    return [
+        tuple(c + o for c, o in zip(cell, off))
+        for off in itertools.product((-1, 0, 1), repeat=len(cell))
+    ]

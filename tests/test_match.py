@@ -241,3 +241,42 @@ def test_the_library_finds_a_piece_of_a_photo_with_its_corner():
     found = match(photo[100:140, 300:364], photo, top=1)
     assert found == [Match((100, 300), pytest.approx(1.0, abs=1e-5))]
     assert convcli.match is match
+
+
+@given(
+    data=st.data(),
+    nd=st.sampled_from([1, 2]),
+    top=st.sampled_from([1, 3, 10, None]),
+    lower=st.booleans(),
+)
+def test_candidates_over_pieces_choose_what_peaks_chooses_over_the_whole_map(data, nd, top, lower):
+    from scipy.ndimage import gaussian_filter
+
+    from convcli.matching import Candidates
+
+    shape = data.draw(st.tuples(*[st.integers(4, 80 if nd == 1 else 30)] * nd))
+    seed = data.draw(st.integers(0, 2**16))
+    s = gaussian_filter(np.random.default_rng(seed).standard_normal(shape), 1.5)
+    d = data.draw(st.tuples(*[st.integers(1, 6)] * nd))
+    threshold = float(np.quantile(s, 0.3 if lower else 0.7)) if top is None or seed % 2 else None
+    want = peaks(s, top, d, threshold, lower, subsample=True)
+    kept = Candidates(shape, top, d, threshold, lower, subsample=True)
+    r0 = 0
+    while r0 < shape[0]:  # pieces of 1 to 9 rows, each with a row of its neighbours' each side
+        count = min(data.draw(st.integers(1, 9)), shape[0] - r0)
+        a, b = max(0, r0 - 1), min(shape[0], r0 + count + 1)
+        kept.add(s[a:b], a, r0 - a, count)
+        r0 += count
+    assert kept.matches() == want
+
+
+def test_an_envelope_keeps_the_lowest_and_highest_score_of_each_column():
+    from convcli.io.marks import Envelope
+
+    s = np.random.default_rng(3).standard_normal(10_007)
+    e = Envelope(len(s), columns=100)
+    for start in range(0, len(s), 777):
+        e.add(s[start : start + 777], start)
+    columns = [s[i : i + e.per] for i in range(0, len(s), e.per)]
+    assert e.high.tolist() == [c.max() for c in columns]
+    assert e.low.tolist() == [c.min() for c in columns]

@@ -159,11 +159,10 @@ class _Plan:
         m = np.ones(self.k) if mask is None else mask
         m2 = (m * m)[..., None]  # (k..., 1)
         if score.startswith("ccoeff"):
-            self.centre = (
-                x.mean(axis=tuple(range(nd)), dtype=np.float64)
-                if stream is None
-                else np.zeros(t.shape[-1])
-            )  # (C,)
+            if stream is None:
+                self.centre = x.mean(axis=tuple(range(nd)), dtype=np.float64)  # (C,)
+            else:
+                self.centre = np.zeros(t.shape[-1]) if stream[2] is None else stream[2]
             wsum = m.sum()
             mean_t = (m[..., None] * t).sum(axis=tuple(range(nd))) / wsum  # (C,)
             a = m2 * (t - mean_t)  # (k..., C)
@@ -273,8 +272,32 @@ def signal_plan(t, frames: int, score: str = "ccoeff-normed", peak: float = 1.0)
     frames : int
         The signal's length.
     """
+    return piece_plan(t, (frames, t.shape[1]), score, peak)
+
+
+def piece_plan(t, shape, score="ccoeff-normed", peak=1.0, centre=None, mask=None):
+    """The plan of an input read in pieces along axis 0 (blocks of a signal, strips of an
+    image): ``plan.strip(x[r0:r0 + plan.step + k_0 - 1])`` scores windows ``r0 ..
+    r0 + plan.step - 1`` as :func:`score_map` would, to rounding.
+
+    Parameters
+    ----------
+    t : ndarray of shape (k, C) or (kh, kw, C), float32 or float64
+        float32 makes float32 transforms, as :func:`score_map` does for float32 operands.
+    shape : tuple of int
+        The whole input's, (n, C) or (rows, cols, C).
+    peak : float
+        A bound on ``|x - centre|`` (what rounding can leave of a constant window's variance).
+    centre : ndarray of shape (C,), optional
+        Subtracted from every sample for the ccoeff scores (a mean estimate keeps the
+        sums small); default 0.
+    mask : ndarray of shape (k,) or (kh, kw), optional
+    """
+    nd = len(shape) - 1
     dtype = np.float32 if t.dtype == np.float32 else np.float64
-    return _Plan(None, t, None, score, 1, dtype, stream=((frames, t.shape[1]), peak))
+    if mask is not None:
+        mask = np.asarray(mask, dtype=np.float64)
+    return _Plan(None, t, mask, score, nd, dtype, stream=(tuple(shape), peak, centre))
 
 
 def finish(plan, cross, s1, s2, q1):

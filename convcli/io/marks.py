@@ -3,6 +3,8 @@ for signals the score against time (Matplotlib, imported only when drawn)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from ..errors import FormatError
@@ -12,29 +14,79 @@ from .data import Data
 _RANGES = {"ccoeff-normed": (-1.0, 1.0), "ccorr-normed": (0.0, 1.0), "sqdiff-normed": (0.0, 1.0)}
 
 
-def write_map(scores: np.ndarray, path: str, score: str) -> None:
-    """The score map: float in .npy/.tiff (and text or JSON), a grey picture in other image
-    formats (normalised scores on their fixed range, others stretched min to max)."""
+def map_format(path: str, nd: int) -> str:
+    """The format ``write_map`` writes ``path`` in, or one clear error before any work."""
     fmt = files.output_format(path, None, "npy")
     kind = registry.kind_of(fmt)
     if kind == "audio" or kind == "chunked":
         raise FormatError(f"{path}: write the score map as .npy, .tiff, .png or text")
+    if kind == "image" and nd != 2:
+        raise FormatError(
+            f"{path}: a 1-D score map is numbers: write .npy or .txt (or draw it with --mark)"
+        )
+    return fmt
+
+
+def write_map(scores: np.ndarray, path: str, score: str) -> None:
+    """The score map: float in .npy/.tiff (and text or JSON), a grey picture in other image
+    formats (normalised scores on their fixed range, others stretched min to max)."""
+    fmt = map_format(path, scores.ndim)
+    kind = registry.kind_of(fmt)
     if kind != "image" or fmt == "tiff":
-        if kind == "image" and scores.ndim != 2:
-            raise FormatError(f"{path}: a 1-D score map is numbers: write .npy or .txt")
         files.write(
             Data(scores.astype(np.float32 if kind == "image" else np.float64), fmt, image={}),
             path,
             fmt,
         )
         return
-    if scores.ndim != 2:
-        raise FormatError(
-            f"{path}: a 1-D score map is numbers: write .npy or .txt (or draw it with --mark)"
-        )
     low, high = _RANGES.get(score, (float(scores.min()), float(scores.max())))
     grey = (scores.astype(np.float64) - low) / ((high - low) or 1.0) * 255
     files.write(Data(np.clip(grey, 0, 255), fmt, image={}), path, fmt)
+
+
+@contextlib.contextmanager
+def map_rows(path: str, shape: tuple):
+    """Write a score map of ``shape`` (m,) or (rows, cols) as float64 .npy, rows at a time:
+    the header first, then each ``write(rows)``; put in place only when every row came."""
+    from .atomic import atomic_path
+
+    dtype = np.dtype(np.float64)
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False}
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {**header, "shape": tuple(shape)})
+        done = [0]
+
+        def write(rows):
+            f.write(np.ascontiguousarray(rows, dtype=dtype).tobytes())
+            done[0] += len(rows)
+
+        yield write
+        if done[0] != shape[0]:
+            raise RuntimeError(f"{path}: {done[0]} of {shape[0]} rows of the map written")
+
+
+class Envelope:
+    """The lowest and highest score in each of ``columns`` runs of windows: a plot of a long
+    signal's scores one pixel column at a time, from blocks of it.
+
+    Parameters
+    ----------
+    windows : int
+        The map's length.
+    """
+
+    def __init__(self, windows: int, columns: int = 2000):
+        self.per = max(1, -(-windows // columns))  # windows per column
+        count = -(-windows // self.per)
+        self.low, self.high = np.full(count, np.inf), np.full(count, -np.inf)
+
+    def add(self, s: np.ndarray, start: int) -> None:
+        """Scores ``s`` (m,) of windows ``start .. start + m - 1``."""
+        column = (start + np.arange(len(s))) // self.per  # (m,)
+        cuts = np.r_[0, np.flatnonzero(np.diff(column)) + 1]
+        at = column[cuts]
+        np.minimum.at(self.low, at, np.minimum.reduceat(s, cuts))
+        np.maximum.at(self.high, at, np.maximum.reduceat(s, cuts))
 
 
 def _rgb8(data: Data) -> np.ndarray:
@@ -76,14 +128,27 @@ def mark_image(data: Data, matches, size, path: str, label: str) -> None:
     write_bytes(buffer.getvalue(), path)
 
 
-def mark_signal(scores: np.ndarray, matches, rate, path: str, label: str, name: str) -> None:
-    """The score of every window against time (or sample), matches marked and numbered."""
+def mark_signal(scores, matches, rate, path: str, label: str, name: str) -> None:
+    """The score of every window against time (or sample), matches marked and numbered.
+
+    ``scores`` is the map (m,), or an :class:`Envelope` of a long one (drawn as the band
+    from the lowest to the highest score of each pixel column).
+    """
     from .plots import _pyplot, _save
 
+    if not isinstance(scores, Envelope) and len(scores) > 4000:
+        envelope = Envelope(len(scores))
+        envelope.add(np.asarray(scores, dtype=np.float64), 0)
+        scores = envelope
     plt = _pyplot()
     scale = 1.0 / rate if rate else 1.0
     fig, ax = plt.subplots(figsize=(9, 3.2), layout="constrained")
-    ax.plot(np.arange(len(scores)) * scale, scores, lw=0.8, color="tab:blue")
+    if isinstance(scores, Envelope):
+        at = (np.arange(len(scores.high)) + 0.5) * scores.per * scale
+        ax.fill_between(at, scores.low, scores.high, lw=0, color="tab:blue", alpha=0.35)
+        ax.plot(at, scores.high, lw=0.6, color="tab:blue")
+    else:
+        ax.plot(np.arange(len(scores)) * scale, scores, lw=0.8, color="tab:blue")
     for rank, (position, value) in enumerate(matches, 1):
         ax.plot(position[0] * scale, value, "o", color="tab:red")
         ax.annotate(
