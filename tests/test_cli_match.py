@@ -195,23 +195,88 @@ def test_the_python_api_is_exported():
     assert [m.position for m in convcli.match([1, 2, 3], [0, 5, 1, 2, 3, 1])] == [(2,)]
 
 
-def test_long_audio_in_blocks_finds_what_the_whole_signal_does(cli, tmp_path, monkeypatch):
-    from convcli.job import matchstream
-
+@pytest.fixture
+def long_audio(tmp_path):
+    """A stereo WAV of 2**20 + 5000 frames at 8 kHz (speech-like noise, a clip repeated in
+    it), the clip, and a copy 300 frames late."""
     rate, n = 8000, (1 << 20) + 5000
     rng = np.random.default_rng(9)
-    x = np.clip(0.2 * rng.standard_normal((n, 2)), -1, 1)
-    sf.write(tmp_path / "long.wav", x, rate, subtype="PCM_16")
+    x = 0.2 * rng.standard_normal((n, 2))
+    clip = x[777_777 : 777_777 + 1600].copy()
+    for at in (50_000, 300_123, 1_000_000):
+        x[at : at + 1600] += 0.8 * clip
+    sf.write(tmp_path / "long.wav", np.clip(x, -1, 1), rate, subtype="PCM_16")
     y, _ = sf.read(tmp_path / "long.wav")
-    sf.write(tmp_path / "clip.wav", y[777_777 : 777_777 + 3 * rate], rate, subtype="PCM_16")
-    args = ("match", tmp_path / "clip.wav", tmp_path / "long.wav", "--json", "--subsample")
-    assert matchstream.streams(str(tmp_path / "long.wav"), _settings())
-    streamed = json.loads(cli(*args).output)
+    sf.write(tmp_path / "clip.wav", y[777_777 : 777_777 + 1600], rate, subtype="PCM_16")
+    sf.write(tmp_path / "late.wav", np.r_[np.zeros((300, 2)), y][:n], rate, subtype="PCM_16")
+    return tmp_path
+
+
+def _both(cli, monkeypatch, *args):
+    """The output of ``convcli match ARGS`` in blocks, then in memory."""
+    from convcli.job import matchstream
+
+    streamed = cli("match", *args)
     monkeypatch.setattr(matchstream, "STREAM_MIN_FRAMES", 1 << 40)
-    whole = json.loads(cli(*args).output)
-    assert streamed[0]["position"] == pytest.approx(whole[0]["position"], abs=1e-3)
+    whole = cli("match", *args)
+    monkeypatch.undo()
+    assert streamed.exit_code == whole.exit_code == 0, (streamed.output, whole.output)
+    return streamed.output, whole.output
+
+
+def test_long_audio_in_blocks_finds_what_the_whole_signal_does(cli, long_audio, monkeypatch):
+    from convcli.job import matchstream
+
+    assert matchstream.streams(str(long_audio / "long.wav"), "wav", _settings())
+    for extra in (["--subsample"], ["--top", "5"], ["--threshold", "0.5", "--subsample"]):
+        args = (long_audio / "clip.wav", long_audio / "long.wav", "--json", *extra)
+        streamed, whole = (json.loads(out) for out in _both(cli, monkeypatch, *args))
+        assert len(streamed) == len(whole) >= 1
+        for a, b in zip(streamed, whole):
+            assert a["position"] == pytest.approx(b["position"], abs=1e-3)
+            assert a["score"] == pytest.approx(b["score"], abs=1e-9)
     assert round(streamed[0]["position"]) == 777_777
-    assert streamed[0]["score"] == pytest.approx(whole[0]["score"], abs=1e-9)
+    assert [round(m["position"]) for m in whole] == [777_777, 300_123, 1_000_000, 50_000]
+
+
+def test_long_audio_writes_the_map_the_plot_and_the_delay_in_blocks(cli, long_audio, monkeypatch):
+    a, b = long_audio / "a.npy", long_audio / "b.npy"
+    clip, long = long_audio / "clip.wav", long_audio / "long.wav"
+    cli("match", clip, long, "--map", a, "--mark", long_audio / "a.png")
+    _both(cli, monkeypatch, clip, long, "--map", b)  # the map in memory written last
+    np.testing.assert_allclose(np.load(a), np.load(b), atol=1e-9)
+    assert Image.open(long_audio / "a.png").size[0] > 600
+    late = long_audio / "late.wav"
+    streamed, whole = _both(cli, monkeypatch, long, late, "--delay")
+    assert streamed == whole and "300 samples (0.037 s) behind" in streamed
+    cli("match", long, late, "--align", long_audio / "in-blocks.wav")
+    aligned, original = sf.read(long_audio / "in-blocks.wav")[0], sf.read(long)[0]
+    assert np.array_equal(aligned[:-300], original[:-300]) and not aligned[-300:].any()
+
+
+def test_long_audio_from_a_pipe_streams_as_a_file_does(long_audio):
+    with open(long_audio / "long.wav", "rb") as f:
+        p = subprocess.run(
+            [sys.executable, "-m", "convcli", "match", "clip.wav", "-", "--top", "2", "-v"],
+            cwd=long_audio,
+            stdin=f,
+            capture_output=True,
+            text=True,
+        )
+    assert p.returncode == 0, p.stderr
+    assert "in blocks of" in p.stderr
+    assert p.stdout.startswith("-: sample 777777 (97.222 s), r=1.000\n-: sample 300123")
+
+
+def test_long_audio_refuses_what_it_cannot_stream_before_any_work(cli, long_audio):
+    clip, long = long_audio / "clip.wav", long_audio / "long.wav"
+    r = cli("match", clip, long, "--map", long_audio / "m.txt")
+    assert r.exit_code == 1 and r.output.startswith("Error: ") and "as .npy" in r.output
+    r = cli("match", clip, long, "--map", long_audio / "m.png")
+    assert r.exit_code == 1 and "a 1-D score map is numbers" in r.output
+    r = cli("match", long, long_audio / "late.wav", "--lags")
+    assert r.exit_code == 2 and "more than 2,097,152" in r.output
+    assert not list(long_audio.glob("m.*"))
 
 
 def _settings(**kw):
@@ -225,3 +290,30 @@ def test_help_says_windows_without_variance_score_zero_and_has_examples(cli):
     text = " ".join(r.output.split())
     assert "no variance scores 0, never NaN" in text
     assert "Examples:" in r.output and r.exit_code == 0
+
+
+def test_a_large_image_in_strips_gives_what_the_whole_image_does(
+    cli, tmp_path, monkeypatch, samples
+):
+    from convcli.job import matchstrips
+
+    big = Image.open(samples / "chelsea.png").resize((320, 700))
+    big.save(tmp_path / "big.png")
+    big.crop((100, 400, 132, 424)).save(tmp_path / "piece.png")
+    monkeypatch.setattr(matchstrips, "STRIP_MIN_PIXELS", 0)
+    for extra in (["--top", "4", "--subsample"], ["--threshold", "0.35", "--gray"]):
+        args = ("match", tmp_path / "piece.png", tmp_path / "big.png", "--json", *extra)
+        strips = json.loads(cli(*args, "--map", tmp_path / "strips.npy").output)
+        with monkeypatch.context() as m:
+            m.setattr(matchstrips, "STRIP_MIN_PIXELS", 1 << 40)
+            whole = json.loads(cli(*args, "--map", tmp_path / "whole.npy").output)
+        assert len(strips) == len(whole) > 1
+        for a, b in zip(strips, whole):
+            assert a["position"] == pytest.approx(b["position"], abs=1e-3)
+            assert a["score"] == pytest.approx(b["score"], abs=1e-5)
+        np.testing.assert_allclose(
+            np.load(tmp_path / "strips.npy"), np.load(tmp_path / "whole.npy"), atol=1e-5
+        )
+    assert strips[0]["position"] == [100, 400]
+    r = cli("match", tmp_path / "piece.png", tmp_path / "big.png", "-v")
+    assert "320x700x3 in strips of 256 rows" in r.output and "x=100 y=400 (32x24)" in r.output

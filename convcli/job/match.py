@@ -14,8 +14,8 @@ import numpy as np
 
 from .. import messages
 from ..engine.match import LOWER_IS_BETTER, score_map
-from ..errors import ShapeError, UsageProblem
-from ..io import files
+from ..errors import DataError, ShapeError, UsageProblem
+from ..io import files, marks, registry
 from ..io.data import Data
 from ..matching import default_distance, peaks
 
@@ -80,15 +80,27 @@ def _arrays(template: Data, data: Data, settings: MatchSettings):
     return x, t, mask, 1 if one_d else 2, rate
 
 
-def _stream_template(template: Data, path: str) -> np.ndarray:
-    """The template as (k, C) at the sample rate of the audio file at ``path``."""
+def _stream_template(template: Data, source: str) -> np.ndarray:
+    """The template as (k, C) at the sample rate of the audio file at ``source``."""
     import soundfile as sf
 
     t = template.array.reshape(len(template.array), -1)
-    rate = sf.info(path).samplerate
+    rate = sf.info(source).samplerate
     if template.sample_rate and template.sample_rate != rate:
         t = _resample(t, template.sample_rate, rate, template.name)
     return t
+
+
+def _open(path: str, settings: MatchSettings) -> tuple[str, str, str]:
+    """(name, source, format) of an input, opened once: a pipe is spooled to a file."""
+    import os
+
+    name = "stdin" if path == "-" else path
+    source = files.source_of(path)
+    fmt = files.detect(path, settings.from_format, source)
+    if registry.kind_of(fmt) != "chunked" and os.path.getsize(source) == 0:
+        raise DataError(f"{name}: the input is empty")
+    return name, source, fmt
 
 
 def _resample(t, rate_from, rate_to, name):
@@ -107,10 +119,24 @@ def match_file(path: str, template: Data, settings: MatchSettings) -> dict:
     ``lags`` (lags, values), and ``steps`` (text) as asked for.
     """
     from .matchstream import match_stream, streams
+    from .matchstrips import match_strips, strips
 
-    if template.kind != "image" and streams(path, settings):
-        return match_stream(path, template, settings, _stream_template(template, path))
-    data = files.read(path, settings.from_format, gray=settings.gray)
+    name, source, fmt = _open(path, settings)
+    if settings.map_path:
+        flat = template.kind == "audio" or template.array.ndim == 1
+        marks.map_format(settings.map_path, 1 if flat else 2)  # a wrong one before any work
+    if settings.lags and registry.kind_of(fmt) == "audio" and template.kind == "audio":
+        import soundfile as sf
+
+        from .matchstream import check_lags
+
+        check_lags(sf.info(source).frames + len(template.array) - 1)
+    if template.kind != "image" and streams(source, fmt, settings):
+        t = _stream_template(template, source)
+        return match_stream(path, source, fmt, settings, t)
+    if template.kind == "image" and strips(source, fmt, template, settings):
+        return match_strips(path, source, fmt, template, settings)
+    data = registry.reader(fmt)(source, name, fmt=fmt, gray=settings.gray)
     x, t, mask, nd, rate = _arrays(template, data, settings)
     result = {
         "path": path,
@@ -153,6 +179,9 @@ def _lags(result, x, t, nd, data, settings):
     if nd != 1:
         raise UsageProblem("--lags, --delay and --align are for 1-D signals and audio")
     if settings.lags:
+        from .matchstream import check_lags
+
+        check_lags(len(x) + len(t) - 1)
         lags, c = xcorr(x, t, "full")
         result["lags"] = (lags.tolist(), c.tolist())
         return result
@@ -177,8 +206,6 @@ def _steps(x, t, nd, settings) -> str:
 
 
 def _pictures(result, scores, data, settings) -> None:
-    from ..io import marks
-
     if settings.map_path:
         marks.write_map(scores, settings.map_path, settings.score)
     if settings.mark_path:
