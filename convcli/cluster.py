@@ -137,10 +137,14 @@ def error_text(error: BaseException, path: str) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+GROUP_SECONDS = 1.0  # work per task once files are timed: the scheduler's rate is the limit
+MAX_GROUP = 1000  # files per task at most, however quick they are
+
+
 def run_batch(
     job, inputs, outputs, address=None, *, progress=None, timeout: float = CONNECT_TIMEOUT
 ) -> list[tuple[str, str]]:
-    """Run ``job(input, output)`` for each pair as a task on a Dask cluster.
+    """Run ``job(input, output)`` for each pair as tasks on a Dask cluster.
 
     Parameters
     ----------
@@ -162,50 +166,134 @@ def run_batch(
         ``(input, error text)`` for each file that failed, in input order; the
         others are done.
     """
+    if len(inputs) != len(outputs):
+        raise ValueError(f"{len(inputs)} inputs but {len(outputs)} outputs")
+    return run_pairs(
+        job, zip(inputs, outputs), address, progress=progress, timeout=timeout, total=len(inputs)
+    )
+
+
+def run_pairs(
+    job,
+    pairs,
+    address=None,
+    *,
+    progress=None,
+    timeout: float = CONNECT_TIMEOUT,
+    total: int | None = None,
+    group_seconds: float = GROUP_SECONDS,
+) -> list[tuple[str, str]]:
+    """:func:`run_batch` over an iterable of ``(input, output)`` pairs, taken lazily.
+
+    Files go in groups (tasks of several files, about ``group_seconds`` of work each
+    once the first ones are timed; one file each at first, so the first result comes
+    at once), a window of about four groups per worker thread in flight; the client
+    holds the window, not the batch. A group whose worker is lost reruns elsewhere
+    and skips each output it already renamed into place (newer than the batch's start).
+    """
     address = address or scheduler_address()
     if address is None:
         raise SchedulerError("no Dask scheduler given: use --scheduler or DASK_SCHEDULER_ADDRESS")
-    if len(inputs) != len(outputs):
-        raise ValueError(f"{len(inputs)} inputs but {len(outputs)} outputs")
-    failed, path_of, live = {}, {}, set()
+    since = _wall()
+    failed, files_of, live, count = [], {}, set(), {"listed": 0, "done": 0, "more": True}
+    sizer = _Sizer(group_seconds)
     with connect(address, timeout) as client, client.as_current():
         threads = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())
 
-        def submitted():  # lazily: the client holds a window of tasks, not the whole batch
-            for path, out in zip(inputs, outputs):
-                future = client.submit(job, path, out, pure=False)
-                path_of[future.key] = path
+        def submitted():  # lazily: the client holds a window of groups, not the batch
+            import itertools
+
+            source = enumerate(pairs)
+            while group := list(itertools.islice(source, sizer.size())):
+                count["listed"] += len(group)
+                future = client.submit(
+                    run_group, job, [pair for _, pair in group], since, pure=False
+                )
+                files_of[future.key] = [(i, path) for i, (path, _) in group]
                 yield future
+            count["more"] = False
+
+        def status() -> str:
+            listed = f"{count['listed']:,}{'+' if count['more'] else ''}"
+            known = f"{total:,}" if total is not None else listed
+            return f"{count['done']:,} of {known} files done"
 
         from .io.atomic import on_cancel
 
-        finished = set()
-        with on_cancel(lambda: client.cancel(list(live))):
-            try:
-                for future in watched(
-                    client,
-                    submitted(),
-                    address,
-                    timeout,
-                    live=live,
-                    window=max(64, 4 * threads),
-                    total=len(inputs),
-                ):
-                    path = path_of.pop(future.key)
-                    finished.add(path)
-                    error = _failure(future, path)
+        with on_cancel(lambda: client.cancel(list(live))):  # only the window: it is all there is
+            for future in watched(
+                client, submitted(), address, timeout, live=live, window=4 * threads, status=status
+            ):
+                files = files_of.pop(future.key)
+                error = _failure(future, "")
+                try:
+                    results = (
+                        future.result() if error is None else [(p, error, 0.0) for _, p in files]
+                    )
+                except (OSError, ConnectionError):  # the scheduler went while this was fetched
+                    raise SchedulerError(
+                        f"lost the Dask scheduler at {address}; {status()}"
+                    ) from None
+                future.release()  # done is done: a lost worker never reruns it
+                for (i, _), (path, error, seconds) in zip(files, results):
+                    count["done"] += 1
+                    sizer.add(seconds)
                     if error is not None:
-                        failed[path] = error
+                        failed.append((i, path, error))
                     if progress is not None:
                         progress(path, error)
-                    future.release()  # done is done: a lost worker never reruns it
-            except SchedulerError as e:
-                left = [path for path in inputs if path not in finished]
-                shown = ", ".join(left[:5]) + (", ..." if len(left) > 5 else "")
-                raise SchedulerError(
-                    f"{e} ({shown}); rerun with --no-clobber to finish them"
-                ) from None
-    return [(path, failed[path]) for path in inputs if path in failed]
+    return [(path, error) for _, path, error in sorted(failed)]
+
+
+class _Sizer:
+    """Files per group: one until some are timed, then about ``seconds`` of work."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.files, self.spent = seconds, 0, 0.0
+
+    def add(self, seconds: float) -> None:
+        self.files += 1
+        self.spent += seconds
+
+    def size(self) -> int:
+        if self.files < 8:
+            return 1
+        per_file = max(self.spent / self.files, 1e-6)
+        return max(1, min(MAX_GROUP, round(self.seconds / per_file)))
+
+
+def run_group(job, pairs, since: float) -> list[tuple[str, str | None, float]]:
+    """On a worker: each file of a group in turn, as ``(input, error or None, seconds)``.
+
+    An output renamed into place after ``since`` (the batch's start, wall clock) is
+    done already: this group is a rerun after its worker was lost.
+    """
+    import time
+
+    results = []
+    for path, out in pairs:
+        start = time.perf_counter()
+        try:
+            if not _written_since(out, since):
+                job(path, out)
+            error = None
+        except Exception as e:  # each file's failure is its own
+            error = error_text(e, path)
+        results.append((path, error, time.perf_counter() - start))
+    return results
+
+
+def _written_since(path: str, since: float) -> bool:
+    try:
+        return os.stat(path).st_mtime >= since
+    except OSError:
+        return False
+
+
+def _wall() -> float:
+    import time
+
+    return time.time()
 
 
 def watched(
@@ -217,6 +305,7 @@ def watched(
     live: set | None = None,
     window: int | None = None,
     total: int | None = None,
+    status=None,
 ):
     """Yield each future as it finishes, while watching the cluster itself.
 
@@ -224,7 +313,8 @@ def watched(
     set ``live``, which a cancel can reach), the next taken as each finishes. A
     cluster whose last worker went away, or whose scheduler did, would leave the rest
     waiting for ever: after ``timeout`` seconds without a worker, or as soon as the
-    scheduler is lost, one SchedulerError says how many tasks were done.
+    scheduler is lost, one SchedulerError says how many were done (``status()``, else
+    a count of the tasks).
     """
     import itertools
 
@@ -235,6 +325,7 @@ def watched(
     pending.update(itertools.islice(source, window) if window else source)
     total = total if total is not None else len(pending)
     done_count, alone_since = 0, None
+    status = status or (lambda: f"{done_count} of {total} done")
     try:
         while pending:
             try:
@@ -253,11 +344,7 @@ def watched(
             elif not client.scheduler_info().get("workers"):
                 alone_since = alone_since or _now()
                 if _now() - alone_since > timeout:
-                    raise SchedulerError(
-                        f"the cluster at {address} lost its workers: "
-                        f"{done_count} of {total} done, "
-                        f"{total - done_count} not done"
-                    )
+                    raise SchedulerError(f"the cluster at {address} lost its workers; {status()}")
     except Exception as e:
         if isinstance(e, SchedulerError) or not (
             isinstance(e, (OSError, ConnectionError)) or "Cancelled" in type(e).__name__
@@ -265,9 +352,7 @@ def watched(
             raise
         with contextlib.suppress(Exception):
             client.cancel(list(pending))
-        raise SchedulerError(
-            f"lost the Dask scheduler at {address}: {done_count} of {total} done"
-        ) from None
+        raise SchedulerError(f"lost the Dask scheduler at {address}; {status()}") from None
     except BaseException:
         with contextlib.suppress(Exception):
             client.cancel(list(pending))

@@ -3,6 +3,7 @@
 import functools
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,3 +194,150 @@ def test_the_cli_convolves_a_zarr_store_in_chunks(cli, tmp_path, address, monkey
     )
     assert result.exit_code == 0, result.output
     np.testing.assert_allclose(np.load(tmp_path / "s.npy"), convolve(x, [[1]], pad=2, stride=3))
+
+
+# --- a real `dask scheduler` and `dask worker`s, started in another folder, to kill -------
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def processes(tmp_path_factory):
+    """Start a scheduler and ``n`` one-thread workers (no nanny: a kill is a loss) elsewhere;
+    yields ``start(n) -> (address, scheduler, workers)``; all are ended afterwards."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("distributed")
+    started = []
+
+    def start(n):
+        elsewhere = tmp_path_factory.mktemp("elsewhere")
+        address = f"tcp://127.0.0.1:{_free_port()}"
+        here = os.path.dirname(os.path.abspath(__file__))  # the jobs below unpickle by name
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]))
+        common = dict(cwd=elsewhere, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        scheduler = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1"]
+            + ["--port", address.rsplit(":", 1)[1], "--dashboard-address", ":0"],
+            **common,
+        )
+        workers = [
+            subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", address, "--no-nanny"]
+                + ["--nthreads", "1", "--dashboard-address", ":0"],
+                **common,
+            )
+            for _ in range(n)
+        ]
+        started.extend([scheduler, *workers])
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(n, timeout=30)
+        return address, scheduler, workers
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
+def slow_copy(source, target, *, log, seconds=0.05):
+    """A batch job that takes a while, writes atomically, then logs that it finished."""
+    time.sleep(seconds)
+    with atomic_path(target) as tmp, open(tmp, "wb") as f:
+        f.write(Path(source).read_bytes())
+    with open(log, "a") as f:
+        f.write(f"{os.path.basename(source)}\n")
+
+
+def test_a_killed_worker_redoes_no_finished_file(tmp_path, processes):
+    import signal
+
+    address, _, workers = processes(2)
+    inputs = []
+    for i in range(80):
+        inputs.append(str(tmp_path / f"f{i:03d}.bin"))
+        Path(inputs[-1]).write_bytes(bytes([i]))
+    outputs = [p.replace(".bin", ".out") for p in inputs]
+    job = functools.partial(slow_copy, log=str(tmp_path / "log"), seconds=0.03)
+    done = []
+
+    def progress(path, error):
+        done.append(path)
+        if len(done) == 20:  # mid-batch, groups of several files in flight
+            os.kill(workers[0].pid, signal.SIGKILL)
+
+    assert cluster.run_pairs(job, zip(inputs, outputs), address, progress=progress) == []
+    assert workers[0].wait(timeout=10) == -signal.SIGKILL
+    ran = (tmp_path / "log").read_text().split()
+    assert sorted(ran) == sorted(os.path.basename(p) for p in inputs)  # each finished once
+    assert all(Path(o).read_bytes() == Path(i).read_bytes() for i, o in zip(inputs, outputs))
+
+
+def test_a_killed_scheduler_is_one_line_with_the_files_done(tmp_path, processes):
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    address, scheduler, _ = processes(1)
+    (tmp_path / "in").mkdir()
+    for i in range(300):
+        np.savetxt(tmp_path / "in" / f"s{i:03d}.txt", np.arange(50.0) * i)
+    command = [sys.executable, "-m", "convcli", "conv1d", "-r", str(tmp_path / "in")]
+    command += ["-k", "1,2,1", "-o", f"{tmp_path}/out/", "--scheduler", address]
+    run = subprocess.Popen(command, stderr=subprocess.PIPE, cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    while (
+        time.monotonic() < deadline
+        and len(os.listdir(tmp_path / "out") if (tmp_path / "out").exists() else []) < 5
+    ):
+        time.sleep(0.05)
+    scheduler.send_signal(signal.SIGKILL)
+    _, err = run.communicate(timeout=60)
+    line = (
+        rf"Error: lost the Dask scheduler at {re.escape(address)}; [\d,]+ of [\d,]+\+? files done\n"
+    )
+    assert run.returncode == 1 and re.fullmatch(line, err.decode()), err.decode()
+
+
+def test_files_go_through_a_window_lazily_and_group_once_timed(tmp_path, address):
+    inputs = _write_inputs(tmp_path, 150)
+    listed, seen, ahead = [], [], []
+
+    def pairs():
+        for path in inputs:
+            listed.append(path)
+            ahead.append(len(listed) - len(seen))
+            yield path, os.path.join(os.path.dirname(path), "out" + os.path.basename(path))
+
+    job = functools.partial(smooth_npy, kernel=np.ones((3, 3)))
+    progress = lambda path, error: seen.append(path)  # noqa: E731
+    assert cluster.run_pairs(job, pairs(), address, progress=progress, group_seconds=0) == []
+    assert sorted(seen) == sorted(inputs)
+    assert max(ahead) <= 4 * 2 + 1  # four tasks per worker thread in flight, one file each
+    sizer = cluster._Sizer(1.0)
+    assert sizer.size() == 1  # untimed: one file per task, the first result at once
+    for _ in range(8):
+        sizer.add(0.01)
+    assert sizer.size() == 100  # then about a second of work per task
+
+
+def test_a_rerun_group_skips_the_outputs_it_already_renamed(tmp_path):
+    pairs = [(str(tmp_path / f"{n}.in"), str(tmp_path / f"{n}.out")) for n in "ab"]
+    for path, _ in pairs:
+        Path(path).write_text(path)
+    log = str(tmp_path / "log")
+    since = time.time() - 1
+    Path(pairs[0][1]).write_text("done before its worker was lost")
+    results = cluster.run_group(functools.partial(slow_copy, log=log, seconds=0), pairs, since)
+    assert [(p, e) for p, e, _ in results] == [(pairs[0][0], None), (pairs[1][0], None)]
+    assert Path(log).read_text().split() == ["b.in"]

@@ -420,6 +420,24 @@ def test_relative_paths_on_a_cluster_started_elsewhere_write_every_value(tmp_pat
     assert sorted(os.listdir(tmp_path / "out")) == ["p.png", "q.png"]
 
 
+def test_more_stores_than_worker_threads_finish_as_they_do_locally(tmp_path, cluster):
+    import zarr
+
+    names = [f"s{i}.zarr" for i in range(3)]  # the worker has 2 threads
+    for i, name in enumerate(names):
+        a = np.random.default_rng(i).random((90, 70)).astype(np.float32)
+        z = zarr.create_array(str(tmp_path / name), shape=a.shape, chunks=(40, 30), dtype="float32")
+        z[...] = a
+    args = ["conv2d", *names, "-k", "gaussian:sigma=2", "--mode", "same"]
+    far = run(*args, "-o", "far/", "--scheduler", cluster, cwd=tmp_path)
+    assert far.returncode == 0, far.stderr
+    assert run(*args, "-o", "near/", cwd=tmp_path).returncode == 0
+    for name in names:
+        a, b = (zarr.open_array(str(tmp_path / d / name))[...] for d in ("far", "near"))
+        assert a.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("address", ["bogus", "tcp://127.0.0.1:1", "silent"])
 def test_a_scheduler_that_cannot_serve_is_one_line_within_ten_seconds(tmp_path, address):
     photo(tmp_path / "p.png")

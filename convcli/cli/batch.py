@@ -40,7 +40,13 @@ def output_paths(
         The kinds of file (``image``, ``audio``, ``text``...) that ``-r`` takes; the
         others are skipped with one notice that counts them.
     """
-    sources = _sources(inputs, recursive, output, kinds)
+    from .listing import Listing, is_folder
+
+    if recursive and any(is_folder(p) for p in inputs):  # listed lazily, as they run
+        return Listing(
+            inputs, output, to_format, in_place=in_place, no_clobber=no_clobber, kinds=kinds
+        )
+    sources = _sources(inputs, output)
     folder = output is not None and (
         output.endswith(("/", os.sep)) or (os.path.isdir(output) and by_extension(output) != "zarr")
     )  # a store is a file here
@@ -72,49 +78,15 @@ def output_paths(
     return pairs
 
 
-def _sources(inputs, recursive, output, kinds=None):
-    """(path, path relative to the output folder) for each input file."""
-    sources, skipped = [], 0
+def _sources(inputs, output):
+    """(path, path relative to the output folder) for each input file (no folder: those
+    need -r, and :class:`~convcli.cli.listing.Listing` walks them)."""
+    sources = []
     for path in inputs:
         if path != "-" and os.path.isdir(path) and by_extension(path) != "zarr":
-            if not recursive:
-                raise FileError(f"{path} is a folder: give -r to convert what it holds")
-            found, passed = _walk(path, output, kinds)
-            sources += found
-            skipped += passed
-        else:
-            sources.append((path, os.path.basename(path.rstrip(os.sep))))
-    if skipped:
-        messages.notice(f"skipped {skipped} file(s) of other kinds in the folders given")
-    if not sources:
-        what = " or ".join(sorted(kinds)) if kinds else "a format convcli reads"
-        raise FileError(f"no files of {what} in " + ", ".join(inputs))
+            raise FileError(f"{path} is a folder: give -r to convert what it holds")
+        sources.append((path, os.path.basename(path.rstrip(os.sep))))
     return sources
-
-
-def _walk(root, output, kinds=None):
-    """Files of the wanted kinds under ``root`` (by extension), hidden ones and the output
-    folder left out, in a stable order; and how many visible files were passed over."""
-    from ..io.registry import FORMATS
-
-    readable = {
-        ext for f in FORMATS.values() if kinds is None or f.kind in kinds for ext in f.extensions
-    }
-    skip = os.path.realpath(output) if output else None
-    found, passed = [], 0
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = sorted(
-            d
-            for d in subfolders
-            if not d.startswith(".") and os.path.realpath(os.path.join(folder, d)) != skip
-        )
-        for name in sorted(n for n in files if not n.startswith(".")):
-            if os.path.splitext(name)[1].lower() in readable:
-                path = os.path.join(folder, name)
-                found.append((path, os.path.relpath(path, root)))
-            else:
-                passed += 1
-    return found, passed
 
 
 def _target(path, rel, output, to_format):
@@ -183,14 +155,14 @@ def run_all(job, pairs, jobs: int = 1, scheduler: str | None = None) -> None:
     """Run ``job(input, output)`` for each pair, ``jobs`` at a time, or as tasks on the Dask
     cluster at ``scheduler`` (``job`` must then pickle: a module-level function or a partial).
 
-    A failing file is reported once, with its path, and the rest go on; the batch
-    then exits 1. Ctrl-C or SIGTERM cancels queued files at once and removes the
+    ``pairs`` is a list or a lazy :class:`~convcli.cli.listing.Listing`, taken a window
+    at a time. A failing file is reported once, with its path, and the rest go on; the
+    batch then exits 1. Ctrl-C or SIGTERM cancels queued files at once and removes the
     temporaries of those being written.
     """
-    pairs = list(pairs)
     if scheduler:
         return _on_cluster(job, pairs, scheduler)
-    if len(pairs) <= 1:
+    if isinstance(pairs, list) and len(pairs) <= 1:
         for path, out in pairs:
             try:
                 job(path, out)
@@ -199,28 +171,64 @@ def run_all(job, pairs, jobs: int = 1, scheduler: str | None = None) -> None:
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    messages.verbose(f"{len(pairs)} files, {jobs} at a time")
+    messages.verbose(f"{_count(pairs)} files, {jobs} at a time")
     atomic.resume()
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        failed = _collect(pool, job, pairs)
+        failed, done = _collect(pool, job, pairs, 4 * jobs)
     except BaseException:
         atomic.cancel()  # running jobs lose their temporaries and may not rename
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
     if failed:
-        raise click.ClickException(f"{failed} of {len(pairs)} file(s) failed")
+        raise click.ClickException(f"{failed} of {done} file(s) failed")
+
+
+def _count(pairs) -> str:
+    return str(len(pairs)) if isinstance(pairs, list) else "folders of"
 
 
 def split_stores(pairs):
-    """(pairs whose input or output is a chunked store, the other pairs)."""
+    """(pairs whose input or output is a chunked store, the other pairs); a lazy listing
+    (whose walked files are never stores) stays lazy."""
+    from .listing import Listing
 
     def store(path):
         return path not in (None, "-") and by_extension(path) == "zarr"
 
+    if isinstance(pairs, Listing) and pairs.to_format != "zarr":
+        given = [p for p in pairs.inputs if store(p)]
+        if not given:
+            return [], pairs
+        pairs = list(pairs)
     stores = [(p, o) for p, o in pairs if store(p) or store(o)]
     return stores, [(p, o) for p, o in pairs if not (store(p) or store(o))]
+
+
+class _Counter:
+    """A bar when the number of files is known, else a running count; on a terminal only."""
+
+    def __init__(self, label: str, total: int | None):
+        self.show, self.total, self.done, self.label = messages.progress_wanted(), total, 0, label
+        self.bar = None
+        if self.show and total is not None:
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+
+    def update(self) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.show:
+            with contextlib.suppress(OSError):
+                click.echo(f"\r{self.label}: {self.done:,} done", err=True, nl=False)
+
+    def finish(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+        elif self.show and self.done:
+            with contextlib.suppress(OSError):
+                click.echo("", err=True)
 
 
 def _on_cluster(job, pairs, scheduler: str) -> None:
@@ -229,60 +237,63 @@ def _on_cluster(job, pairs, scheduler: str) -> None:
     Paths are made absolute here: a worker started in another folder reads and writes
     the same files. A result for standard output is refused: a worker has none of ours.
     """
-    from ..cluster import run_batch
+    from ..cluster import run_pairs
 
-    if not pairs:
+    total = len(pairs) if isinstance(pairs, list) else None
+    if total == 0:
         return
-    if any(p == "-" or o in (None, "-") for p, o in pairs):
+    if total is not None and any(p == "-" or o in (None, "-") for p, o in pairs):
         raise click.UsageError(
             "--scheduler runs files on other machines: give input files "
             "and -o (not standard input or output)"
         )
-    pairs = [(os.path.abspath(p), os.path.abspath(o)) for p, o in pairs]
-    show = messages.progress_wanted()
-    bar = (
-        click.progressbar(length=len(pairs), label="convolving on the cluster", file=sys.stderr)
-        if show
-        else None
+    absolute = ((os.path.abspath(p), os.path.abspath(o)) for p, o in pairs)
+    counter = _Counter("convolving on the cluster", total)
+    messages.verbose(
+        f"{total or 'the folders of'} file(s) as tasks on the Dask cluster at {scheduler}"
     )
-    messages.verbose(f"{len(pairs)} file(s) as tasks on the Dask cluster at {scheduler}")
 
     def progress(path, error):
         if error is not None:
             with contextlib.suppress(OSError):
-                click.echo(f"{chr(10) if show else ''}Error: {path}: {error}", err=True)
-        if bar is not None:
-            bar.update(1)
+                click.echo(f"{chr(10) if counter.show else ''}Error: {path}: {error}", err=True)
+        counter.update()
 
-    failures = run_batch(
-        job, [p for p, _ in pairs], [o for _, o in pairs], scheduler, progress=progress
-    )
-    if bar is not None:
-        bar.render_finish()
+    failures = run_pairs(job, absolute, scheduler, progress=progress, total=total)
+    counter.finish()
     if failures:
-        raise click.ClickException(f"{len(failures)} of {len(pairs)} file(s) failed")
+        raise click.ClickException(f"{len(failures)} of {counter.done} file(s) failed")
 
 
-def _collect(pool, job, pairs) -> int:
-    futures = [pool.submit(job, path, out) for path, out in pairs]
-    show = messages.progress_wanted()
-    bar = (
-        click.progressbar(length=len(pairs), label="convolving", file=sys.stderr) if show else None
-    )
-    failed = 0
-    for (path, _), future in zip(pairs, futures):
+def _collect(pool, job, pairs, window: int) -> tuple[int, int]:
+    """Run the pairs through ``pool``, at most ``window`` queued, reported in order;
+    returns (files failed, files run)."""
+    from collections import deque
+
+    counter = _Counter("convolving", len(pairs) if isinstance(pairs, list) else None)
+    queued, failed, done = deque(), 0, 0
+
+    def settle():
+        nonlocal failed, done
+        path, future = queued.popleft()
         try:
             future.result()
         except atomic.Exists as e:
             messages.notice(str(e))
         except (ConvcliError, ValueError, OSError, MemoryError) as e:
             failed += 1
-            _report(path, e, newline=show)
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.render_finish()
-    return failed
+            _report(path, e, newline=counter.show)
+        done += 1
+        counter.update()
+
+    for path, out in pairs:
+        queued.append((path, pool.submit(job, path, out)))
+        if len(queued) >= window:
+            settle()
+    while queued:
+        settle()
+    counter.finish()
+    return failed, done
 
 
 def _report(path, e, newline):
