@@ -282,3 +282,59 @@ def test_a_truncated_wav_warns_that_it_ends_early(cli, samples, tmp_path):
     result = cli("conv1d", tmp_path / "half.wav", "-k", "1", "-o", tmp_path / "y.wav")
     assert result.exit_code == 0 and "Warning: " in result.output
     assert "the file ends early" in result.output
+
+
+def _edge_samples():
+    """Random samples plus ties, neighbours of full scale and values a hair off integers."""
+    rng = np.random.default_rng(3)
+    y = rng.uniform(-1, 1, size=(60_000, 2))
+    y[:2000, 0] = (np.arange(-1000, 1000) + 0.5) / 32768
+    y[:2000, 1] = np.nextafter(np.arange(-1000, 1000) / 32768, 1)
+    y[2000:2010, 0] = [1, -1, 0, 1e-300, -1e-300, 0.99999, -0.99999, 0.99998, -1 + 2**-20, 0.5]
+    y[2000:2010, 1] = np.nextafter([1, -1, 0.5, -0.5, 2**-15, -(2**-15), 2**-16, 0, 1, -1], 0)
+    y[3000:5000, 0] = (np.arange(-1000, 1000) + 0.5) / 2**23
+    y[3000:5000, 1] = (np.arange(-1000, 1000) + 0.5) / 2**31
+    return y
+
+
+@pytest.mark.parametrize("fmt", ["wav", "aiff"])
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_24", "PCM_32"])
+def test_integers_made_in_numpy_are_the_bytes_libsndfile_writes(tmp_path, fmt, subtype):
+    from convcli.io.audio import SF_FORMATS, pcm
+
+    y = _edge_samples()
+    sf.write(tmp_path / f"a.{fmt}", y, 8000, subtype=subtype, format=SF_FORMATS[fmt])
+    sf.write(tmp_path / f"b.{fmt}", pcm(y, subtype, fmt), 8000, subtype, format=SF_FORMATS[fmt])
+    assert (tmp_path / f"a.{fmt}").read_bytes() == (tmp_path / f"b.{fmt}").read_bytes()
+
+
+def test_formats_that_round_their_own_way_keep_libsndfile_s_conversion():
+    from convcli.io.audio import pcm
+
+    y = np.zeros((4, 1))
+    assert pcm(y, "PCM_16", "flac") is None and pcm(y, "FLOAT", "wav") is None
+    assert pcm(y, "PCM_U8", "wav") is None
+
+
+def test_the_system_mp3_encoder_writes_the_bytes_soundfile_writes(tmp_path):
+    from convcli.io import mp3
+    from convcli.io.audio import audio_writer
+
+    y = _edge_samples()[:30_000] * 0.5
+    sf.write(tmp_path / "a.mp3", y, 44100, format="MP3")
+    with audio_writer(str(tmp_path / "b.mp3"), "mp3", 44100, 2, "MPEG_LAYER_III") as write:
+        write(y[:10_000])
+        write(y[10_000:])
+    if mp3.writer(str(tmp_path / "probe.mp3"), 44100, 2) is None:
+        pytest.skip("no system libsndfile that writes MP3 (apt-get install libsndfile1)")
+    assert (tmp_path / "a.mp3").read_bytes() == (tmp_path / "b.mp3").read_bytes()
+
+
+def test_the_system_mp3_encoder_refuses_a_rate_mp3_cannot_hold(tmp_path):
+    from convcli.errors import FileError
+    from convcli.io import mp3
+
+    if mp3.writer(str(tmp_path / "probe.mp3"), 44100, 2) is None:
+        pytest.skip("no system libsndfile that writes MP3")
+    with pytest.raises(FileError, match="cannot write mp3 audio"):
+        mp3.writer(str(tmp_path / "odd.mp3"), 12345, 2)

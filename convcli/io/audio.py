@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import numpy as np
@@ -142,7 +143,9 @@ def check_rate(subtype: str, rate: float) -> None:
 
 def clip(y: np.ndarray, subtype: str) -> tuple[np.ndarray, int]:
     """Clip to full scale for integer subtypes (as SoX does), counting the clipped samples."""
-    if subtype in ("FLOAT", "DOUBLE"):
+    if subtype in ("FLOAT", "DOUBLE") or (
+        y.max(initial=-1.0) <= 1.0 and y.min(initial=1.0) >= -1.0  # two passes, no copies
+    ):
         return y, 0
     count = int(np.count_nonzero(y > 1.0)) + int(np.count_nonzero(y < -1.0))
     if count:  # minimum/maximum: five times faster than np.clip here
@@ -157,6 +160,54 @@ def warn_clipped(count: int) -> None:
             f"clipped {count} sample(s) beyond full scale; "
             "--normalize scales the peak to full scale instead"
         )
+
+
+_PCM = {"PCM_16": np.int16, "PCM_24": np.int32, "PCM_32": np.int32}
+
+
+def pcm(y: np.ndarray, subtype: str, fmt: str) -> np.ndarray | None:
+    """The integers libsndfile would store for ``y`` (frames, channels) in [-1, 1], or None.
+
+    soundfile turns on libsndfile's clipping writer, which rounds at 2**31 and keeps the
+    top bits (``lrint(y * 2**31) >> 16`` for 16 bits); NumPy does the same 2.8x faster
+    than libsndfile's loop (a second of a 10 minute stereo job). Integers are written
+    as they are, so the bytes are the same. For WAV and AIFF PCM; FLAC rounds its own way.
+
+    >>> pcm(np.array([[0.5, -1.0, 1.0, 0.25 / 32768]]), "PCM_16", "wav").tolist()
+    [[16384, -32768, 32767, 0]]
+    """
+    if fmt not in ("wav", "aiff") or subtype not in _PCM:
+        return None
+    t = np.multiply(y, 2.0**31)
+    np.rint(t, out=t)
+    if subtype == "PCM_16":
+        t *= 2.0**-16  # exact: a power of two
+        np.floor(t, out=t)
+        np.minimum(t, 2**15 - 1, out=t)
+    else:  # 24-bit keeps the top three bytes of the 32-bit integer, as libsndfile does
+        np.minimum(t, 2**31 - 1, out=t)
+    return t.astype(_PCM[subtype])
+
+
+@contextlib.contextmanager
+def audio_writer(target, fmt: str, rate: int, channels: int, subtype: str):
+    """``write(block)`` for (frames, channels) float64 blocks in [-1, 1] (clipped) into
+    ``target`` (a path or a binary file object): the system's MP3 encoder where there is
+    one (:mod:`convcli.io.mp3`), integers for PCM, else libsndfile's own conversion."""
+    from . import mp3
+
+    fast = mp3.writer(target, rate, channels) if fmt == "mp3" and isinstance(target, str) else None
+    if fast is not None:
+        with fast:
+            yield fast.write
+        return
+    with sf.SoundFile(target, "w", rate, channels, subtype, format=SF_FORMATS[fmt]) as g:
+
+        def write(block):
+            samples = pcm(block, subtype, fmt)
+            g.write(block if samples is None else samples)
+
+        yield write
 
 
 def write_audio(data: Data, path: str, fmt: str, subtype: str | None = None, **_) -> None:
@@ -174,10 +225,11 @@ def write_audio(data: Data, path: str, fmt: str, subtype: str | None = None, **_
         if path == "-":
             buffer = io.BytesIO()
             buffer.name = f"out.{fmt}"
-            sf.write(buffer, y, rate, subtype=subtype, format=SF_FORMATS[fmt])
+            with audio_writer(buffer, fmt, rate, y.shape[1], subtype) as write:
+                write(y)
             write_bytes(buffer.getvalue(), "-")
             return
-        with atomic_path(path) as tmp:
-            sf.write(tmp, y, rate, subtype=subtype, format=SF_FORMATS[fmt])
+        with atomic_path(path) as tmp, audio_writer(tmp, fmt, rate, y.shape[1], subtype) as write:
+            write(y)
     except sf.LibsndfileError as e:
         raise FileError(f"cannot write {fmt} audio ({reason(e)})") from None
