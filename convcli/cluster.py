@@ -335,10 +335,10 @@ def watched(
             if client.status != "running":  # its futures come back cancelled: say why
                 raise ConnectionError("the scheduler went away")
             pending.difference_update(done)
-            pending.update(itertools.islice(source, len(done)))
             for future in done:
                 done_count += 1
                 yield future
+            pending.update(itertools.islice(source, len(done)))  # once those are taken in
             if done:
                 alone_since = None
             elif not client.scheduler_info().get("workers"):
