@@ -223,13 +223,13 @@ def test_a_pipe_with_sox(samples, tmp_path):
 
 
 def test_a_failure_mid_stream_leaves_no_file(cli, wavs, monkeypatch):
-    from convcli.engine import spectral
+    from convcli.engine import partitioned
 
     path, _, _ = wavs
     monkeypatch.setattr(audiostream, "STREAM_MIN_FRAMES", 1000)
     monkeypatch.setattr(audiostream, "BLOCK_FRAMES", 4096)
     calls = []
-    original = spectral.OverlapAdd.push
+    original = partitioned.OverlapSave.push
 
     def failing(self, x):
         calls.append(1)
@@ -237,7 +237,7 @@ def test_a_failure_mid_stream_leaves_no_file(cli, wavs, monkeypatch):
             raise MemoryError("simulated")
         return original(self, x)
 
-    monkeypatch.setattr(spectral.OverlapAdd, "push", failing)
+    monkeypatch.setattr(partitioned.OverlapSave, "push", failing)
     (path / "keep.wav").write_bytes(b"old")
     result = cli("conv1d", path / "x.wav", "-k", path / "ir.wav", "-o", path / "keep.wav")
     assert result.exit_code == 1 and "not enough memory" in result.output
@@ -338,3 +338,29 @@ def test_the_system_mp3_encoder_refuses_a_rate_mp3_cannot_hold(tmp_path):
         pytest.skip("no system libsndfile that writes MP3")
     with pytest.raises(FileError, match="cannot write mp3 audio"):
         mp3.writer(str(tmp_path / "odd.mp3"), 12345, 2)
+
+
+def _long_wav(tmp_path, monkeypatch):
+    monkeypatch.setattr(audiostream, "STREAM_MIN_FRAMES", 1000)
+    monkeypatch.setattr(audiostream, "BLOCK_FRAMES", 4096)
+    x = np.random.default_rng(4).uniform(-0.3, 0.3, size=(50_000, 2))
+    sf.write(tmp_path / "x.wav", x, 8000, subtype="PCM_16")
+    return tmp_path / "x.wav"
+
+
+def test_a_long_job_on_a_terminal_shows_a_progress_bar(cli, tmp_path, monkeypatch):
+    from convcli import messages
+
+    monkeypatch.setattr(messages, "progress_wanted", lambda: messages.level() >= 1)
+    path = _long_wav(tmp_path, monkeypatch)
+    result = cli("conv1d", path, "-k", "hann:301", "-o", tmp_path / "y.wav")
+    assert result.exit_code == 0, result.output
+    assert "convolving [" in result.output and "100% 50300/50300" in result.output
+    quiet = cli("-q", "conv1d", path, "-k", "hann:301", "-o", tmp_path / "z.wav")
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(cli, tmp_path, monkeypatch):
+    path = _long_wav(tmp_path, monkeypatch)
+    result = cli("conv1d", path, "-k", "hann:301", "-o", tmp_path / "y.wav")
+    assert result.exit_code == 0 and "convolving [" not in result.output

@@ -1,5 +1,5 @@
-"""Long audio, block by block in flat memory: overlap-add with reads, transforms and writes
-overlapped.
+"""Long audio, block by block in flat memory: overlap-save with reads, transforms and writes
+overlapped, and a progress bar on a terminal.
 
 The plan holds the kernel (loaded once, at the file's rate); :func:`accepts` computes
 the geometry and :func:`run` moves blocks. A pipe arrives spooled to a file, so it
@@ -14,7 +14,15 @@ import soundfile as sf
 from .. import messages
 from ..errors import FileError
 from ..io.atomic import atomic_path, scratch_path
-from ..io.audio import SF_FORMATS, check_rate, clip, reason, subtype_for, warn_clipped
+from ..io.audio import (
+    SF_FORMATS,
+    audio_writer,
+    check_rate,
+    clip,
+    reason,
+    subtype_for,
+    warn_clipped,
+)
 from ..job.convolve import gain
 
 STREAM_MIN_FRAMES = 1 << 20  # about 24 s at 44.1 kHz: longer files go block by block
@@ -53,16 +61,18 @@ def stream_convolve(path: str, out: str, fmt: str, wc: np.ndarray, ax, settings)
         The geometry of the frame axis, computed once by the caller.
     settings : convcli.settings.ConvSettings
     """
-    from ..engine.spectral import OverlapAdd, dilate
+    from ..engine.partitioned import OverlapSave
+    from ..engine.spectral import dilate
 
     info = sf.info(path)
     subtype = subtype_for(fmt, settings.subtype, info.subtype)
     check_rate(subtype, info.samplerate)
     dtype = np.float64  # as the memory route computes: one result whatever the route
-    conv = OverlapAdd(dilate(np.asarray(wc, float), 1, (ax.dilation,)), info.channels, dtype)
+    conv = OverlapSave(dilate(np.asarray(wc, float), 1, (ax.dilation,)), info.channels, dtype)
     messages.verbose(
         f"streaming {info.frames} frames in blocks of {conv.block} "
-        f"({np.dtype(dtype).name} overlap-add)"
+        f"({np.dtype(dtype).name} overlap-save, transforms of {conv.size}, "
+        f"{conv.workers} thread(s))"
     )
     with sf.SoundFile(path) as f:
         prefix, suffix = _edges(
@@ -74,11 +84,27 @@ def stream_convolve(path: str, out: str, fmt: str, wc: np.ndarray, ax, settings)
             samples if samples is not None else f,
             prefix.astype(dtype),
             suffix.astype(dtype),
-            conv.block,
+            conv.block * conv.workers,  # a block for each thread per push
             dtype,
         )
         blocks = _prefetch(_select(conv, chunks, ax))  # read and convolve while writing
+        blocks = _progress(blocks, ax.length, "convolving")
         _write_stream(out, fmt, subtype, info, blocks, settings.normalize, ax.length)
+
+
+def _progress(blocks, frames: int, label: str):
+    """Pass blocks through, drawing a bar on a terminal (not with -q) as frames are done."""
+    bar = messages.bar(label)
+    if bar is None:
+        yield from blocks
+        return
+    done, shown = 0, -1
+    for block in blocks:
+        done += len(block)
+        if 100 * done // frames != shown:  # one redraw per percent
+            shown = 100 * done // frames
+            bar(done, frames)
+        yield block
 
 
 def accepts(plan) -> str | None:
@@ -261,16 +287,14 @@ def _write_stream(out, fmt, subtype, info, blocks, normalize, frames):
 
 
 def _copy(tmp, fmt, subtype, info, blocks, frames=None) -> int:
-    """Write blocks through libsndfile, as the memory route writes its whole result."""
+    """Write blocks through the writer the memory route writes its whole result with."""
     clipped = 0
     try:
-        with sf.SoundFile(
-            tmp, "w", info.samplerate, info.channels, subtype, format=SF_FORMATS[fmt]
-        ) as g:
+        with audio_writer(tmp, fmt, info.samplerate, info.channels, subtype) as write:
             for block in blocks:
                 block, count = clip(block, subtype)
                 clipped += count
-                g.write(block)
+                write(block)
     except sf.LibsndfileError as e:
         raise FileError(f"cannot write {fmt} audio ({reason(e)})") from None
     return clipped
