@@ -87,3 +87,15 @@ def test_transform_sizes_are_fast_and_hold_the_kernel(ke):
     assert size >= 4 * ke and size >= 4096
     odd = size >> (size & -size).bit_length() - 1
     assert odd in (1, 3)
+
+
+def test_a_failure_in_a_worker_thread_is_raised_in_the_caller(monkeypatch):
+    conv = OverlapSave(np.ones(31), 1, size=64, workers=2)
+
+    def failing(out, group, b0, b1):
+        if group == 1:
+            raise MemoryError("simulated")
+
+    monkeypatch.setattr(conv, "_blocks", failing)
+    with pytest.raises(MemoryError, match="simulated"):
+        conv.push(np.zeros((500, 1)))

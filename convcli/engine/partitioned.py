@@ -104,11 +104,7 @@ class OverlapSave:
         nb = (held - self.ke + 1) // self.block
         out = np.empty((nb * self.block, self._x.shape[1]), self.dtype)
         groups = np.array_split(np.arange(nb), max(1, min(self.workers, nb)))
-        groups = [(i, g[0], g[-1] + 1) for i, g in enumerate(groups) if len(g)]
-        if len(groups) > 1:
-            list(_pool(len(groups)).map(lambda g: self._blocks(out, *g), groups))
-        elif groups:
-            self._blocks(out, *groups[0])
+        _share([(out, i, g[0], g[-1] + 1) for i, g in enumerate(groups) if len(g)], self._blocks)
         used = nb * self.block
         self._x[: held - used] = self._x[used:held].copy()  # the history and what pends
         self._held = held - used
@@ -192,13 +188,25 @@ def overlap_save_naive(x: np.ndarray, wd: np.ndarray, block: int) -> np.ndarray:
     return y
 
 
-_POOLS: dict = {}
+def _share(tasks, work) -> None:
+    """``work(*task)`` for every task: the first in this thread, each other in a thread of
+    its own (the transforms and NumPy's loops release the GIL); errors are raised here."""
+    import threading
 
+    errors: list = []
 
-def _pool(workers: int):
-    """A thread pool kept for the life of the process."""
-    from concurrent.futures import ThreadPoolExecutor
+    def run(task):
+        try:
+            work(*task)
+        except BaseException as e:  # handed to the caller, raised below
+            errors.append(e)
 
-    if workers not in _POOLS:
-        _POOLS[workers] = ThreadPoolExecutor(workers, thread_name_prefix="convcli-ols")
-    return _POOLS[workers]
+    threads = [threading.Thread(target=run, args=(t,), daemon=True) for t in tasks[1:]]
+    for thread in threads:
+        thread.start()
+    if tasks:
+        run(tasks[0])
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
