@@ -194,8 +194,18 @@ def _pool(workers: int):
     return _POOLS[workers]
 
 
+SMALL_SAMPLES = 1 << 20  # below this, one thread: a second one costs more than it saves
+
+
 def oa_full(x, wd, workers=None):
-    """Full 1-D convolution by overlap-add. ``x`` is (frames, channels)."""
+    """Full 1-D convolution by overlap-add. ``x`` is (frames, channels).
+
+    Jobs under :data:`SMALL_SAMPLES` samples run on one thread: at 1e5 x 301 a second
+    worker made the call 3-4x slower on a loaded two-core machine (the batch waits for
+    the thread that lost its core; bench/run.py once measured 2.6x SciPy there).
+    """
+    if workers is None and x.size < SMALL_SAMPLES:
+        workers = 1
     dtype = _fft_dtype(x, wd)
     conv = OverlapAdd(wd, x.shape[1], dtype, workers=workers)
     chunk_frames = 16 * conv.block  # a batch of transforms that stays in cache
