@@ -8,11 +8,13 @@ and so on), with parabolic sub-sample peaks on request.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .engine.match import LOWER_IS_BETTER, score_map
+from .errors import ResourceError
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,9 @@ def match(
     return peaks(scores, top, min_distance, threshold, score in LOWER_IS_BETTER, subsample)
 
 
+MAX_KEPT = 1 << 22  # windows past a threshold that Candidates holds (40 bytes each)
+
+
 class Candidates:
     """:func:`peaks` of a score map that arrives in pieces (blocks of a long signal, strips
     of an image), holding only the positions that can still be a match.
@@ -176,7 +181,7 @@ class Candidates:
     (for ``subsample``); the floor is ``threshold``, raised with ``top`` to the N-th best
     match so far, and after each piece the same greedy choice as :func:`peaks` is made
     among what is kept. The kept positions are few once the floor is high; with
-    ``threshold`` alone they are every window past it (24 bytes each).
+    ``threshold`` alone they are every window past it, at most :data:`MAX_KEPT`.
 
     Parameters
     ----------
@@ -210,7 +215,9 @@ class Candidates:
         )
         self.pos = np.empty((0, nd), dtype=np.int64)  # (m, nd)
         self.val = np.empty(0)  # (m,), larger is better
-        self.side = np.empty((0, nd, 2))  # (m, nd, 2): the raw scores before and after, or NaN
+        self.side = np.empty((0, nd if subsample else 0, 2))  # (m, nd, 2): raw scores either side
+        # N picks drop at most N-1 boxes of positions: the N-th is within the best ``reach``
+        self.reach = None if top is None else top * math.prod(2 * k - 1 for k in self.d)
         self.top_value = -np.inf  # the best score of every window seen
 
     def add(self, piece: np.ndarray, start: int, first: int, count: int) -> None:
@@ -219,20 +226,31 @@ class Candidates:
         ``piece`` of shape (m,) or (m, cols) holds windows ``start ..`` and, where the map
         has them, the one before ``first`` and the one after the last (for their scores).
         """
-        s = -piece.astype(np.float64) if self.lower else piece.astype(np.float64)
+        s = np.negative(piece, dtype=np.float64) if self.lower else np.asarray(piece, np.float64)
         inner = s[first : first + count]
-        self.top_value = max(self.top_value, float(inner.max()))
+        best = float(inner.max())
+        self.top_value = max(self.top_value, best)
         floor = self.floor
-        if self.top is not None and np.isfinite(inner).all():
+        if self.top == 1:
+            floor = max(floor, best)
+        elif self.top is not None and np.isfinite(inner).all():
             found = _greedy_argmax(inner.copy(), self.top, self.d)  # a floor that culls most
             if len(found) == self.top:
                 floor = max(floor, float(inner[found[-1]]))
+        floor = max(floor, _ranked(inner, self.reach))
         flat = np.flatnonzero(inner >= floor)
         rel = np.stack(np.unravel_index(flat, inner.shape), axis=1)  # (m, nd) in ``inner``
         rel[:, 0] += first  # (m, nd) in ``piece``
-        sides = np.stack([self._sides(piece, rel, a) for a in range(s.ndim)], axis=1)
+        sides = np.empty((len(rel), 0, 2))
+        if self.subsample:
+            sides = np.stack([self._sides(piece, rel, a) for a in range(s.ndim)], axis=1)
         values = s[tuple(rel.T)]
         rel[:, 0] += start  # (m, nd) in the map
+        if self.top is None and len(self.val) + len(values) > MAX_KEPT:
+            raise ResourceError(
+                f"more than {MAX_KEPT:,} windows score past the threshold: give a "
+                "stricter --threshold, or --top N"
+            )
         self.pos = np.concatenate([self.pos, rel])
         self.val = np.concatenate([self.val, values])
         self.side = np.concatenate([self.side, sides])
@@ -252,29 +270,24 @@ class Candidates:
         picks = self._choose()
         if self.top is not None and len(picks) == self.top:
             self.floor = max(self.floor, float(self.val[picks[-1]]))
-            keep = self.val >= self.floor
-            self.pos, self.val, self.side = self.pos[keep], self.val[keep], self.side[keep]
+        floor = max(self.floor, _ranked(self.val, self.reach))
+        keep = self.val >= floor
+        self.pos, self.val, self.side = self.pos[keep], self.val[keep], self.side[keep]
 
     def _choose(self) -> list[int]:
-        """Indices of the greedy choice among the kept positions, best first."""
-        flat = np.ravel_multi_index(tuple(self.pos.T), self.shape) if len(self.pos) else []
-        order = np.lexsort((flat, -self.val))  # best first; ties by position, as peaks()
+        """Indices of the greedy choice among the kept positions, best first: the best
+        left is taken and every position in its box dropped, as :func:`peaks` does (the
+        kept positions are in map order, so ``argmax`` breaks ties as it does)."""
+        left = np.ones(len(self.val), dtype=bool)
+        values = np.where(left, self.val, -np.inf)
         d = np.asarray(self.d)
-        cells: dict = {}
-        picks = []
-        for i in order:
-            p = self.pos[i]
-            home = tuple(p // d)
-            if any(
-                (np.abs(cells_p - p) < d).all()
-                for key in _near(home)
-                for cells_p in cells.get(key, ())
-            ):
-                continue
-            picks.append(int(i))
-            cells.setdefault(home, []).append(p)
-            if self.top is not None and len(picks) == self.top:
+        picks: list[int] = []
+        while self.top is None or len(picks) < self.top:
+            i = int(np.argmax(values)) if len(values) else 0
+            if not len(values) or values[i] == -np.inf:
                 break
+            picks.append(i)
+            values[(np.abs(self.pos - self.pos[i]) < d).all(axis=1)] = -np.inf
         return picks
 
     @property
@@ -304,11 +317,8 @@ class Candidates:
         return tuple(refined)
 
 
-def _near(cell):
-    """The cell and its neighbours (3 in 1-D, 9 in 2-D)."""
-    import itertools
-
-    return [
-        tuple(c + o for c, o in zip(cell, off))
-        for off in itertools.product((-1, 0, 1), repeat=len(cell))
-    ]
+def _ranked(values: np.ndarray, rank: int | None) -> float:
+    """The ``rank``-th best of ``values`` (-inf when there are no more than that)."""
+    if rank is None or values.size <= rank:
+        return -np.inf
+    return float(np.partition(values.ravel(), values.size - rank)[values.size - rank])

@@ -234,7 +234,7 @@ def test_long_audio_in_blocks_finds_what_the_whole_signal_does(cli, long_audio, 
         assert len(streamed) == len(whole) >= 1
         for a, b in zip(streamed, whole):
             assert a["position"] == pytest.approx(b["position"], abs=1e-3)
-            assert a["score"] == pytest.approx(b["score"], abs=1e-9)
+            assert a["score"] == pytest.approx(b["score"], abs=1e-6)  # float32 transforms
     assert round(streamed[0]["position"]) == 777_777
     assert [round(m["position"]) for m in whole] == [777_777, 300_123, 1_000_000, 50_000]
 
@@ -244,7 +244,7 @@ def test_long_audio_writes_the_map_the_plot_and_the_delay_in_blocks(cli, long_au
     clip, long = long_audio / "clip.wav", long_audio / "long.wav"
     cli("match", clip, long, "--map", a, "--mark", long_audio / "a.png")
     _both(cli, monkeypatch, clip, long, "--map", b)  # the map in memory written last
-    np.testing.assert_allclose(np.load(a), np.load(b), atol=1e-9)
+    np.testing.assert_allclose(np.load(a), np.load(b), atol=1e-6)
     assert Image.open(long_audio / "a.png").size[0] > 600
     late = long_audio / "late.wav"
     streamed, whole = _both(cli, monkeypatch, long, late, "--delay")
