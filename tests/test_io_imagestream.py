@@ -14,11 +14,16 @@ RGBA = (np.random.default_rng(1).random((29, 31, 4)) * 255).astype(np.uint8)
 
 
 def _expected(x, kernel, args):
-    """The whole-image engine on the decoded array, rounded and clipped as convcli writes."""
+    """The exact result, rounded (ties to even) and clipped as convcli writes: the whole
+    numbers ``k`` through the engine's exact integer path, divided once by ``q``."""
+    k, q = kernel
     options = {"pad_mode": "replicate", **args}  # image files' default padding
     op = correlate if options.pop("correlate", False) else convolve
-    y = op(x.astype(np.float64), kernel, ndim=2, method="direct", **options)
-    return np.clip(np.rint(y), 0, 255).astype(np.uint8)
+    if "pad_value" in options:
+        options["pad_value"] = int(options["pad_value"])
+    y = op(x.astype(np.int64), k, ndim=2, method="direct", **options)
+    assert y.dtype == np.int64  # exact
+    return np.clip(np.rint(y / q), 0, 255).astype(np.uint8)
 
 
 def _flags(args):
@@ -47,11 +52,11 @@ CASES = [
     {"mode": "valid", "stride": (3, 2), "dilation": (2, 1)},
     {"mode": "same", "correlate": True, "pad_mode": "replicate"},
 ]
-KERNELS = {
-    "odd": np.array([[1, 2, 1], [0, 3, -1], [2, 0, 1]]) / 9.0,
-    "even": np.array([[1.0, -2.0, 0.5, 3.0], [0.25, 1.0, -1.0, 2.0]]) / 3.0,
-    "separable": np.outer([1, 4, 6, 4, 1], [1, 2, 1]) / 64.0,
-    "whole numbers": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 2]]),  # libvips's integer path
+KERNELS = {  # (whole numbers, their denominator): every sum has an exact rounding
+    "odd": (np.array([[1, 2, 1], [0, 3, -1], [2, 0, 1]]), 9),
+    "even": (np.array([[4, -8, 2, 12], [1, 4, -4, 8]]), 12),  # ties at x.5 are common
+    "separable": (np.outer([1, 4, 6, 4, 1], [1, 2, 1]), 64),
+    "whole numbers": (np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 2]]), 1),
 }
 
 
@@ -59,7 +64,7 @@ KERNELS = {
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_strips_give_the_whole_image_engine_result(cli, tmp_path, args, name):
     kernel = KERNELS[name]
-    np.save(tmp_path / "k.npy", kernel)
+    np.save(tmp_path / "k.npy", kernel[0] / kernel[1])
     pyvips.Image.new_from_array(GRAY).write_to_file(str(tmp_path / "g.png"))
     result = cli(
         "conv2d",
@@ -79,11 +84,13 @@ def test_colour_channels_filtered_alike_and_alpha_resampled(cli, tmp_path):
     pyvips.Image.new_from_array(RGBA).copy(interpretation="srgb").write_to_file(
         str(tmp_path / "c.png")
     )
+    kernel = KERNELS["separable"]
+    np.save(tmp_path / "k.npy", kernel[0] / kernel[1])
     result = cli(
         "conv2d",
         tmp_path / "c.png",
         "-k",
-        "gaussian:sigma=1",
+        tmp_path / "k.npy",
         "--stride",
         "2",
         "-o",
@@ -91,11 +98,7 @@ def test_colour_channels_filtered_alike_and_alpha_resampled(cli, tmp_path):
     )
     assert result.exit_code == 0, result.output
     got = pyvips.Image.new_from_file(str(tmp_path / "y.png")).numpy()
-    from convcli.kernels import make
-
-    expected = _expected(
-        RGBA[..., :3], make("gaussian:sigma=1", 2), {"mode": "same", "stride": (2, 2)}
-    )
+    expected = _expected(RGBA[..., :3], kernel, {"mode": "same", "stride": (2, 2)})
     np.testing.assert_array_equal(got[..., :3], expected)
     np.testing.assert_array_equal(got[..., 3], RGBA[::2, ::2, 3])
 
@@ -105,7 +108,7 @@ def test_whole_number_kernels_take_the_integer_path_unless_post_processed():
     from convcli.settings import ConvSettings
 
     im = pyvips.Image.new_from_array(GRAY)
-    sharpen = KERNELS["whole numbers"]
+    sharpen = KERNELS["whole numbers"][0]
     assert imagestream.exact_in_integers(im, sharpen, ConvSettings("x", 2), False)
     assert not imagestream.exact_in_integers(
         im, sharpen, ConvSettings("x", 2, absolute=True), False
@@ -116,15 +119,20 @@ def test_whole_number_kernels_take_the_integer_path_unless_post_processed():
     )
 
 
-def test_the_strip_route_is_the_one_taken(cli, tmp_path, monkeypatch):
+def test_a_strip_route_is_the_one_taken(cli, tmp_path, monkeypatch):
+    from convcli.routes import rows
     from convcli.routes import strips as imagestream
 
     taken = []
     original = imagestream.convolve_image
     monkeypatch.setattr(imagestream, "convolve_image", lambda *a: taken.append(1) or original(*a))
+    original_rows = rows._write_pixels
+    monkeypatch.setattr(rows, "_write_pixels", lambda *a: taken.append(2) or original_rows(*a))
     pyvips.Image.new_from_array(GRAY).write_to_file(str(tmp_path / "g.png"))
-    assert cli("conv2d", tmp_path / "g.png", "-k", "box:3", "-o", tmp_path / "y.png").exit_code == 0
-    assert taken == [1]
+    out = ("-o", tmp_path / "y.png")
+    assert cli("conv2d", tmp_path / "g.png", "-k", "box:3", *out).exit_code == 0
+    assert cli("conv2d", tmp_path / "g.png", "-k", "box:3", "--normalize", *out).exit_code == 0
+    assert taken == [2, 1]  # compiled strips; libvips's for the two passes of --normalize
 
 
 def _peak_kb(command) -> int:

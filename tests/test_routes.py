@@ -64,46 +64,60 @@ def _by_route(monkeypatch, forced, source, settings, ext):
     return out
 
 
-def test_strips_and_memory_and_a_pipe_give_the_same_image_bytes(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "streaming,kernel,options",
+    [
+        ("rows", "gaussian:sigma=2", {}),
+        ("rows", "sharpen", {"pad_mode": "reflect"}),
+        ("rows", "box:4", {"stride": (2, 3), "pad": (1,)}),
+        ("rows", "random:9x7", {"dilation": (2, 1), "pad_mode": "symmetric", "offset": 0.2}),
+        ("strips", "box:5", {"pad_mode": "circular"}),  # libvips: wrapped edges
+        ("strips", "gaussian:sigma=2", {"normalize": True}),  # libvips: two passes
+    ],
+)
+def test_strips_and_memory_and_a_pipe_give_the_same_image_bytes(
+    tmp_path, monkeypatch, streaming, kernel, options
+):
     rng = np.random.default_rng(0)
     pyvips.Image.new_from_array((rng.random((90, 70, 4)) * 255).astype(np.uint8)).copy(
         interpretation="srgb"
     ).write_to_file(str(tmp_path / "x.png"))
-    for kernel, options in [
-        ("gaussian:sigma=2", {}),
-        ("sharpen", {"pad_mode": "reflect"}),
-        ("box:4", {"stride": (2, 3), "pad": (1,)}),
-    ]:
-        settings = ConvSettings(kernel, ndim=2, **options)
-        outputs = [
-            _by_route(monkeypatch, forced, tmp_path / "x.png", settings, "png").read_bytes()
-            for forced in ("strips", "memory")
-        ]
-        with open(tmp_path / "x.png", "rb") as src:
-            piped = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "convcli",
-                    "conv2d",
-                    "-",
-                    "-k",
-                    kernel,
-                    "--to",
-                    "png",
-                    *_flags(options),
-                ],
-                stdin=src,
-                capture_output=True,
-            )
-        assert piped.returncode == 0, piped.stderr
-        outputs.append(piped.stdout)
-        assert outputs[0] == outputs[1] == outputs[2], kernel
+    if kernel.startswith("random"):
+        np.save(tmp_path / "k.npy", rng.standard_normal((9, 7)) / 20)
+        kernel = str(tmp_path / "k.npy")
+    settings = ConvSettings(kernel, ndim=2, **options)
+    outputs = [
+        _by_route(monkeypatch, forced, tmp_path / "x.png", settings, "png").read_bytes()
+        for forced in (streaming, "memory")
+    ]
+    with open(tmp_path / "x.png", "rb") as src:
+        piped = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "convcli",
+                "conv2d",
+                "-",
+                "-k",
+                kernel,
+                "--to",
+                "png",
+                *_flags(options),
+            ],
+            stdin=src,
+            capture_output=True,
+        )
+    assert piped.returncode == 0, piped.stderr
+    outputs.append(piped.stdout)
+    assert outputs[0] == outputs[1] == outputs[2], kernel
 
 
 def _flags(options):
     flags = []
     for key, value in options.items():
+        if value is True:
+            flags.append(f"--{key}")
+            continue
         value = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
         flags += [f"--{key.replace('_', '-')}", value]
     return flags
@@ -141,8 +155,13 @@ def test_chunks_and_memory_give_the_same_array(tmp_path, monkeypatch):
 
 def test_verbose_names_the_route_and_why(cli, samples, tmp_path):
     result = cli("conv2d", samples / "chelsea.png", "-k", "box:5", "-o", tmp_path / "y.png", "-v")
-    assert "route: image strips (" in result.output
+    assert "route: image strips, compiled (" in result.output
     result = cli("conv2d", samples / "chelsea.png", "-k", "box:5", "-o", tmp_path / "y.npy", "-v")
+    assert "route: image strips, compiled (" in result.output
+    png = ["-o", tmp_path / "y.png", "-v"]
+    result = cli("conv2d", samples / "chelsea.png", "-k", "box:5", "--normalize", *png)
+    assert "route: image strips (" in result.output
+    result = cli("conv2d", samples / "chelsea.png", "-k", "box:5", "--to", "json", "-v")
     assert "route: memory (" in result.output
     assert strips.accepts  # the strip route's own test of the whole-image result lives in
     # tests/test_io_imagestream.py

@@ -135,6 +135,7 @@ def run(argv=None) -> None:
     """
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    _release_freed_memory()
     outcome = {}
 
     def command():
@@ -153,6 +154,21 @@ def run(argv=None) -> None:
         cancel()
         _interrupted(e)
     _finish(outcome)
+
+
+def _release_freed_memory() -> None:
+    """Buffers of 128 KiB and more (strips, blocks) go back to the system when freed.
+
+    glibc raises its mmap threshold after the first such frees and then keeps freed
+    strips in its heaps, one per thread: a streaming job's memory would grow with the
+    threads, not stay flat.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-3, 1 << 17)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass  # not glibc
 
 
 def _finish(outcome: dict) -> None:

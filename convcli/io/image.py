@@ -334,8 +334,12 @@ _GTYPES = {
 }
 
 
-def save(im, path: str, fmt: str, meta: dict, quality: int | None = None, pages=None) -> None:
-    """Encode ``im`` (already in its output sample format) atomically, or to stdout."""
+def save(im, path: str, fmt: str, meta: dict, quality=None, pages=None, check=None) -> None:
+    """Encode ``im`` (already in its output sample format) atomically, or to stdout.
+
+    ``check()``, if given, runs once the pixels are written and before the file is put
+    in place: a pipeline fed from elsewhere raises there what went wrong upstream.
+    """
     import pyvips
 
     im = flattened(im, meta)
@@ -350,10 +354,15 @@ def save(im, path: str, fmt: str, meta: dict, quality: int | None = None, pages=
         if fmt in PILLOW_ONLY:
             return _pillow_save(im, path, fmt)
         if path == "-":
-            write_bytes(im.write_to_buffer(f".{_suffix(fmt)}", **options), "-")
+            data = im.write_to_buffer(f".{_suffix(fmt)}", **options)
+            if check:
+                check()
+            write_bytes(data, "-")
             return
         with atomic_path(path) as tmp:
             getattr(im, _SAVERS[fmt])(tmp, **options)
+            if check:
+                check()
     except pyvips.Error as e:
         raise _save_error(e, path, fmt, meta.get("name", "the input")) from None
     except MemoryError:

@@ -82,11 +82,21 @@ def prepare(data: Data, kernel: np.ndarray, ndim: int):
     return data.array, kernel, None
 
 
-def convolve_data(data: Data, kernel: np.ndarray, settings: ConvSettings) -> Data:
-    """Convolve an input in memory: the result wrapped as the input's kind of data."""
+def convolve_data(
+    data: Data, kernel: np.ndarray, settings: ConvSettings, out_fmt: str | None = None
+) -> Data:
+    """Convolve an input in memory: the result wrapped as the input's kind of data.
+
+    An image bound for ``out_fmt`` runs on the compiled strips where the streaming
+    route would (:mod:`convcli.job.pixels`), so that both write the same bytes.
+    """
     x, kernel, alpha = prepare(data, kernel, settings.ndim)
     pages = data.image.get("page_height")
-    if pages:  # every page or frame on its own
+    if data.kind == "image" and out_fmt and _compiled(data, kernel, settings, out_fmt):
+        from .pixels import convolve_array
+
+        y, alpha = convolve_array(x, alpha, kernel, settings, data.image, out_fmt)
+    elif pages:  # every page or frame on its own
         ys = [_convolve(x[top : top + pages], kernel, settings) for top in range(0, len(x), pages)]
         alphas = (
             None
@@ -104,6 +114,12 @@ def convolve_data(data: Data, kernel: np.ndarray, settings: ConvSettings) -> Dat
         alpha = _alpha(alpha, kernel, settings)
     x = data.array = None  # done with the input: free it before post-processing
     return _finish(data, y, alpha, settings)
+
+
+def _compiled(data: Data, kernel, settings: ConvSettings, out_fmt: str) -> bool:
+    from .pixels import applies
+
+    return applies(kernel, settings, data.image, out_fmt)
 
 
 def _bias(settings: ConvSettings):

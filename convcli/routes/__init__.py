@@ -40,6 +40,7 @@ class Route:
 ROUTES = (
     Route("pages of mixed sizes", "pages"),
     Route("audio blocks", "blocks"),
+    Route("image strips, compiled", "rows"),
     Route("image strips", "strips"),
     Route("chunks", "chunks"),
     Route("memory", "memory"),

@@ -32,7 +32,7 @@ def run(plan: Plan, show_steps=None) -> None:
         f"convolved {data.array.shape} with {kernel.shape} in memory "
         f"(method {settings.method}, {_method(data.array.shape, kernel, settings)})"
     ):
-        result = convolve_data(data, kernel, settings)
+        result = convolve_data(data, kernel, settings, plan.out_fmt)
     with stage(f"wrote {plan.out or 'standard output'} ({plan.out_fmt})"):
         files.write(
             result,

@@ -1,0 +1,133 @@
+"""Photos and scans of any size: libvips decodes, OpenCV filters in strips, libvips encodes.
+
+libvips decodes the image top to bottom as strips are asked for; two threads filter
+them with the compiled passes of :mod:`convcli.engine.compiled`; the pixels go down
+a pipe as an uncompressed PNG that libvips encodes as it arrives (or, for ``.npy``,
+straight into the file after its header). Memory holds a few strips whatever the
+image's size, and the bytes are the in-memory route's: both run the same strips.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+
+from .. import messages
+from ..io import image
+from ..io.atomic import atomic_path
+from ..io.jpeg import jpeg_quality
+from ..job import pixels
+
+
+def accepts(plan) -> str | None:
+    """Why an image goes through the compiled strips, or None."""
+    from ..geometry import check_nonempty
+
+    if (
+        plan.kind != "image"
+        or not plan.to_file
+        or plan.fmt in image.PILLOW_ONLY
+        or plan.out_fmt not in pixels.OUT_FORMATS
+        or plan.settings.steps
+    ):
+        return None
+    kernel = plan.kernel
+    if kernel.ndim != 2:
+        return None
+    im = image.prepare(plan.header, plan.settings.gray)
+    if not pixels.applies(kernel, plan.settings, image.describe(im, plan.fmt), plan.out_fmt):
+        return None
+    geometry = plan.image_geometry
+    check_nonempty(geometry)
+    image.check_output_size(geometry[1].length, geometry[0].length)
+    return (
+        f"{im.width}x{im.height}x{im.bands} image, {kernel.shape[0]}x{kernel.shape[1]} "
+        "kernel: compiled strips between libvips's decoder and encoder, in flat memory"
+    )
+
+
+def run(plan, show_steps=None) -> None:
+    """Read, filter and write the plan's image in strips."""
+    from ..engine.compiled import THREADS, run_strips
+    from ..io.imagerows import RowReader
+    from .plan import stage
+
+    s = plan.settings
+    im = image.prepare(plan.header, s.gray)
+    meta = {**image.describe(im, plan.fmt), "name": plan.name, **s.image_options()}
+    colour = im.bands - meta["alpha"]
+    source = np.uint16 if im.format == "ushort" else np.uint8
+    shape = (im.height, im.width, im.bands)
+    strips = pixels.strips_for(
+        shape, colour, plan.kernel, plan.image_geometry, s, plan.out_fmt, source
+    )
+    messages.verbose(
+        f"compiled tiles of {strips.height}x{strips.width} outputs, "
+        f"{np.dtype(strips.dtype).name} sums, on {THREADS} threads"
+    )
+    read = RowReader(im, plan.name)
+    with stage(f"{plan.name} -> {plan.out} in compiled strips"), _one_libvips_thread():
+        if plan.out_fmt == "npy":
+            _write_npy(run_strips(strips, read, _numbers(s)), strips, colour, plan.out)
+        else:
+            if plan.fmt == "jpg":
+                meta["quality"] = jpeg_quality(plan.source)
+            results = run_strips(strips, read, _pixels(s, meta))
+            _write_pixels(results, strips, meta, s, plan.out, plan.out_fmt)
+
+
+@contextlib.contextmanager
+def _one_libvips_thread():
+    """libvips decodes and encodes here, one row after the next, while the filtering has
+    threads of its own: more libvips threads would only hold more buffers."""
+    import pyvips
+
+    threads = pyvips.concurrency_get()
+    pyvips.concurrency_set(1)
+    try:
+        yield
+    finally:
+        pyvips.concurrency_set(threads)
+
+
+def _pixels(settings, meta):
+    """What a strip's result becomes on its thread: the output's samples, alpha joined."""
+    from ..io.imagerows import pixel_array
+    from ..job.convolve import shifted
+
+    def finish(y, rest):
+        y = pixel_array(shifted(y.astype(np.float64), settings), meta, scratch=True)
+        return np.concatenate([y, pixel_array(rest, meta)], axis=2) if rest.shape[2] else y
+
+    return finish
+
+
+def _numbers(settings):
+    from ..job.convolve import shifted
+
+    return lambda y, rest: np.ascontiguousarray(shifted(y.astype("<f8"), settings))
+
+
+def _write_pixels(results, strips, meta, settings, out, out_fmt) -> None:
+    """Encode the strips' pixels through a PNG pipe into libvips's saver."""
+    from ..io.pngpipe import PngPipe
+
+    rows, cols = strips.rows.length, strips.cols.length
+    bits = 16 if image.sample_format(meta) == "ushort" else 8
+    pipe = PngPipe(cols, rows, strips.channels, bits, results)
+    try:  # the strips' own error (a damaged input) before the file is put in place
+        image.save(pipe.image(), out, out_fmt, meta, settings.quality, check=pipe.close)
+    except BaseException:
+        pipe.close(failed=True)
+        raise
+
+
+def _write_npy(results, strips, colour, out) -> None:
+    """A ``.npy`` file: its header, then the float64 rows as they are made."""
+    shape = (strips.rows.length, strips.cols.length) + ((colour,) if colour > 1 else ())
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype("<f8")), "fortran_order": False}
+    with atomic_path(out) as tmp, open(tmp, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {**header, "shape": shape})
+        for y in results:
+            f.write(y.data)
