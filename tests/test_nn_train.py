@@ -1,17 +1,18 @@
-"""Every loss learns: floors on the first 1,000 shipped digits, held after one and three epochs.
+"""Every loss learns: floors after one epoch on the first 1,000 shipped digits.
 
-The same network and loss in PyTorch (Adam 0.002, batch 32, its default initialisation)
-reaches about 0.75-0.83 after one epoch and 0.92 after three with mse, 0.76 and 0.91 with
-svm; before the initialisation matched PyTorch's, mse ended its first epoch near 0.22.
+bench/losses.py compares each loss with the same network, loss and optimiser in PyTorch over
+five seeds (bench/results/losses.md: within a point of each other after one and three
+epochs). Seed 1 is the one where mse on raw scores ended its first epoch at 0.49, with 15
+of the second layer's 24 channels silenced in its first 20 steps.
 """
 
+import numpy as np
 import pytest
 
 from convcli.nn import Network, Settings, train
 from convcli.nn.data import default_folder, load
 
-FLOORS = {"mse": (0.70, 0.86), "svm": (0.78, 0.88)}  # (one epoch, three); seed 0 gives
-# mse 0.742 and 0.890, svm 0.832 and 0.916
+FLOORS = {"mse": 0.75, "svm": 0.80, "softmax": 0.80}  # seed 1 gives 0.780, 0.832, 0.836
 
 
 @pytest.fixture(scope="module")
@@ -19,19 +20,38 @@ def digits():
     return load(default_folder()[0])
 
 
+@pytest.fixture(scope="module")
+def one_epoch(digits):
+    """``one_epoch(loss)``: the network and its test accuracy after one epoch, seed 1, once."""
+    runs = {}
+
+    def run(loss):
+        if loss not in runs:
+            net = Network("tiny", (28, 28, 1), seed=1)
+            history = train(
+                net,
+                digits.train_images[:1000],
+                digits.train_labels[:1000],
+                digits.test_images,
+                digits.test_labels,
+                Settings(epochs=1, loss=loss, augment=False, seed=1),
+            )
+            runs[loss] = net, history.epochs[0]["test_accuracy"]
+        return runs[loss]
+
+    return run
+
+
 @pytest.mark.parametrize("loss", sorted(FLOORS))
-def test_every_loss_learns_in_one_and_three_epochs(digits, loss):
-    net = Network("tiny", (28, 28, 1), seed=0)
-    history = train(
-        net,
-        digits.train_images[:1000],
-        digits.train_labels[:1000],
-        digits.test_images,
-        digits.test_labels,
-        Settings(epochs=3, loss=loss, augment=False, seed=0),
-    )
-    first, third = (history.epochs[i]["test_accuracy"] for i in (0, 2))
-    assert first >= FLOORS[loss][0] and third >= FLOORS[loss][1], (first, third)
+def test_every_loss_learns_in_one_epoch_on_a_thousand_digits(one_epoch, loss):
+    _, accuracy = one_epoch(loss)
+    assert accuracy >= FLOORS[loss], accuracy
+
+
+def test_an_mse_network_gives_probabilities_that_predict_can_trust(one_epoch, digits):
+    net, _ = one_epoch("mse")
+    top = net.predict(digits.test_images).max(axis=1)
+    assert np.median(top) > 0.5  # on raw scores the median was 0.17: every digit "unsure"
 
 
 def test_initialisation_is_pytorchs_uniform_one_over_sqrt_fan_in():
@@ -60,7 +80,7 @@ def _torch_twin(net, torch):
 def _torch_loss(torch, loss, s, y):
     if loss == "mse":
         onehot = torch.nn.functional.one_hot(y, 10).to(s.dtype)
-        return 0.5 * ((s - onehot) ** 2).sum(1).mean()
+        return 0.5 * ((s.softmax(1) - onehot) ** 2).sum(1).mean()
     margins = torch.clamp(s - s.gather(1, y[:, None]) + 1, min=0)
     return (margins.sum(1) - 1).mean()  # the correct class's own margin is 1
 

@@ -1,11 +1,12 @@
 """The tiny network's mse training steps are PyTorch's: same weights and batches, same result.
 
-Why mse after one epoch differs from PyTorch over a few seeds (issue 21): with convcli's
-initial weights copied into PyTorch and the same batch order, a whole epoch ends with the
-same test accuracy (0.771 and 0.476 for seeds 0 and 1, weights within 1e-7); PyTorch's own
-initialisation over 24 seeds gave a mean of 0.764 against convcli's 0.711 (medians 0.78 and
-0.74, Mann-Whitney p = 0.16), one-epoch mse being heavy-tailed (0.21 to 0.86). Seed noise,
-not arithmetic.
+Why mse after one epoch trailed PyTorch over a few seeds (issue 21): not the arithmetic.
+Given convcli's initial weights and the same batches, PyTorch takes the same steps (this
+test); given PyTorch's initial weights, convcli's one epoch of raw-score mse averaged 0.795
+over seeds 0-4 against PyTorch's own 0.780, and convcli's own initialisation 0.744 over
+seeds 5-24 against 0.730 with PyTorch's. One epoch of raw-score mse ranged 0.49 to 0.86 in
+both, so five seeds' means differed by chance; mse now scores the softmax probabilities
+(``convcli.nn.losses.mse``), and bench/losses.py holds both at five seeds.
 """
 
 import numpy as np
@@ -57,10 +58,12 @@ def test_ten_mse_adam_steps_of_the_tiny_network_match_pytorch():
         scores = twin(torch.tensor(x).permute(0, 3, 1, 2))  # (B, 1, 28, 28)
         onehot = torch.nn.functional.one_hot(torch.tensor(labels).long(), 10).float()
         theirs.zero_grad()
-        (0.5 * ((scores - onehot) ** 2).sum(1).mean()).backward()
+        (0.5 * ((scores.softmax(1) - onehot) ** 2).sum(1).mean()).backward()
         theirs.step()
     for ours_w, theirs_w in (
         (net.layers[0].params[0], twin[0].weight),
         (net.layers[-1].params[1], twin[7].bias),
     ):
-        assert np.abs(ours_w - theirs_w.detach().numpy()).max() < 1e-5
+        # Adam divides each gradient by its own size, so float32 rounding in the softmax's
+        # small gradients shows in the steps: 1.3e-5 after ten steps that move weights 0.02
+        assert np.abs(ours_w - theirs_w.detach().numpy()).max() < 5e-5

@@ -77,8 +77,9 @@ def _initialise(layer, rng) -> None:
     """PyTorch's default: weights and biases uniform in ``+-1/sqrt(fan_in)``.
 
     He initialisation (``N(0, 2/fan_in)``) makes each ReLU layer's features about
-    2.4 times larger; for losses of unbounded scores (``mse``, ``svm``) Adam's first
-    steps on the output layer then overshoot and one epoch ends near chance.
+    2.4 times larger; on unbounded scores (``svm``, and ``mse`` when it scored raw
+    scores) Adam's first steps on the output layer then overshot and one epoch ended near
+    chance.
     """
     if not isinstance(layer, (L.Conv2D, L.Dense)):
         return
@@ -98,7 +99,7 @@ class Network:
         As ``convcli outsize`` reads them, or a preset name (``tiny``, ``lenet5``).
     input_shape : (H, W, C)
     seed : int
-        Seeds the He initialisation and dropout.
+        Seeds the initialisation and dropout.
     """
 
     def __init__(self, specs, input_shape=(28, 28, 1), seed: int = 0):
