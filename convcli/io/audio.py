@@ -165,20 +165,22 @@ def warn_clipped(count: int) -> None:
 _PCM = {"PCM_16": np.int16, "PCM_24": np.int32, "PCM_32": np.int32}
 
 
-def pcm(y: np.ndarray, subtype: str, fmt: str) -> np.ndarray | None:
+def pcm(y: np.ndarray, subtype: str, fmt: str, scratch=None) -> np.ndarray | None:
     """The integers libsndfile would store for ``y`` (frames, channels) in [-1, 1], or None.
 
     soundfile turns on libsndfile's clipping writer, which rounds at 2**31 and keeps the
     top bits (``lrint(y * 2**31) >> 16`` for 16 bits); NumPy does the same 2.8x faster
     than libsndfile's loop (a second of a 10 minute stereo job). Integers are written
     as they are, so the bytes are the same. For WAV and AIFF PCM; FLAC rounds its own way.
+    ``scratch``, a float64 array of at least ``y.size`` elements, spares an allocation.
 
     >>> pcm(np.array([[0.5, -1.0, 1.0, 0.25 / 32768]]), "PCM_16", "wav").tolist()
     [[16384, -32768, 32767, 0]]
     """
     if fmt not in ("wav", "aiff") or subtype not in _PCM:
         return None
-    t = np.multiply(y, 2.0**31)
+    t = None if scratch is None else scratch.ravel()[: y.size].reshape(y.shape)
+    t = np.multiply(y, 2.0**31, out=t)
     np.rint(t, out=t)
     if subtype == "PCM_16":
         t *= 2.0**-16  # exact: a power of two
@@ -202,9 +204,13 @@ def audio_writer(target, fmt: str, rate: int, channels: int, subtype: str):
             yield fast.write
         return
     with sf.SoundFile(target, "w", rate, channels, subtype, format=SF_FORMATS[fmt]) as g:
+        scratch = np.empty(0)  # the largest block's size, reused: blocks of megabytes each
 
         def write(block):
-            samples = pcm(block, subtype, fmt)
+            nonlocal scratch
+            if scratch.size < block.size:
+                scratch = np.empty(block.size)
+            samples = pcm(block, subtype, fmt, scratch)
             g.write(block if samples is None else samples)
 
         yield write

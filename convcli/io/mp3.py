@@ -24,7 +24,7 @@ from ..errors import FileError
 
 _SF_FORMAT_MP3 = 0x230000 | 0x0082  # SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III
 _SFM_WRITE = 0x20
-PIECE_FRAMES = 1 << 15  # frames per native call: under 0.1 s of encoding, so Ctrl-C is prompt
+PIECE_FRAMES = 1 << 16  # frames per native call: about 0.2 s of encoding, so Ctrl-C is prompt
 
 
 class _Info(ctypes.Structure):

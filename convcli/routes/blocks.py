@@ -208,15 +208,17 @@ class _Pcm16:
         self.path, self.offset, self.frames, self.channels = path, offset, frames, channels
 
     def blocks(self, size: int):
-        scale = 1 / 32768
+        """Blocks of (frames, channels) float64, each in the same buffer: a block is used
+        (the convolver copies it) before the next is read."""
+        scale, C = 1 / 32768, self.channels
+        raw, out = np.empty((size, C), "<i2"), np.empty((size, C))
         with open(self.path, "rb") as f:
             f.seek(self.offset)
             for start in range(0, self.frames, size):
                 count = min(size, self.frames - start)
-                raw = np.frombuffer(f.read(count * self.channels * 2), dtype="<i2")
-                if len(raw) != count * self.channels:
+                if f.readinto(memoryview(raw[:count]).cast("B")) != count * C * 2:
                     raise FileError(f"{self.path}: the file ended early (truncated?)")
-                yield np.multiply(raw.reshape(count, self.channels), scale)
+                yield np.multiply(raw[:count], scale, out=out[:count])
 
 
 def _mapped(path: str, info):
