@@ -347,14 +347,13 @@ def _normed(num, var, t_energy, limit, worst=0.0):
     ok = var > limit
     with np.errstate(divide="ignore", invalid="ignore"):
         np.multiply(var, t_energy, out=var)
-        den = np.sqrt(var, out=var)
-        r = np.divide(num, den, dtype=np.float64)
+        np.sqrt(var, out=var)
+        r = np.divide(num, var, out=var)  # in var's float64 buffer: one array fewer
         ok &= np.abs(r) < 1.125
-    if worst:
-        np.minimum(r, 1.0, out=r)
-    else:
-        np.clip(r, -1.0, 1.0, out=r)
-    np.copyto(r, worst, where=~ok)
+    np.minimum(r, 1.0, out=r)  # minimum and maximum: much faster than np.clip
+    if not worst:
+        np.maximum(r, -1.0, out=r)
+    np.copyto(r, worst, where=np.logical_not(ok, out=ok))
     return r
 
 
