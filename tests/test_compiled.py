@@ -147,3 +147,26 @@ def test_pixel_route_and_memory_route_share_one_predicate():
     assert not pixels.applies(box, ConvSettings("k", ndim=2), {**meta, "format": "float"}, "png")
     grey = {**meta, "bands": 1}
     assert not pixels.applies(box, ConvSettings("k", ndim=2, pad_mode="zeros"), grey, "tiff")
+
+
+def test_float32_images_in_process_keep_their_size_and_the_engine_numbers(monkeypatch):
+    monkeypatch.setattr(compiled, "MIN_THREADED", 500)  # halves on two threads, small inputs
+    rng = np.random.default_rng(4)
+    taken = []
+    original = compiled.correlate_same
+    monkeypatch.setattr(compiled, "correlate_same", lambda *a: taken.append(1) or original(*a))
+    for trial in range(200):
+        h, w = (int(v) for v in rng.integers(1, 60, 2))
+        kh, kw = (int(v) for v in rng.integers(1, 9, 2))
+        channels = int(rng.integers(0, 5))
+        x = rng.random((h, w, channels) if channels else (h, w)).astype(np.float32)
+        k = rng.normal(size=(kh, kw)) if trial % 2 else np.outer(rng.random(kh), rng.random(kw))
+        mode = str(rng.choice(["zeros", "constant", "replicate", "reflect", "symmetric"]))
+        if mode == "reflect" and (kh > h or kw > w):
+            continue
+        options = {"pad_mode": mode, "pad_value": 0.5}
+        got = convolve(x, k.astype(np.float32), "same", **options)
+        want = convolve(x.astype(np.float64), k, "same", method="direct", **options)
+        assert got.dtype == np.float32 and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * (1 + np.abs(want).max()))
+    assert len(taken) > 100
