@@ -54,7 +54,17 @@ def _jobs(folder: Path):
             "gaussian:sigma=5",
             ["convsep", _mask(folder, "gauss31", gauss), "--precision", "float"],
         ),
+        (
+            "5x5 box, vips in integers",
+            "box:5",
+            ["conv", _mask(folder, "box", box), "--precision", "integer"],
+        ),
         ("3x3 sharpen", "sharpen", ["conv", _mask(folder, "sharpen", SHARPEN)]),
+        (
+            "3x3 sharpen, vips in integers",
+            "sharpen",
+            ["conv", _mask(folder, "sharpen", SHARPEN), "--precision", "integer"],
+        ),
         (
             "random 15x15",
             str(folder / "random15.npy"),
@@ -221,6 +231,28 @@ def memory_rows(quick, folder, timed_process, row):
         )
         for p in folder.glob("big*.tif"):
             p.unlink()
+    kernel_rows(quick, folder, timed_process, row)
+
+
+def kernel_rows(quick, folder, timed_process, row):
+    """Peak memory against kernel size and output format on a 48 MP photo."""
+    photo = _photo(folder, 8000, 6000, "png")
+    rng = np.random.default_rng(40)
+    jobs = [("gaussian:sigma=5", "npy"), ("random40", "png")]
+    jobs += [] if quick else [("random255", "png"), ("random255", "jpg")]
+    for kernel, ext in jobs:
+        if kernel.startswith("random"):
+            n = int(kernel[6:])
+            np.save(folder / f"{kernel}.npy", rng.random((n, n)) / (n * n / 2))
+            name, kernel = f"random {n}x{n}", str(folder / f"{kernel}.npy")
+        else:
+            name = kernel
+        out = folder / f"kernel-out.{ext}"
+        command = [sys.executable, "-m", "convcli", "conv2d", str(photo), "-k", kernel]
+        seconds, mb = timed_process([*command, "-o", str(out)])
+        work = f"memory vs kernel: 48 MP PNG, {name} -> .{ext}"
+        row(work, "(no peer)", [seconds], [seconds], mb, mb, note="peak memory only")
+        out.unlink(missing_ok=True)
 
 
 def bench(quick, folder, row, skip, processes, timed_process):
