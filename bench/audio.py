@@ -261,19 +261,21 @@ def bench_fft(rounds):
 
 
 def _import_ms(module: str) -> float:
-    """What ``import module`` adds after NumPy, from ``python -X importtime``."""
+    """What ``import module`` adds after NumPy: the top-level ``-X importtime`` entries
+    that follow NumPy's own."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import numpy, {module}"],
         capture_output=True,
         text=True,
         check=True,
     )
-    top = [line.split("|") for line in done.stderr.splitlines() if line.startswith("import time:")]
-    names = {module, *(module.split(".")[:1])}  # its package's first import counts too
-    return (
-        sum(int(c) for _, c, name in top if name.strip() in names and not name.startswith("  "))
-        / 1e3
-    )
+    top = [
+        line.split("|")
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and not line.split("|")[2].startswith("  ")
+    ]  # (self, cumulative, name) of each import made at the top level
+    after = [i for i, (_, _, name) in enumerate(top) if name.strip() == "numpy"][-1] + 1
+    return sum(int(cumulative) for _, cumulative, _ in top[after:]) / 1e3
 
 
 def bench_imports(rounds):
