@@ -71,3 +71,19 @@ def bar(label: str):
             sys.stderr.flush()
 
     return progress
+
+
+def tracked(pieces, total: int, label: str):
+    """Pass ``pieces`` through, drawing a bar (on a terminal, not with -q) as the rows or
+    frames they hold (``len`` of each) add up to ``total``: one redraw per percent."""
+    draw = bar(label)
+    if draw is None:
+        yield from pieces
+        return
+    done, shown = 0, -1
+    for piece in pieces:
+        done += len(piece)
+        if 100 * done // max(total, 1) != shown:
+            shown = 100 * done // max(total, 1)
+            draw(done, total)
+        yield piece

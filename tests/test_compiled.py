@@ -170,3 +170,27 @@ def test_float32_images_in_process_keep_their_size_and_the_engine_numbers(monkey
         assert got.dtype == np.float32 and got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * (1 + np.abs(want).max()))
     assert len(taken) > 100
+
+
+def test_a_photo_job_draws_a_bar_on_a_terminal_and_nowhere_else(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    pyvips.Image.gaussnoise(600, 400).cast("uchar").write_to_file(str(tmp_path / "x.png"))
+    command = [sys.executable, "-m", "convcli", "conv2d", str(tmp_path / "x.png"), "-k", "box:3"]
+
+    def on_a_terminal(*flags):
+        leader, follower = pty.openpty()
+        p = subprocess.run([*command, *flags, "-o", str(tmp_path / "y.png")], stderr=follower)
+        os.close(follower)
+        drawn = os.read(leader, 65536).decode()
+        os.close(leader)
+        assert p.returncode == 0
+        return drawn
+
+    drawn = on_a_terminal()
+    assert "filtering [" in drawn and "100% 400/400" in drawn
+    piped = subprocess.run([*command, "-o", str(tmp_path / "z.png")], capture_output=True)
+    assert piped.returncode == 0 and piped.stderr == b""

@@ -68,12 +68,14 @@ def run(plan, show_steps=None) -> None:
     )
     read = RowReader(im, plan.name)
     with stage(f"{plan.name} -> {plan.out} in compiled strips"), _one_libvips_thread():
+        finish = _numbers(s) if plan.out_fmt == "npy" else _pixels(s, meta)
+        rows = strips.rows.length
+        results = messages.tracked(run_strips(strips, read, finish), rows, "filtering")
         if plan.out_fmt == "npy":
-            _write_npy(run_strips(strips, read, _numbers(s)), strips, colour, plan.out)
+            _write_npy(results, strips, colour, plan.out)
         else:
             if plan.fmt == "jpg":
                 meta["quality"] = jpeg_quality(plan.source)
-            results = run_strips(strips, read, _pixels(s, meta))
             _write_pixels(results, strips, meta, s, plan.out, plan.out_fmt)
 
 
