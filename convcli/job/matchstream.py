@@ -8,8 +8,9 @@ across block edges, sub-sample peaks), the ``--map`` rows (an .npy header, then 
 rows), the ``--mark`` plot (an envelope, one pixel column at a time), and ``--delay``
 (the peak of the cross-correlation over every lag, the file padded with ``k - 1`` zeros
 at each end) with ``--align`` (a second pass that copies the file shifted). A pipe
-arrives spooled to a file, so it streams as a file does. Taken for PCM WAV, FLAC and
-AIFF of at least :data:`STREAM_MIN_FRAMES` frames; ``--lags`` and ``--steps`` are not
+arrives spooled to a file, so it streams as a file does. Taken for WAV, FLAC, AIFF, MP3,
+Ogg and Opus (not float samples, which the memory route checks for NaN) of at least
+:data:`STREAM_MIN_FRAMES` frames; ``--lags`` and ``--steps`` are not
 (``--lags`` prints one line per lag: at most :data:`MAX_LAGS`, in memory).
 """
 
@@ -29,12 +30,12 @@ from ..matching import Candidates, default_distance
 STREAM_MIN_FRAMES = 1 << 20  # about 24 s at 44.1 kHz
 MAX_LAGS = 1 << 21  # lines --lags prints at most (about 47 s at 44.1 kHz)
 COPY_FRAMES = 1 << 16  # frames --align copies at once
-_SEEKABLE = ("wav", "flac", "aiff")
+_STREAMED = ("wav", "flac", "aiff", "mp3", "ogg", "opus")
 
 
 def streams(source: str, fmt: str, settings) -> bool:
     """Whether an input (a file, or a pipe's spool) and these settings take the block route."""
-    if settings.steps or settings.lags or fmt not in _SEEKABLE:
+    if settings.steps or settings.lags or fmt not in _STREAMED:
         return False
     import soundfile as sf
 
@@ -42,7 +43,8 @@ def streams(source: str, fmt: str, settings) -> bool:
         info = sf.info(source)
     except (RuntimeError, sf.LibsndfileError):
         return False  # the in-memory route says what is wrong with it
-    return info.frames >= STREAM_MIN_FRAMES and info.subtype.startswith("PCM")
+    # float files may hold NaN, infinity or samples far past 1: the memory route checks them
+    return info.frames >= STREAM_MIN_FRAMES and info.subtype not in ("FLOAT", "DOUBLE")
 
 
 def check_lags(count: int) -> None:
@@ -144,7 +146,7 @@ class _Frames:
     def __init__(self, f, n: int, pad: int):
         self.f, self.n, self.pad = f, n, pad
         self.buffer, self.start = np.empty((0, f.channels), dtype=np.float32), 0
-        self.energy = 0.0
+        self.energy, self.short = 0.0, False
 
     def take(self, a: int, b: int) -> np.ndarray:
         end = self.start + len(self.buffer)
@@ -158,8 +160,11 @@ class _Frames:
         before = np.zeros((max(0, min(b, pad) - a), channels), dtype=np.float32)
         count = max(0, min(b, pad + n) - max(a, pad))
         x = self.f.read(count, dtype="float32", always_2d=True)  # 16- and 24-bit exactly
-        if len(x) < count:
-            raise DataError(f"the audio ends early: {self.f.tell()} of its {n} frames read")
+        if len(x) < count:  # a codec's length was an estimate: silence for the rest
+            if not self.short:
+                messages.warning(f"the audio ends early: {self.f.tell()} of {n} frames")
+            self.short = True
+            x = np.concatenate([x, np.zeros((count - len(x), channels), np.float32)])
         self.energy += float(np.einsum("ij,ij->", x, x, dtype=np.float64))
         after = np.zeros((max(0, b - max(a, pad + n)), channels), dtype=np.float32)
         return np.concatenate([before, x, after])
@@ -260,6 +265,8 @@ def _copy_shifted(f, n: int, d: int, tmp: str, fmt: str) -> None:
             left = max(0, n - abs(d))
             while left:
                 block = f.read(min(COPY_FRAMES, left), dtype="float64", always_2d=True)
+                if not len(block):  # a codec's length was an estimate
+                    block = np.zeros((left, f.channels))
                 g.write(block)
                 left -= len(block)
             _zeros(g, min(max(0, d), n), f.channels)
