@@ -144,13 +144,13 @@ class OverlapSave:
     def _forward(self, x, out=None):
         """Real transforms along axis 1 of (nb, N, C)."""
         if self._fft is None:
-            return np.fft.rfft(x, axis=1)
+            return np.fft.rfft(x, axis=1, out=out)
         return self._fft.r2c(x, axes=(1,), out=out)
 
     def _inverse(self, spectra, out=None):
         """Inverse transforms along axis 1, unnormalised (the kernel holds 1/N)."""
         if self._fft is None:
-            return np.fft.irfft(spectra, self.size, axis=1, norm="forward")
+            return np.fft.irfft(spectra, self.size, axis=1, norm="forward", out=out)
         return self._fft.c2r(
             spectra,
             axes=(1,),
