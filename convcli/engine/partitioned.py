@@ -26,6 +26,7 @@ import os
 import numpy as np
 
 WORKERS = min(os.cpu_count() or 1, 4)
+_NUMPY_OUT = int(np.__version__.split(".")[0]) >= 2  # numpy.fft takes out= from NumPy 2
 
 
 def _ducc():
@@ -144,13 +145,14 @@ class OverlapSave:
     def _forward(self, x, out=None):
         """Real transforms along axis 1 of (nb, N, C)."""
         if self._fft is None:
-            return np.fft.rfft(x, axis=1, out=out)
+            return np.fft.rfft(x, axis=1, **({"out": out} if _NUMPY_OUT else {}))
         return self._fft.r2c(x, axes=(1,), out=out)
 
     def _inverse(self, spectra, out=None):
         """Inverse transforms along axis 1, unnormalised (the kernel holds 1/N)."""
         if self._fft is None:
-            return np.fft.irfft(spectra, self.size, axis=1, norm="forward", out=out)
+            kw = {"out": out} if _NUMPY_OUT else {}
+            return np.fft.irfft(spectra, self.size, axis=1, norm="forward", **kw)
         return self._fft.c2r(
             spectra,
             axes=(1,),
