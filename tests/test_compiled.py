@@ -141,7 +141,7 @@ def test_pixel_route_and_memory_route_share_one_predicate():
     meta = {"bands": 3, "alpha": False, "format": "uchar", "interpretation": "srgb"}
     box = make("box:5", 2)
     assert pixels.applies(box, ConvSettings("k", ndim=2, pad_mode="zeros"), meta, "jpg")
-    for refused in [{"normalize": True}, {"method": "fft"}, {"steps": True}]:
+    for refused in [{"real": True}, {"method": "fft"}, {"steps": True}]:
         settings = ConvSettings("k", ndim=2, pad_mode="zeros", **refused)
         assert not pixels.applies(box, settings, meta, "jpg"), refused
     assert not pixels.applies(box, ConvSettings("k", ndim=2), {**meta, "format": "float"}, "png")

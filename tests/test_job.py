@@ -80,6 +80,6 @@ def test_verbose_says_the_route_and_the_time_of_each_stage(cli, samples, tmp_pat
     assert "convcli: read stdin (txt):" in result.output
     assert "direct by the cost model" in result.output
     result = cli("conv2d", samples / "chelsea.png", "-k", "box:5", "-o", tmp_path / "y.png", "-v")
-    assert "route: image strips (451x300x3 image, 5x5 kernel" in result.output
+    assert "route: image strips, compiled (451x300x3 image, 5x5 kernel" in result.output
     quiet = cli("conv2d", samples / "chelsea.png", "-k", "box:5", "-o", tmp_path / "y.png", "-q")
     assert quiet.exit_code == 0 and quiet.output == ""

@@ -24,9 +24,8 @@ def applies(kernel: np.ndarray, settings: ConvSettings, meta: dict, out_fmt: str
     """Whether an image's job runs on the compiled strips.
 
     ``meta`` is :func:`convcli.io.image.describe`'s. Left to the engine: filter banks,
-    per-channel and complex kernels, ``--method fft``, ``--normalize`` (a second pass
-    over the whole result), pages, CMYK, float samples, one-band float TIFF output,
-    and a missing OpenCV.
+    per-channel and complex kernels, ``--method fft``, pages, CMYK, float samples,
+    one-band float TIFF output, and a missing OpenCV.
     """
     colour = meta["bands"] - meta["alpha"]
     return (
@@ -35,7 +34,7 @@ def applies(kernel: np.ndarray, settings: ConvSettings, meta: dict, out_fmt: str
         and settings.ndim == 2
         and settings.bias is None
         and settings.method != "fft"
-        and not (settings.steps or settings.normalize or settings.real or settings.imag)
+        and not (settings.steps or settings.real or settings.imag)
         and meta["format"] in ("uchar", "ushort")
         and not meta.get("page_height")
         and colour in (1, 3)

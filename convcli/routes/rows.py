@@ -66,17 +66,45 @@ def run(plan, show_steps=None) -> None:
         f"compiled tiles of {strips.height}x{strips.width} outputs, "
         f"{np.dtype(strips.dtype).name} sums, on {THREADS} threads"
     )
-    read = RowReader(im, plan.name)
     with stage(f"{plan.name} -> {plan.out} in compiled strips"), _one_libvips_thread():
-        finish = _numbers(s) if plan.out_fmt == "npy" else _pixels(s, meta)
-        rows = strips.rows.length
-        results = messages.tracked(run_strips(strips, read, finish), rows, "filtering")
+        span = None
+        if s.normalize:  # one pass for the range, one to write: the file is read twice
+            parts = run_strips(strips, RowReader(im, plan.name), _extremes(s))
+            lows, highs = zip(*messages.tracked(parts, strips.rows.length, "range"))
+            span = (min(lows), max(highs))
+            im = image.prepare(plan.open_image(), s.gray)
+        post = _post(s, span, meta.get("max") or 1.0)
+        finish = _numbers(post) if plan.out_fmt == "npy" else _pixels(post, meta)
+        results = run_strips(strips, RowReader(im, plan.name), finish)
+        results = messages.tracked(results, strips.rows.length, "filtering")
         if plan.out_fmt == "npy":
             _write_npy(results, strips, colour, plan.out)
         else:
             if plan.fmt == "jpg":
                 meta["quality"] = jpeg_quality(plan.source)
             _write_pixels(results, strips, meta, s, plan.out, plan.out_fmt)
+
+
+def _post(settings, span, full_scale):
+    """``--abs``, ``--offset`` and ``--normalize`` (from the range ``span``) of a strip, in
+    float64: the memory route's :func:`~convcli.job.convolve.postprocess`, piece by piece."""
+    from ..job.convolve import shifted, stretched
+
+    def post(y):
+        y = shifted(y.astype(np.float64), settings)
+        return y if span is None else stretched(y, *span, full_scale)
+
+    return post
+
+
+def _extremes(settings):
+    post = _post(settings, None, 1.0)
+
+    def extremes(y, rest):
+        y = post(y)
+        return (y.min(), y.max()) if y.size else (np.inf, -np.inf)
+
+    return extremes
 
 
 @contextlib.contextmanager
@@ -93,22 +121,19 @@ def _one_libvips_thread():
         pyvips.concurrency_set(threads)
 
 
-def _pixels(settings, meta):
+def _pixels(post, meta):
     """What a strip's result becomes on its thread: the output's samples, alpha joined."""
     from ..io.imagerows import pixel_array
-    from ..job.convolve import shifted
 
     def finish(y, rest):
-        y = pixel_array(shifted(y.astype(np.float64), settings), meta, scratch=True)
+        y = pixel_array(post(y), meta, scratch=True)
         return np.concatenate([y, pixel_array(rest, meta)], axis=2) if rest.shape[2] else y
 
     return finish
 
 
-def _numbers(settings):
-    from ..job.convolve import shifted
-
-    return lambda y, rest: np.ascontiguousarray(shifted(y.astype("<f8"), settings))
+def _numbers(post):
+    return lambda y, rest: np.ascontiguousarray(post(y), "<f8")
 
 
 def _write_pixels(results, strips, meta, settings, out, out_fmt) -> None:
