@@ -84,7 +84,7 @@ def test_training_names_its_run_for_the_curves():
         net, images, labels, images, labels, Settings(epochs=1, loss="mse", augment=False)
     )
     assert history.epochs.run == (
-        "conv:k=3,n=2 relu flatten fc:n=10; mse (0.5*|s - onehot|^2) "
+        "conv:k=3,n=2 relu flatten fc:n=10; mse (0.5*|softmax(s) - onehot|^2) "
         "loss; 1 epoch(s) of adam, seed 0"
     )
 

@@ -62,7 +62,7 @@ class Epochs(list):
 _LOSS_NAMES = {
     "softmax": "softmax cross-entropy",
     "svm": "multiclass SVM (hinge)",
-    "mse": "mse (0.5*|s - onehot|^2)",
+    "mse": "mse (0.5*|softmax(s) - onehot|^2)",
 }
 
 
