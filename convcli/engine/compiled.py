@@ -83,7 +83,7 @@ def _whole_factors(k: np.ndarray):
     return None
 
 
-def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None) -> np.ndarray:
+def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None, rounded=None) -> np.ndarray:
     """Valid correlation of a padded block with a 2-D kernel.
 
     Parameters
@@ -93,10 +93,13 @@ def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None) -> np.ndarray:
     wf : ndarray of shape (kh, kw)
         Correlation orientation (not flipped).
     dtype : float32 or float64 (the arithmetic's), default ``xp``'s float dtype
+    rounded : uint8 or uint16, or None
+        Sums in float32 rounded (ties to even) and clipped to this dtype as they are
+        stored, as NumPy's ``rint`` and ``clip`` would: no float result is kept.
 
     Returns
     -------
-    ndarray of shape (h - kh + 1, w - kw + 1[, C]), ``dtype``
+    ndarray of shape (h - kh + 1, w - kw + 1[, C]), ``dtype`` (or ``rounded``)
 
     >>> correlate_valid(np.arange(12.0).reshape(3, 4), np.ones((2, 2))).tolist()
     [[10.0, 14.0, 18.0], [26.0, 30.0, 34.0]]
@@ -106,9 +109,12 @@ def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None) -> np.ndarray:
     kh, kw = wf.shape
     h, w = xp.shape[0] - kh + 1, xp.shape[1] - kw + 1
     if xp.ndim == 3 and xp.shape[2] > 4:  # OpenCV holds up to 4 channels in a sample
-        return np.stack([correlate_valid(xp[..., c], wf, dtype) for c in range(xp.shape[2])], -1)
+        planes = [correlate_valid(xp[..., c], wf, dtype, rounded) for c in range(xp.shape[2])]
+        return np.stack(planes, -1)
     dtype = np.dtype(dtype or (xp.dtype if xp.dtype.kind == "f" else np.float32))
     depth = cv2.CV_32F if dtype == np.float32 else cv2.CV_64F
+    if rounded is not None and dtype == np.float32:  # OpenCV rounds as it stores
+        depth = cv2.CV_8U if np.dtype(rounded) == np.uint8 else cv2.CV_16U
     exact = rational(wf) if xp.dtype.kind in "ui" and dtype == np.float64 else None
     if xp.dtype.kind == "f" and xp.dtype != dtype or dtype == np.float64 and wf.size >= DFT_TAPS:
         xp = xp.astype(dtype)  # OpenCV widens integers as it reads, but transforms them in float32
@@ -172,6 +178,7 @@ class Strips:
     """
 
     def __init__(self, shape, wf, geometry, pad_mode, pad_value, filtered, dtype=None, source=None):
+        self.rounded = None  # or uint8: sums rounded as they are stored (see correlate_valid)
         self.rows, self.cols = geometry
         self.channels, self.filtered = shape[2], filtered
         self.wd = dilate(np.asarray(wf, np.float64), 2, (self.rows.dilation, self.cols.dilation))
@@ -212,13 +219,14 @@ class Strips:
         """
         r, c, f = self.rows, self.cols, self.filtered
         src = self._rows(block, o0, o1, index)  # (window rows, source cols, C)
-        y = np.empty((o1 - o0, c.length, f), self.dtype)
+        rounded = self.rounded if self.dtype == np.float32 else None
+        y = np.empty((o1 - o0, c.length, f), rounded or self.dtype)
         rest = np.empty((o1 - o0, c.length, self.channels - f), self.window_dtype)
         at = (r.ke - 1 - (r.ke - 1) // 2, c.ke - 1 - (c.ke - 1) // 2)  # the delta's tap
         for t0 in range(0, c.length, self.width):
             t1 = min(c.length, t0 + self.width)
             xp = self._columns(src, t0, t1)  # (window rows, window cols, C)
-            part = correlate_valid(xp[..., :f], self.wd, self.dtype)
+            part = correlate_valid(xp[..., :f], self.wd, self.dtype, rounded)
             y[:, t0:t1] = part[:: r.stride, :: c.stride][: o1 - o0, : t1 - t0]
             rest[:, t0:t1] = xp[at[0] :: r.stride, at[1] :: c.stride, f:][: o1 - o0, : t1 - t0]
         return y, rest

@@ -72,6 +72,8 @@ def pixel_array(y: np.ndarray, meta: dict, scratch: bool = False) -> np.ndarray:
     With ``scratch``, ``y`` (float64) is overwritten on the way.
     """
     sample = sample_format(meta)
+    if y.dtype == _DTYPES[sample] and meta.get("max") == _TOP[sample]:
+        return y  # rounded already, as it was stored
     top_in, top_out = meta.get("max"), _TOP[sample]
     y = y if scratch and y.dtype == np.float64 else y.astype(np.float64)
     if top_in and top_in != top_out:

@@ -54,17 +54,26 @@ def oriented(kernel: np.ndarray, settings: ConvSettings) -> np.ndarray:
 def strips_for(shape, colour, kernel, geometry, settings: ConvSettings, out_fmt: str, source):
     """The :class:`~convcli.engine.compiled.Strips` of one job: ``shape`` is (rows, cols,
     C), of which the first ``colour`` channels are filtered and the rest is alpha;
-    ``source`` is the samples' dtype (uint8 or uint16)."""
-    return compiled.Strips(
+    ``source`` is the samples' dtype (uint8 or uint16).
+
+    Numbers out (``.npy``) and 16-bit samples (whose sums float32 would hold only to
+    1/250 of a level) are summed in float64; 8-bit pixels with nothing to do after the
+    sums are rounded by OpenCV as it stores them.
+    """
+    wide = out_fmt == "npy" or np.dtype(source) == np.uint16
+    strips = compiled.Strips(
         shape,
         oriented(kernel, settings),
         geometry,
         canonical_mode(settings.pad_mode),
         settings.pad_value,
         colour,
-        np.float64 if out_fmt == "npy" else None,  # numbers out: the engine's precision
+        np.float64 if wide else None,
         source,
     )
+    if not wide and not settings.post and settings.depth in (None, 8):
+        strips.rounded = np.uint8
+    return strips
 
 
 def convolve_array(x: np.ndarray, alpha, kernel, settings: ConvSettings, meta, out_fmt: str):

@@ -126,7 +126,8 @@ def _pixels(post, meta):
     from ..io.imagerows import pixel_array
 
     def finish(y, rest):
-        y = pixel_array(post(y), meta, scratch=True)
+        if y.dtype.kind == "f":  # else rounded by OpenCV as it stored them
+            y = pixel_array(post(y), meta, scratch=True)
         return np.concatenate([y, pixel_array(rest, meta)], axis=2) if rest.shape[2] else y
 
     return finish
