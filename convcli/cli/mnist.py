@@ -166,7 +166,7 @@ def train_mnist(
 
     \b
     Examples:
-      convcli train-mnist --limit 1000 --epochs 1 -o digits.npz --plot curves.png --filters filters.png
+      convcli train-mnist --limit 1000 --epochs 1 -o digits.npz --plot curves.png --filters f.png
       convcli train-mnist --arch lenet5 --epochs 1 --limit 1000 --optimizer sgd --lr 0.02
       convcli train-mnist --arch "conv:k=5,n=8,p=2 relu maxpool:k=2 fc:n=10" --epochs 1 --json
       convcli train-mnist --download --epochs 3          # the full 60,000 digits
