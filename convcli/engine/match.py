@@ -188,19 +188,21 @@ class _Plan:
         axes = tuple(range(self.nd))
         return sfft.rfftn(a.astype(self.dtype, copy=False), self.size, axes=axes, workers=workers)
 
-    def _corr(self, spec_x, spec_k, valid, per_channel=False):
-        """Valid correlation from spectra: summed over channels, or a list of one per channel."""
+    def _corr(self, spec_x, spec_k, valid, per_channel=False, spent=False):
+        """Valid correlation from spectra: summed over channels, or a list of one per channel.
+        ``spent``: ``spec_x`` is not needed after, so the sum is made in its first channel."""
         import scipy.fft as sfft
 
         axes = tuple(range(self.nd))
         crop = tuple(slice(0, v) for v in valid)
-        products = [
-            spec_x[..., c] * spec_k[..., min(c, spec_k.shape[-1] - 1)]
-            for c in range(spec_x.shape[-1])
-        ]
+        last = spec_k.shape[-1] - 1
         if per_channel:
+            products = [spec_x[..., c] * spec_k[..., min(c, last)] for c in range(spec_x.shape[-1])]
             return [sfft.irfftn(p, self.size, axes=axes)[crop] for p in products]
-        return sfft.irfftn(_total(products), self.size, axes=axes)[crop]
+        total = np.multiply(spec_x[..., 0], spec_k[..., 0], out=spec_x[..., 0] if spent else None)
+        for c in range(1, spec_x.shape[-1]):
+            total += spec_x[..., c] * spec_k[..., min(c, last)]
+        return sfft.irfftn(total, self.size, axes=axes, overwrite_x=True)[crop]
 
     def strip(self, xs):
         """Scores of the windows that lie wholly in ``xs`` (rows r0 .. r0 + len - 1)."""
@@ -208,7 +210,7 @@ class _Plan:
         if self.centre is not None:
             xs = xs - self.centre.astype(xs.dtype if xs.dtype.kind == "f" else np.float64)
         spec = self._rfft(xs)  # (size..., C)
-        cross = self._corr(spec, self.spectrum, valid)
+        cross = self._corr(spec, self.spectrum, valid, spent=self.mask is None)
         channels = [xs[..., c] for c in range(xs.shape[-1])]
         if self.mask is not None:
             squares = np.square(xs, dtype=np.float64)
