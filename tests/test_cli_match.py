@@ -276,6 +276,12 @@ def test_long_audio_refuses_what_it_cannot_stream_before_any_work(cli, long_audi
     assert r.exit_code == 1 and "a 1-D score map is numbers" in r.output
     r = cli("match", long, long_audio / "late.wav", "--lags")
     assert r.exit_code == 2 and "more than 2,097,152" in r.output
+    r = cli("match", long, long_audio / "late.wav", "--align", long_audio / "no" / "a.wav")
+    assert (
+        r.exit_code == 1
+        and r.output
+        == f"Error: {long_audio / 'no' / 'a.wav'}: the folder {long_audio / 'no'} does not exist\n"
+    )
     assert not list(long_audio.glob("m.*"))
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from .. import messages
 from ..engine.match import LOWER_IS_BETTER, score_map
 from ..errors import DataError, ShapeError, UsageProblem
-from ..io import files, marks, registry
+from ..io import atomic, files, marks, registry
 from ..io.data import Data
 from ..matching import default_distance, peaks
 
@@ -122,6 +122,10 @@ def match_file(path: str, template: Data, settings: MatchSettings) -> dict:
     from .matchstrips import match_strips, strips
 
     name, source, fmt = _open(path, settings)
+    for out in (settings.map_path, settings.mark_path, settings.align_path):
+        if out and out != "-":  # a folder that is missing or read-only: before any work
+            atomic.check_writable_folder(out)
+            atomic.check_replaceable(out)
     if settings.map_path:
         flat = template.kind == "audio" or template.array.ndim == 1
         marks.map_format(settings.map_path, 1 if flat else 2)  # a wrong one before any work
