@@ -169,7 +169,7 @@ def accepts(plan) -> str | None:
     check_nonempty((ax,))
     if not streamable(info, plan.out, ax):
         return None
-    return f"{info.frames} frames (at least {STREAM_MIN_FRAMES}): blocks of {BLOCK_FRAMES}"
+    return f"{info.frames} frames (at least {STREAM_MIN_FRAMES}): overlap-save in blocks"
 
 
 def run(plan, show_steps=None) -> None:
