@@ -17,7 +17,6 @@ Padding is by index: each padded row and column names the source row or column t
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -251,8 +250,13 @@ class Strips:
         if keep.all() and cols[-1] - cols[0] == len(cols) - 1 and src.dtype == self.window_dtype:
             return src[:, cols[0] : cols[-1] + 1]
         xp = np.empty((len(src), len(cols), self.channels), self.window_dtype)
-        xp[:, keep] = src[:, cols[keep]]
-        xp[:, ~keep] = self.value
+        g0 = t0 * c.stride  # the window's first padded column; the source sits at before..
+        a, b = max(0, c.before - g0), max(0, min(len(cols), c.before + c.n - g0))
+        if a < b:  # the source's own columns: one plain copy
+            xp[:, a:b] = src[:, g0 + a - c.before : g0 + b - c.before]
+        for edge in (slice(0, a), slice(b, None)):  # the padding, by index
+            xp[:, edge] = src[:, np.maximum(cols[edge], 0)]
+            xp[:, edge][:, ~keep[edge]] = self.value
         return xp
 
 
@@ -272,6 +276,8 @@ def run_strips(strips: Strips, read, finish=None, threads: int = THREADS):
     where the last began or later. ``finish(y, rest)``, run on the same threads, makes
     what is yielded (pixels, say) of each strip's result.
     """
+
+    from concurrent.futures import ThreadPoolExecutor
 
     def task(block, o0, o1, index):
         y, rest = strips.compute(block, o0, o1, index)
@@ -353,6 +359,8 @@ def correlate_same(x: np.ndarray, wf: np.ndarray, geometry, pad_mode: str, value
         def part(lo, hi):  # rows lo..hi, with the kernel's reach of real rows either side
             top, bottom = max(0, lo - rows.before), min(n, hi + rows.after)
             y[lo:hi] = run(x[top:bottom])[lo - top : hi - top]
+
+        from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(2) as pool:
             list(pool.map(part, (0, half), (half, n)))
