@@ -207,3 +207,16 @@ def test_a_separable_kernel_runs_as_two_passes_per_block_and_equals_memory(tmp_p
     got = read_chunked(tmp_path / "y.zarr")[:]
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, convolve(x, w, "same"), rtol=1e-6, atol=1e-6)
+
+
+def test_a_large_block_is_computed_in_strips_that_equal_the_whole(monkeypatch):
+    x = np.random.default_rng(14).standard_normal((300, 40, 2))
+    w = np.random.default_rng(15).standard_normal((5, 3))
+    monkeypatch.setattr(chunked, "STRIP_BYTES", 300 * 40 * 2 * 8 // 3)  # three strips a block
+    calls = []
+    real = chunked.convolve_block
+    monkeypatch.setattr(chunked, "convolve_block", lambda p, i: calls.append(i) or real(p, i))
+    settings = dict(ndim=2, mode="same", pad_mode="reflect")
+    p = plan(x, w, chunks=(300, 40), **settings)
+    np.testing.assert_array_equal(chunked.block_values(p, (0, 0)), convolve(x, w, **settings))
+    assert calls == [(0, 0), (1, 0), (2, 0)]
