@@ -1,17 +1,23 @@
-"""convcli on a Dask cluster: a Zarr array larger than the workers' memory, and a batch of JPEGs.
+"""convcli on a Dask cluster, side by side with dask-image: big Zarr stores, many files.
 
-Usage: python bench/cluster.py [--big 20000x50000] [--chunks 2000x5000] [--scaling 10000x25000]
-                               [--batch 200] [--scratch DIR] [--skip big,scaling,batch]
+Usage: python bench/cluster.py [--big 20000x50000] [--chunks 4000x4000] [--explicit 8000x20000]
+                               [--files 100000] [--rounds 2] [--scratch DIR]
+                               [--only versus,explicit,files,stores,scaling,batch]
 
-Prints a Markdown table (it asserts nothing about timings). Every cluster here is a
-LocalCluster on 127.0.0.1 whose workers are separate processes with one thread each,
-limited to ``--memory`` apiece; peak memory is each worker's RSS sampled every 0.2 s.
-Scratch stores are deleted afterwards.
+Prints Markdown tables (it asserts nothing about timings). Every cluster here is a
+LocalCluster on 127.0.0.1 whose workers are separate processes with one thread each;
+the workers are restarted before each measured run, so that each run's peak memory
+(each worker's RSS sampled every 0.2 s) and its CPU time and bytes read (the workers'
+``/proc`` counters, summed) are its own. The two tools run in turns, ``--rounds``
+times; the ratios are medians of the per-round ratios. dask-image is installed for
+the bench only (``pip install dask-image``); it is no dependency of convcli. Scratch
+stores are deleted afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import shutil
@@ -34,13 +40,24 @@ def _rss() -> int:
     return psutil.Process().memory_info().rss
 
 
+def _usage() -> tuple[float, int]:
+    """This process's CPU seconds and bytes read (``rchar``: page cache included)."""
+    import psutil
+
+    p = psutil.Process()
+    t = p.cpu_times()
+    return t.user + t.system, p.io_counters().read_chars
+
+
 class PeakMemory:
-    """Sample every worker's RSS in a background thread; ``peak`` maps worker -> bytes."""
+    """Sample every worker's RSS in a background thread; ``peak`` maps worker -> bytes;
+    ``cpu`` and ``read`` are the workers' CPU seconds and bytes read meanwhile."""
 
     def __init__(self, client, every=0.2):
         self.client, self.every, self.peak = client, every, {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
+        self.cpu = self.read = 0.0
 
     def _sample(self):
         while not self._stop.is_set():
@@ -52,15 +69,19 @@ class PeakMemory:
             self._stop.wait(self.every)
 
     def __enter__(self):
+        self._start = self.client.run(_usage)
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+        end = self.client.run(_usage)
+        self.cpu = sum(end[w][0] - self._start[w][0] for w in end)
+        self.read = sum(end[w][1] - self._start[w][1] for w in end)
 
 
-def _cluster(workers: int, memory: str):
+def _cluster(workers: int, memory: str = "4GB"):
     from distributed import LocalCluster
 
     return LocalCluster(
@@ -86,25 +107,8 @@ def make_store(path: str, shape, chunks, client) -> None:
     client.compute(x.to_zarr(path, overwrite=True, compute=False)).result()
 
 
-def check_crops(source: str, target: str, kernel, half: int) -> float:
-    """Largest difference between the chunked result and the engine on cropped windows."""
-    from convcli.engine import convolve
-    from convcli.io.zarrfile import read_chunked
-
-    x, y = read_chunked(source), read_chunked(target)
-    rows, cols = x.shape
-    worst = 0.0
-    for r, c in [(0, 0), (rows // 2 - 20, cols // 2 - 20), (rows - 40, cols - 40), (1990, 4990)]:
-        r0, c0 = max(r - half, 0), max(c - half, 0)
-        r1, c1 = min(r + 40 + half, rows), min(c + 40 + half, cols)
-        whole = convolve(x[r0:r1, c0:c1], kernel, "same")  # zero padding at the true edges
-        want = whole[r - r0 : r - r0 + 40, c - c0 : c - c0 + 40]
-        worst = max(worst, float(np.abs(y[r : r + 40, c : c + 40] - want).max()))
-    return worst
-
-
-def blur_store(shape, chunks, workers: int, memory: str, scratch: Path, check: bool) -> dict:
-    """Blur a float32 store with a 31x31 Gaussian on the cluster; time, memory, accuracy."""
+def blur_store(shape, chunks, workers: int, memory: str, scratch: Path) -> dict:
+    """Blur a float32 store with a 31x31 Gaussian on ``workers`` workers: time and memory."""
     from distributed import Client
 
     from convcli import kernels
@@ -113,24 +117,14 @@ def blur_store(shape, chunks, workers: int, memory: str, scratch: Path, check: b
     kernel = kernels.make("gaussian:sigma=5", 2).astype(np.float32)  # (31, 31)
     source, target = str(scratch / "in.zarr"), str(scratch / "out.zarr")
     with _cluster(workers, memory) as cluster, Client(cluster) as client:
-        start = time.perf_counter()
         make_store(source, shape, chunks, client)
-        made = time.perf_counter() - start
         with PeakMemory(client) as memory_peak:
             start = time.perf_counter()
             convolve_chunked(source, target, kernel, mode="same", scheduler=client)
             took = time.perf_counter() - start
-    result = {
-        "write input": made,
-        "convolve": took,
-        "peak": max(memory_peak.peak.values()),
-        "samples": shape[0] * shape[1],
-    }
-    if check:
-        result["error"] = check_crops(source, target, kernel, kernel.shape[0] // 2)
     shutil.rmtree(source)
     shutil.rmtree(target)
-    return result
+    return {"convolve": took, "peak": max(memory_peak.peak.values())}
 
 
 def make_jpegs(folder: Path, count: int) -> list[str]:
@@ -193,38 +187,269 @@ def batch(count: int, scratch: Path) -> dict:
     return times
 
 
+def _stored(path: str) -> int:
+    return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def _convcli(source, target, kernel, client):
+    from convcli.routes.chunks import convolve_chunked
+
+    convolve_chunked(source, target, kernel, mode="same", scheduler=client)
+
+
+def _dask_image(source, target, kernel, client):
+    """dask-image on the same store, zero padding as convcli's: gaussian_filter for the
+    Gaussian (sigma 5, truncated at 3 sigma: 31x31), else ndfilters.convolve."""
+    import dask.array as da
+    from dask_image import ndfilters
+
+    x = da.from_zarr(source)
+    if kernel is None:
+        y = ndfilters.gaussian_filter(x, sigma=5, truncate=3.0, mode="constant", cval=0.0)
+    else:
+        y = ndfilters.convolve(x, kernel, mode="constant", cval=0.0)
+    client.compute(y.to_zarr(target, overwrite=True, compute=False)).result()
+
+
+def versus(shape, chunks, kernel, rounds: int, scratch: Path, label: str) -> list[tuple]:
+    """convcli and dask-image in turns on one float32 store, 2 workers; one row each of
+    wall time, CPU time, bytes read per byte of the store, and peak memory per worker."""
+    from distributed import Client
+
+    from convcli import kernels
+
+    ours = kernels.make("gaussian:sigma=5", 2).astype(np.float32) if kernel is None else kernel
+    source = str(scratch / "in.zarr")
+    runs = {"convcli": [], "dask-image": []}
+    with _cluster(2) as cluster, Client(cluster) as client:
+        make_store(source, shape, chunks, client)
+    stored = _stored(source)
+    for r in range(rounds):
+        for tool in ["convcli", "dask-image"] if r % 2 == 0 else ["dask-image", "convcli"]:
+            target = str(scratch / f"{tool}.zarr")
+            run = _convcli if tool == "convcli" else _dask_image
+            with _cluster(2) as cluster, Client(cluster) as client, PeakMemory(client) as m:
+                start = time.perf_counter()  # fresh workers: each run's peak is its own
+                run(source, target, ours if tool == "convcli" else kernel, client)
+                wall = time.perf_counter() - start
+            runs[tool].append((wall, m.cpu, m.read / stored, max(m.peak.values())))
+            print(f"  {label} round {r + 1} {tool}: {wall:.1f} s", file=sys.stderr)
+    diff = _crops_differ(str(scratch / "convcli.zarr"), str(scratch / "dask-image.zarr"))
+    for path in ("in.zarr", "convcli.zarr", "dask-image.zarr"):
+        shutil.rmtree(scratch / path, ignore_errors=True)
+    return _rows(label, runs, diff)
+
+
+def _crops_differ(a: str, b: str) -> float:
+    """Largest difference of two results on four 200x200 crops (corners and centre)."""
+    from convcli.io.zarrfile import read_chunked
+
+    x, y = read_chunked(a), read_chunked(b)
+    rows, cols = x.shape
+    worst = 0.0
+    for r, c in [
+        (0, 0),
+        (rows // 2 - 100, cols // 2 - 100),
+        (rows - 200, cols - 200),
+        (0, cols - 200),
+    ]:
+        worst = max(
+            worst, float(np.abs(x[r : r + 200, c : c + 200] - y[r : r + 200, c : c + 200]).max())
+        )
+    return worst
+
+
+def _rows(label: str, runs: dict, diff: float) -> list[tuple]:
+    """Rows ``(job, convcli, dask-image, ratio)``; ratios are medians of per-round ratios."""
+    ours, theirs = np.array(runs["convcli"]), np.array(runs["dask-image"])
+    ratio = np.median(ours / theirs, axis=0)
+    span = lambda a, f: "-".join(dict.fromkeys(f(v) for v in (a.min(), a.max())))  # noqa: E731
+    sec = lambda v: f"{v:.1f}"  # noqa: E731
+    rows = [
+        (f"{label}: wall (s)", span(ours[:, 0], sec), span(theirs[:, 0], sec), f"{ratio[0]:.2f}"),
+        (f"{label}: CPU (s)", span(ours[:, 1], sec), span(theirs[:, 1], sec), f"{ratio[1]:.2f}"),
+    ]
+    rate = lambda v: f"{v:.2f}"  # noqa: E731
+    rows.append(
+        (
+            f"{label}: bytes read / store",
+            span(ours[:, 2], rate),
+            span(theirs[:, 2], rate),
+            f"{ratio[2]:.2f}",
+        )
+    )
+    mb = lambda v: f"{v / 1e6:.0f}"  # noqa: E731
+    rows.append(
+        (
+            f"{label}: peak RSS per worker (MB)",
+            span(ours[:, 3], mb),
+            span(theirs[:, 3], mb),
+            f"{ratio[3]:.2f}",
+        )
+    )
+    rows.append((f"{label}: largest difference of the results", f"{diff:.1g}", "", ""))
+    return rows
+
+
+def tiny_files(count: int, scratch: Path) -> list[tuple]:
+    """``count`` tiny .npy files through ``conv1d -r DIR --scheduler`` (a real CLI run):
+    the client's peak RSS, the first result, the whole run; then the scheduler's rate
+    for empty tasks, one file each and grouped."""
+    import subprocess
+
+    import psutil
+    from distributed import Client
+
+    from convcli.cluster import run_pairs
+
+    folder, out = scratch / "tiny", scratch / "tiny-out"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        np.save(folder / f"t{i:06d}.npy", np.arange(16.0) + i)
+    rows = []
+    with _cluster(2) as cluster:
+        command = [
+            sys.executable,
+            "-m",
+            "convcli",
+            "conv1d",
+            "-q",
+            "-r",
+            str(folder),
+            "-k",
+            "1,2,1",
+        ]
+        command += ["-o", f"{out}/", "--scheduler", cluster.scheduler_address]
+        start = time.perf_counter()
+        child = psutil.Popen(command, stderr=subprocess.PIPE)
+        first, peak = None, 0
+        while child.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, child.memory_info().rss)
+            if first is None and out.is_dir() and any(os.scandir(out)):
+                first = time.perf_counter() - start
+            time.sleep(0.05)
+        took = time.perf_counter() - start
+        assert child.returncode == 0, child.stderr.read()
+        assert len(os.listdir(out)) == count
+        rows += [
+            (f"{count:,} tiny files, -r on the cluster: client peak RSS (MB)", f"{peak / 1e6:.0f}"),
+            (f"{count:,} tiny files, -r on the cluster: first result (s)", f"{first:.1f}"),
+            (
+                f"{count:,} tiny files, -r on the cluster: whole run (s)",
+                f"{took:.1f} ({count / took:.0f} files/s)",
+            ),
+        ]
+        with Client(cluster.scheduler_address) as client:  # the scheduler's own rate
+            start = time.perf_counter()
+            client.gather(client.map(nothing, range(3000), range(3000), pure=False))
+            rows.append(
+                (
+                    "3,000 empty tasks submitted at once: tasks per second",
+                    f"{3000 / (time.perf_counter() - start):.0f}",
+                )
+            )
+        pairs = [(str(folder / f"t{i:06d}.npy"), "unused") for i in range(min(count, 3000))]
+        for name, seconds in (("one file per task", 0.0), ("grouped, about 1 s per task", 1.0)):
+            start = time.perf_counter()
+            assert not run_pairs(
+                nothing, iter(pairs), cluster.scheduler_address, group_seconds=seconds
+            )
+            rate = len(pairs) / (time.perf_counter() - start)
+            rows.append((f"empty jobs through the window, {name}: files per second", f"{rate:.0f}"))
+    shutil.rmtree(folder)
+    shutil.rmtree(out)
+    return rows
+
+
+def stores(count: int, scratch: Path) -> list[tuple]:
+    """More .zarr stores than worker threads in one CLI batch: done, and equal to local."""
+    import subprocess
+
+    from distributed import Client
+
+    from convcli.io.zarrfile import read_chunked
+
+    names = [str(scratch / f"s{i}.zarr") for i in range(count)]
+    with _cluster(2) as cluster, Client(cluster) as client:
+        for name in names:
+            make_store(name, (3000, 4000), (1000, 1000), client)
+        base = [sys.executable, "-m", "convcli", "conv2d", "-q", *names, "-k", "gaussian:sigma=5"]
+        base += ["--mode", "same"]
+        start = time.perf_counter()
+        far = subprocess.run(
+            base + ["-o", f"{scratch}/far/", "--scheduler", cluster.scheduler_address], timeout=900
+        )
+        took = time.perf_counter() - start
+    near = subprocess.run(base + ["-o", f"{scratch}/near/"], timeout=900)
+    same = far.returncode == near.returncode == 0 and all(
+        np.array_equal(
+            read_chunked(f"{scratch}/far/{os.path.basename(n)}")[...],
+            read_chunked(f"{scratch}/near/{os.path.basename(n)}")[...],
+        )
+        for n in names
+    )
+    for path in names + [f"{scratch}/far", f"{scratch}/near"]:
+        shutil.rmtree(path, ignore_errors=True)
+    return [
+        (
+            f"{count} stores of 3000x4000, 2 worker threads: on the cluster",
+            f"{took:.1f} s, identical to local: {'yes' if same else 'NO'}",
+        )
+    ]
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big", default="20000x50000")
-    parser.add_argument("--chunks", default="2000x5000")
+    parser.add_argument("--chunks", default="4000x4000")
+    parser.add_argument("--explicit", default="8000x20000")
+    parser.add_argument("--files", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--scaling", default="10000x25000")
-    parser.add_argument("--memory", default="1GB", help="memory limit per worker")
+    parser.add_argument("--memory", default="1GB", help="memory limit per worker (scaling)")
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--scratch", default=str(ROOT.parent / "tmp-chunked"))
-    parser.add_argument("--skip", default="", help="comma-separated: big,scaling,batch")
+    parser.add_argument("--only", default="versus,explicit,files,stores")
     args = parser.parse_args(argv)
-    skip = set(filter(None, args.skip.split(",")))
+    only = set(filter(None, args.only.split(",")))
     scratch = Path(args.scratch)
     scratch.mkdir(parents=True, exist_ok=True)
     chunks = _shape(args.chunks)
-    if "big" not in skip:
-        r = blur_store(_shape(args.big), chunks, 2, args.memory, scratch, check=True)
-        label = f"{args.big} float32, 31x31 Gaussian, 2 workers x {args.memory}"
-        ROWS.append((f"{label}: convolve wall time", f"{r['convolve']:.1f} s"))
-        ROWS.append((f"{label}: throughput", f"{r['samples'] / r['convolve'] / 1e6:.1f} MS/s"))
-        ROWS.append((f"{label}: peak RSS per worker", f"{r['peak'] / 1e6:.0f} MB"))
-        ROWS.append((f"{label}: max abs error on 4 crops", f"{r['error']:.2g}"))
-        ROWS.append((f"{label}: writing the input", f"{r['write input']:.1f} s"))
-    if "scaling" not in skip:
+    side = []
+    if "versus" in only:
+        side += versus(
+            _shape(args.big), chunks, None, args.rounds, scratch, f"{args.big}, 31x31 Gaussian"
+        )
+    if "explicit" in only:
+        w = np.random.default_rng(1).standard_normal((31, 31)).astype(np.float32)
+        side += versus(
+            _shape(args.explicit), chunks, w, args.rounds, scratch, f"{args.explicit}, random 31x31"
+        )
+    if side:
+        print(
+            "| job (float32 .zarr, chunks "
+            + args.chunks
+            + ", 2 workers) | convcli | dask-image | ratio |"
+        )
+        print("|---|---|---|---|")
+        for row in side:
+            print("| " + " | ".join(row) + " |")
+        print()
+    if "files" in only:
+        ROWS.extend(tiny_files(args.files, scratch))
+    if "stores" in only:
+        ROWS.extend(stores(3, scratch))
+    if "scaling" in only:
         for workers in (1, 2):
-            r = blur_store(_shape(args.scaling), chunks, workers, args.memory, scratch, False)
+            r = blur_store(_shape(args.scaling), chunks, workers, args.memory, scratch)
             ROWS.append(
                 (
                     f"{args.scaling} float32, 31x31 Gaussian, {workers} worker(s)",
                     f"{r['convolve']:.1f} s, peak {r['peak'] / 1e6:.0f} MB",
                 )
             )
-    if "batch" not in skip:
+    if "batch" in only:
         t = batch(args.batch, scratch)
         for name, seconds in t.items():
             ROWS.append(
@@ -233,8 +458,6 @@ def main(argv=None) -> None:
                     f"{seconds:.1f} s ({seconds / args.batch * 1000:.0f} ms/file)",
                 )
             )
-        overhead = (t["cluster"] - t["threads=2"]) / args.batch * 2  # per file, per worker
-        ROWS.append(("cluster minus 2 threads, per file per worker", f"{overhead * 1000:.0f} ms"))
     ROWS.append(("load average (1 min) at the end, on this machine", f"{os.getloadavg()[0]:.1f}"))
     print("| measurement | result |\n|---|---|")
     for name, value in ROWS:
