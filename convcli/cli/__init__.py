@@ -11,7 +11,7 @@ import threading
 
 import click
 
-from .. import __version__, messages
+from .. import __version__, allocator, messages
 from ..errors import ConvcliError, UsageProblem
 from .failures import Terminated, describe_os_error, interrupt_status
 
@@ -135,7 +135,7 @@ def run(argv=None) -> None:
     """
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    _release_freed_memory()
+    allocator.release_big_buffers()  # flat memory for strips on threads (convcli.allocator)
     outcome = {}
 
     def command():
@@ -154,21 +154,6 @@ def run(argv=None) -> None:
         cancel()
         _interrupted(e)
     _finish(outcome)
-
-
-def _release_freed_memory() -> None:
-    """Buffers of 128 KiB and more (strips, blocks) go back to the system when freed.
-
-    glibc raises its mmap threshold after the first such frees and then keeps freed
-    strips in its heaps, one per thread: a streaming job's memory would grow with the
-    threads, not stay flat.
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).mallopt(-3, 1 << 17)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass  # not glibc
 
 
 def _finish(outcome: dict) -> None:

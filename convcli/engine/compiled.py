@@ -17,6 +17,7 @@ Padding is by index: each padded row and column names the source row or column t
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -82,7 +83,7 @@ def _whole_factors(k: np.ndarray):
     return None
 
 
-def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None, rounded=None) -> np.ndarray:
+def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None, rounded=None, reuse=False):
     """Valid correlation of a padded block with a 2-D kernel.
 
     Parameters
@@ -95,6 +96,9 @@ def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None, rounded=None) ->
     rounded : uint8 or uint16, or None
         Sums in float32 rounded (ties to even) and clipped to this dtype as they are
         stored, as NumPy's ``rint`` and ``clip`` would: no float result is kept.
+    reuse : bool
+        Write into this thread's scratch buffer (overwritten by its next call): for
+        callers that copy the result out at once.
 
     Returns
     -------
@@ -118,14 +122,17 @@ def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None, rounded=None) ->
     if xp.dtype.kind == "f" and xp.dtype != dtype or dtype == np.float64 and wf.size >= DFT_TAPS:
         xp = xp.astype(dtype)  # OpenCV widens integers as it reads, but transforms them in float32
     options = {"anchor": (0, 0), "borderType": cv2.BORDER_CONSTANT}
+    if reuse:  # OpenCV writes into a buffer of the shape and type it would make
+        shape = xp.shape[:2] + (xp.shape[2:] if xp.ndim == 3 and xp.shape[2] > 1 else ())
+        options["dst"] = scratch("out", shape, _DEPTHS[cv2.CV_64F if exact else depth])
     if exact is not None:  # whole numbers throughout, one correctly rounded division
         k, q = exact
         factors = _whole_factors(k)
         if factors is not None:
             y = cv2.sepFilter2D(xp, cv2.CV_64F, factors[1], factors[0], **options)
-        else:
-            y = np.rint(cv2.filter2D(xp, cv2.CV_64F, k, **options))  # a transform's, made whole
-        y = y / q if q > 1 else y
+        else:  # a transform's sums, made whole
+            y = np.rint(cv2.filter2D(xp, cv2.CV_64F, k, **options), out=options.get("dst"))
+        y = np.divide(y, q, out=options.get("dst")) if q > 1 else y
     elif (factors := separable(wf)) is not None:
         u, v = (np.asarray(f, np.float64) for f in factors)
         y = cv2.sepFilter2D(xp, depth, v, u, **options)
@@ -134,6 +141,22 @@ def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None, rounded=None) ->
     if y.ndim < xp.ndim:  # OpenCV drops a channel axis of 1
         y = y[..., None]
     return y[:h, :w]
+
+
+_DEPTHS = {0: np.uint8, 2: np.uint16, 5: np.float32, 6: np.float64}  # cv2.CV_8U, ...
+_LOCAL = threading.local()
+
+
+def scratch(tag: str, shape, dtype) -> np.ndarray:
+    """This thread's buffer for ``tag`` of that shape and dtype, kept between calls: tiles
+    of one job have a few shapes, and fresh buffers of megabytes cost page faults."""
+    buffers = _LOCAL.__dict__.setdefault("buffers", {})
+    key = (tag, tuple(shape), np.dtype(dtype).str)
+    if key not in buffers:
+        if len(buffers) > 8:
+            buffers.clear()
+        buffers[key] = np.empty(shape, dtype)
+    return buffers[key]
 
 
 def correlate_valid_naive(xp: np.ndarray, wf: np.ndarray) -> np.ndarray:
@@ -225,7 +248,7 @@ class Strips:
         for t0 in range(0, c.length, self.width):
             t1 = min(c.length, t0 + self.width)
             xp = self._columns(src, t0, t1)  # (window rows, window cols, C)
-            part = correlate_valid(xp[..., :f], self.wd, self.dtype, rounded)
+            part = correlate_valid(xp[..., :f], self.wd, self.dtype, rounded, reuse=True)
             y[:, t0:t1] = part[:: r.stride, :: c.stride][: o1 - o0, : t1 - t0]
             rest[:, t0:t1] = xp[at[0] :: r.stride, at[1] :: c.stride, f:][: o1 - o0, : t1 - t0]
         return y, rest
@@ -237,7 +260,7 @@ class Strips:
         keep = rows >= 0
         if keep.all() and np.array_equal(rows, index):
             return block
-        out = np.empty((len(rows),) + block.shape[1:], self.window_dtype)
+        out = scratch("rows", (len(rows),) + block.shape[1:], self.window_dtype)
         out[keep] = block[np.searchsorted(index, rows[keep])]
         out[~keep] = self.value
         return out
@@ -249,7 +272,7 @@ class Strips:
         keep = cols >= 0
         if keep.all() and cols[-1] - cols[0] == len(cols) - 1 and src.dtype == self.window_dtype:
             return src[:, cols[0] : cols[-1] + 1]
-        xp = np.empty((len(src), len(cols), self.channels), self.window_dtype)
+        xp = scratch("window", (len(src), len(cols), self.channels), self.window_dtype)
         g0 = t0 * c.stride  # the window's first padded column; the source sits at before..
         a, b = max(0, c.before - g0), max(0, min(len(cols), c.before + c.n - g0))
         if a < b:  # the source's own columns: one plain copy

@@ -39,13 +39,18 @@ def png_header(width: int, height: int, bands: int, bits: int) -> bytes:
     )
 
 
-def png_rows(samples: np.ndarray, last: bool, adler: int):
+def png_rows(samples: np.ndarray, last: bool, adler: int, buffer=None):
     """One IDAT chunk of whole rows as stored deflate blocks, and the running Adler-32.
 
-    ``samples`` : ndarray of shape (rows, cols, bands), uint8 or uint16.
+    ``samples`` : ndarray of shape (rows, cols, bands), uint8 or uint16. The chunk is a
+    list of pieces to write in turn, views of ``buffer`` (a uint8 array, reused from
+    call to call when given and big enough) rather than one joined copy.
     """
     rows, cols, bands = samples.shape
-    raw = np.empty((rows, cols * bands * samples.itemsize + 1), np.uint8)  # filter byte 0
+    width = cols * bands * samples.itemsize + 1  # a filter byte (0, none) before each row
+    if buffer is None or buffer.size < rows * width:
+        buffer = np.empty(rows * width, np.uint8)
+    raw = buffer[: rows * width].reshape(rows, width)
     raw[:, 0] = 0
     raw[:, 1:] = (
         samples.astype(samples.dtype.newbyteorder(">"), copy=False).view(np.uint8).reshape(rows, -1)
@@ -57,7 +62,11 @@ def png_rows(samples: np.ndarray, last: bool, adler: int):
         piece = memoryview(raw[start : start + _STORED])
         final = last and start + _STORED >= len(raw)
         pieces += [struct.pack("<BHH", final, len(piece), len(piece) ^ 0xFFFF), piece]
-    return _chunk(b"IDAT", b"".join(pieces)), adler
+    crc = zlib.crc32(b"IDAT")
+    for piece in pieces:
+        crc = zlib.crc32(piece, crc)
+    size = sum(len(piece) for piece in pieces)
+    return [struct.pack(">I", size) + b"IDAT", *pieces, struct.pack(">I", crc)], adler
 
 
 def png_end(adler: int) -> bytes:
@@ -97,9 +106,12 @@ class PngPipe:
         try:
             self._send(png_header(*self._head))
             adler, done, height = 1, 0, self._head[1]
+            buffer = np.empty(0, np.uint8)
             for samples in strips:
                 done += len(samples)
-                parts, adler = png_rows(samples, done == height, adler)
+                if buffer.size < samples.size * samples.itemsize + len(samples):
+                    buffer = np.empty(samples.size * samples.itemsize + len(samples), np.uint8)
+                parts, adler = png_rows(samples, done == height, adler, buffer)
                 for part in parts:
                     self._send(part)
             self._send(png_end(adler))

@@ -8,12 +8,10 @@ takes this route as a file does and gives the same bytes.
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 import soundfile as sf
 
-from .. import messages
+from .. import allocator, messages
 from ..errors import FileError
 from ..io.atomic import atomic_path, scratch_path
 from ..io.audio import (
@@ -76,7 +74,7 @@ def stream_convolve(path: str, out: str, fmt: str, wc: np.ndarray, ax, settings)
         f"({np.dtype(dtype).name} overlap-save, transforms of {conv.size}, "
         f"{conv.workers} thread(s))"
     )
-    with sf.SoundFile(path) as f, _heap_keeps_blocks():
+    with sf.SoundFile(path) as f, allocator.kept():
         prefix, suffix = _edges(
             f, info.frames, ax.before, ax.after, settings.pad_mode, settings.pad_value
         )
@@ -92,38 +90,6 @@ def stream_convolve(path: str, out: str, fmt: str, wc: np.ndarray, ax, settings)
         blocks = _prefetch(_select(conv, chunks, ax))  # read and convolve while writing
         blocks = _progress(blocks, ax.length, "convolving")
         _write_stream(out, fmt, subtype, info, blocks, settings.normalize, ax.length)
-
-
-@contextlib.contextmanager
-def _heap_keeps_blocks():
-    """While blocks stream, glibc keeps freed buffers of up to 32 MB in its heaps.
-
-    The command line sends every buffer of 128 KiB and more back to the system when it is
-    freed (flat memory for image strips). Here the same few block-sized buffers (and the
-    FFT's own work space, a copy of each transform's data) come and go hundreds of times:
-    returned each time, they cost 680,000 page faults for 10 minutes of stereo, and on a
-    loaded machine 2 s of system time (4x FFmpeg's whole job). Kept, they are reused and
-    memory stays flat; the setting the command line chose is put back afterwards.
-    """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None)
-        set_option = libc.mallopt
-    except (OSError, AttributeError):  # not glibc
-        yield
-        return
-    set_option(_M_TRIM_THRESHOLD, 64 << 20)
-    set_option(_M_MMAP_THRESHOLD, 32 << 20)
-    try:
-        yield
-    finally:
-        set_option(_M_MMAP_THRESHOLD, 1 << 17)
-        set_option(_M_TRIM_THRESHOLD, 1 << 17)
-        libc.malloc_trim(0)
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt options
 
 
 def _progress(blocks, frames: int, label: str):
