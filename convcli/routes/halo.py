@@ -285,35 +285,44 @@ def _origin(source, cid) -> tuple[int, ...]:
 
 def submitted(client, p: Plan, shared_plan, target: str, held: dict):
     """Submit the sweep's tasks lazily and yield each block's future: before a block, the
-    reads and cuts of the chunks it needs (each once). ``held`` keeps the reads and cuts
-    that later blocks still need (so that a cancel reaches them too)."""
+    reads and cuts of the chunks it needs (each once). ``held`` keeps the futures that
+    later blocks still need (so that a cancel reaches them too): a chunk's read only
+    until the blocks that take it whole are submitted and its cut exists, since a held
+    future keeps its 64 MB on a worker; the cut until its last reader."""
     tables = axis_tables(p)
     inv, left = inverse(tables), {}
     for index in sweep(p):
         parts = []
         for cid, box in needs(tables, index):
             if cid not in left:
-                left[cid] = len(readers(inv, cid))
-            parts.append(_part(client, p, shared_plan, inv, held, cid, box))
-            left[cid] -= 1
-            if left[cid] == 0:  # the client lets go; the scheduler frees it after its blocks
-                held.pop(("read", cid), None)
+                boxes = [b for _, b in readers(inv, cid)]
+                homes = sum(is_home(p.source, cid, b) for b in boxes)
+                left[cid] = [len(boxes), homes, homes < len(boxes)]  # readers, homes, cut?
+            home = is_home(p.source, cid, box)
+            parts.append(_part(client, p, shared_plan, inv, held, cid, box, home))
+            count = left[cid]
+            count[0] -= 1
+            count[1] -= home
+            if count[1] == 0 and (not count[2] or ("cut", cid) in held):
+                held.pop(("read", cid), None)  # the scheduler frees it after its tasks
+            if count[0] == 0:
                 held.pop(("cut", cid), None)
                 del left[cid]
         yield client.submit(block_from, shared_plan, target, index, parts, pure=False)
 
 
-def _part(client, p, shared_plan, inv, held, cid, box):
+def _part(client, p, shared_plan, inv, held, cid, box, home):
     """The piece of chunk ``cid`` one block gets: the whole chunk if the block owns most of
     it, else its sliver among the chunk's cut."""
+    origin = _origin(p.source, cid)
+    sliver = held.get(("cut", cid))
+    if not home and sliver is not None:
+        return (cid, box, sliver)
     read = held.get(("read", cid))
     if read is None:
         read = held[("read", cid)] = client.submit(read_planned, shared_plan, cid, pure=False)
-    origin = _origin(p.source, cid)
-    if is_home(p.source, cid, box):
+    if home:
         return (cid, origin, read)
-    sliver = held.get(("cut", cid))
-    if sliver is None:
-        boxes = sorted({b for _, b in readers(inv, cid) if not is_home(p.source, cid, b)})
-        sliver = held[("cut", cid)] = client.submit(cut, read, origin, boxes, pure=False)
+    boxes = sorted({b for _, b in readers(inv, cid) if not is_home(p.source, cid, b)})
+    sliver = held[("cut", cid)] = client.submit(cut, read, origin, boxes, pure=False)
     return (cid, box, sliver)
