@@ -88,23 +88,8 @@ def stream_convolve(path: str, out: str, fmt: str, wc: np.ndarray, ax, settings)
             dtype,
         )
         blocks = _prefetch(_select(conv, chunks, ax))  # read and convolve while writing
-        blocks = _progress(blocks, ax.length, "convolving")
+        blocks = messages.tracked(blocks, ax.length, "convolving")
         _write_stream(out, fmt, subtype, info, blocks, settings.normalize, ax.length)
-
-
-def _progress(blocks, frames: int, label: str):
-    """Pass blocks through, drawing a bar on a terminal (not with -q) as frames are done."""
-    bar = messages.bar(label)
-    if bar is None:
-        yield from blocks
-        return
-    done, shown = 0, -1
-    for block in blocks:
-        done += len(block)
-        if 100 * done // frames != shown:  # one redraw per percent
-            shown = 100 * done // frames
-            bar(done, frames)
-        yield block
 
 
 def accepts(plan) -> str | None:
