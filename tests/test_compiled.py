@@ -153,11 +153,13 @@ def test_pixel_route_and_memory_route_share_one_predicate():
 
 
 def test_float32_images_in_process_keep_their_size_and_the_engine_numbers(monkeypatch):
-    monkeypatch.setattr(compiled, "MIN_THREADED", 500)  # halves on two threads, small inputs
+    from convcli.engine import keepsize
+
+    monkeypatch.setattr(keepsize, "MIN_THREADED", 500)  # halves on two threads, small inputs
     rng = np.random.default_rng(4)
     taken = []
-    original = compiled.correlate_same
-    monkeypatch.setattr(compiled, "correlate_same", lambda *a: taken.append(1) or original(*a))
+    original = keepsize.correlate_same
+    monkeypatch.setattr(keepsize, "correlate_same", lambda *a: taken.append(1) or original(*a))
     for trial in range(200):
         h, w = (int(v) for v in rng.integers(1, 60, 2))
         kh, kw = (int(v) for v in rng.integers(1, 9, 2))

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import ArgumentError, ShapeError
 from ..geometry import METHODS, axes, check_nonempty
-from . import compiled, ndfilter, nonfinite
+from . import keepsize, ndfilter, nonfinite
 from .bank import bank_forward
 from .cplx import complex_run
 from .direct import correlate_direct, separable
@@ -219,9 +219,9 @@ def _real(x, w, flip, mode, pad, pad_mode, pad_value, stride, dilation, method, 
         y = _compute(nonfinite.cleaned(x), w, flip, geometry, chosen, zero_pad, pad_mode, pad_value)
         wf = np.flip(w, tuple(range(nd))) if flip else w
         return nonfinite.patch(y, x, wf, geometry, pad_mode, pad_value)
-    if compiled.takes(x, w, geometry, method, pad_mode):  # float32 images: OpenCV's passes
+    if keepsize.takes(x, w, geometry, method, pad_mode):  # float32 images: OpenCV's passes
         wf = np.flip(w, (0, 1)) if flip else w
-        return compiled.correlate_same(x, wf, geometry, pad_mode, pad_value)
+        return keepsize.correlate_same(x, wf, geometry, pad_mode, pad_value)
     return _compute(x, w, flip, geometry, chosen, zero_pad, pad_mode, pad_value)
 
 
