@@ -216,7 +216,7 @@ class Candidates:
         self.pos = np.empty((0, nd), dtype=np.int64)  # (m, nd)
         self.val = np.empty(0)  # (m,), larger is better
         self.side = np.empty((0, nd if subsample else 0, 2))  # (m, nd, 2): raw scores either side
-        # N picks drop at most N-1 boxes of positions: the N-th is within the best ``reach``
+        # N picks drop at most N-1 boxes of positions: all N are among the first ``reach``
         self.reach = None if top is None else top * math.prod(2 * k - 1 for k in self.d)
         self.top_value = -np.inf  # the best score of every window seen
 
@@ -237,8 +237,8 @@ class Candidates:
             found = _greedy_argmax(inner.copy(), self.top, self.d)  # a floor that culls most
             if len(found) == self.top:
                 floor = max(floor, float(inner[found[-1]]))
-        floor = max(floor, _ranked(inner, self.reach))
         flat = np.flatnonzero(inner >= floor)
+        flat = flat[_best_first(inner.ravel()[flat], self.reach)]
         rel = np.stack(np.unravel_index(flat, inner.shape), axis=1)  # (m, nd) in ``inner``
         rel[:, 0] += first  # (m, nd) in ``piece``
         sides = np.empty((len(rel), 0, 2))
@@ -270,8 +270,8 @@ class Candidates:
         picks = self._choose()
         if self.top is not None and len(picks) == self.top:
             self.floor = max(self.floor, float(self.val[picks[-1]]))
-        floor = max(self.floor, _ranked(self.val, self.reach))
-        keep = self.val >= floor
+        keep = np.flatnonzero(self.val >= self.floor)
+        keep = keep[_best_first(self.val[keep], self.reach)]
         self.pos, self.val, self.side = self.pos[keep], self.val[keep], self.side[keep]
 
     def _choose(self) -> list[int]:
@@ -317,8 +317,9 @@ class Candidates:
         return tuple(refined)
 
 
-def _ranked(values: np.ndarray, rank: int | None) -> float:
-    """The ``rank``-th best of ``values`` (-inf when there are no more than that)."""
-    if rank is None or values.size <= rank:
-        return -np.inf
-    return float(np.partition(values.ravel(), values.size - rank)[values.size - rank])
+def _best_first(values: np.ndarray, count: int | None):
+    """Which of ``values`` (in map order) are the first ``count`` by value, ties by
+    position, as the greedy choice meets them; kept in map order."""
+    if count is None or len(values) <= count:
+        return slice(None)
+    return np.sort(np.argsort(-values, kind="stable")[:count])

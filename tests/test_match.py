@@ -280,3 +280,20 @@ def test_an_envelope_keeps_the_lowest_and_highest_score_of_each_column():
     columns = [s[i : i + e.per] for i in range(0, len(s), e.per)]
     assert e.high.tolist() == [c.max() for c in columns]
     assert e.low.tolist() == [c.min() for c in columns]
+
+
+def test_candidates_over_a_flat_region_hold_no_more_than_n_boxes_and_break_ties_as_peaks():
+    from convcli.matching import Candidates
+
+    s = np.zeros((400, 50))  # windows without variance: a sea of tied zeros
+    s[300:] = np.random.default_rng(5).standard_normal((100, 50)) * 0.1
+    kept, most = Candidates(s.shape, 2, (3, 3)), 0
+    for r0 in range(0, 400, 20):
+        a, b = max(0, r0 - 1), min(400, r0 + 21)
+        kept.add(s[a:b], a, r0 - a, min(20, 400 - r0))
+        most = max(most, len(kept.val))
+    assert most <= 2 * 5 * 5
+    assert kept.matches() == peaks(s, 2, (3, 3))
+    flat = Candidates((400, 50), 3, (3, 3))
+    flat.add(np.zeros((400, 50)), 0, 0, 400)
+    assert [m.position for m in flat.matches()] == [(0, 0), (0, 3), (0, 6)]
