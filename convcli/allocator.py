@@ -56,3 +56,10 @@ def kept(threshold: int = 32 << 20):
         libc.mallopt(_M_MMAP_THRESHOLD, RELEASED)
         libc.mallopt(_M_TRIM_THRESHOLD, KEPT_FREE)
         libc.malloc_trim(0)
+
+
+def trim() -> None:
+    """Hand what the heaps keep back to the system now (before a plot takes its own)."""
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)

@@ -16,13 +16,9 @@ Ogg and Opus (not float samples, which the memory route checks for NaN) of at le
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
-
 import numpy as np
 
-from .. import messages
+from .. import allocator, messages
 from ..engine.match import LOWER_IS_BETTER, signal_plan
 from ..errors import DataError, ShapeError
 from ..matching import Candidates, default_distance
@@ -64,8 +60,7 @@ def match_stream(path: str, source: str, fmt: str, settings, t: np.ndarray) -> d
     from ..io.audio import open_audio
 
     name = "stdin" if path == "-" else path
-    steady_allocator()
-    with open_audio(source, name) as f:
+    with allocator.kept(64 << 20), open_audio(source, name) as f:  # blocks reuse their memory
         n, channels = f.frames, f.channels
         if t.shape[1] not in (1, channels):
             raise ShapeError(f"the template has {t.shape[1]} channels, the input {channels}")
@@ -120,7 +115,7 @@ def _matches(f, t, n: int, name: str, settings) -> dict:
     if not matches:
         out["best"] = found.best
     if envelope is not None:
-        _trim()  # the blocks' memory back before Matplotlib takes its own
+        allocator.trim()  # the blocks' memory back before Matplotlib takes its own
         label = "r" if score == "ccoeff-normed" else score
         marks.mark_signal(envelope, matches, f.samplerate, settings.mark_path, label, name)
     return out
@@ -168,22 +163,6 @@ class _Frames:
         self.energy += float(np.einsum("ij,ij->", x, x, dtype=np.float64))
         after = np.zeros((max(0, b - max(a, pad + n)), channels), dtype=np.float32)
         return np.concatenate([before, x, after])
-
-
-def steady_allocator() -> None:
-    """Keep freed memory for the next block (glibc): otherwise each block's arrays of a few
-    MB are handed back and faulted in again, a second of system time per ten minutes
-    of audio. The peak is what it was; the process's memory just does not shrink."""
-    with contextlib.suppress(OSError, AttributeError, TypeError):  # not glibc: as it is
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))
-        libc.mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD: arrays under 64 MB from the heap
-        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD: the heap's top kept up to 256 MB
-
-
-def _trim() -> None:
-    """Hand the memory kept by :func:`steady_allocator` back (glibc's ``malloc_trim``)."""
-    with contextlib.suppress(OSError, AttributeError, TypeError):
-        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
 
 
 def _delay(f, t, n: int, name: str, fmt: str, settings) -> dict:
