@@ -39,14 +39,30 @@ def available() -> bool:
     return True
 
 
-def work_dtype(wf: np.ndarray):
+def work_dtype(wf: np.ndarray, source=None):
     """float32 for direct passes; float64 where filter2D would transform, and for
-    kernels of whole numbers over a small denominator, whose sums are then exact."""
-    if rational(wf) is not None:
-        return np.float64
+    kernels of whole numbers over a small denominator, whose sums are then exact
+    (in float32 where :func:`exact_in_float32` says so)."""
+    exact = rational(wf)
+    if exact is not None:
+        return np.float32 if exact_in_float32(*exact, source) else np.float64
     if separable(wf) is not None or wf.size < DFT_TAPS:
         return np.float32
     return np.float64
+
+
+def exact_in_float32(k: np.ndarray, q: int, source) -> bool:
+    """Whether 8-bit sums with the whole numbers ``k`` are exact in float32 (below 2**24,
+    direct passes) and their quotient by ``q`` rounds in float32 as the exact one does:
+    a quotient that is not a tie lies at least ``1/(2q)`` from one, more than half of
+    float32's spacing at 255 when ``q < 2**15``."""
+    return (
+        source is not None
+        and np.dtype(source) == np.uint8
+        and q < 1 << 15
+        and np.abs(k).sum() * 255 < 1 << 24
+        and (k.size < DFT_TAPS or _whole_factors(k) is not None)
+    )
 
 
 def rational(wf: np.ndarray, largest: int = 1 << 16):
@@ -116,22 +132,24 @@ def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None, rounded=None, re
         return np.stack(planes, -1)
     dtype = np.dtype(dtype or (xp.dtype if xp.dtype.kind == "f" else np.float32))
     depth = cv2.CV_32F if dtype == np.float32 else cv2.CV_64F
-    if rounded is not None and dtype == np.float32:  # OpenCV rounds as it stores
-        depth = cv2.CV_8U if np.dtype(rounded) == np.uint8 else cv2.CV_16U
-    exact = rational(wf) if xp.dtype.kind in "ui" and dtype == np.float64 else None
+    exact = rational(wf) if xp.dtype.kind in "ui" else None
+    if exact is not None and dtype == np.float32 and not exact_in_float32(*exact, xp.dtype):
+        exact = None  # float32 asked for where it would not be exact: the plain sums
     if xp.dtype.kind == "f" and xp.dtype != dtype or dtype == np.float64 and wf.size >= DFT_TAPS:
         xp = xp.astype(dtype)  # OpenCV widens integers as it reads, but transforms them in float32
+    if rounded is not None and dtype == np.float32 and exact is None:  # rounded as stored
+        depth = cv2.CV_8U if np.dtype(rounded) == np.uint8 else cv2.CV_16U
     options = {"anchor": (0, 0), "borderType": cv2.BORDER_CONSTANT}
     if reuse:  # OpenCV writes into a buffer of the shape and type it would make
         shape = xp.shape[:2] + (xp.shape[2:] if xp.ndim == 3 and xp.shape[2] > 1 else ())
-        options["dst"] = scratch("out", shape, _DEPTHS[cv2.CV_64F if exact else depth])
+        options["dst"] = scratch("out", shape, _DEPTHS[depth])
     if exact is not None:  # whole numbers throughout, one correctly rounded division
         k, q = exact
         factors = _whole_factors(k)
         if factors is not None:
-            y = cv2.sepFilter2D(xp, cv2.CV_64F, factors[1], factors[0], **options)
+            y = cv2.sepFilter2D(xp, depth, factors[1], factors[0], **options)
         else:  # a transform's sums, made whole
-            y = np.rint(cv2.filter2D(xp, cv2.CV_64F, k, **options), out=options.get("dst"))
+            y = np.rint(cv2.filter2D(xp, depth, k, **options), out=options.get("dst"))
         y = np.divide(y, q, out=options.get("dst")) if q > 1 else y
     elif (factors := separable(wf)) is not None:
         u, v = (np.asarray(f, np.float64) for f in factors)
@@ -204,7 +222,7 @@ class Strips:
         self.rows, self.cols = geometry
         self.channels, self.filtered = shape[2], filtered
         self.wd = dilate(np.asarray(wf, np.float64), 2, (self.rows.dilation, self.cols.dilation))
-        self.dtype = dtype or work_dtype(self.wd)
+        self.dtype = dtype or work_dtype(self.wd, source)
         self.value = pad_value if canonical_mode(pad_mode) == "constant" else 0.0
         self.window_dtype = _window_dtype(source, self.value, self.dtype)
         self.row_map = index_map(self.rows, pad_mode)
@@ -241,7 +259,8 @@ class Strips:
         """
         r, c, f = self.rows, self.cols, self.filtered
         src = self._rows(block, o0, o1, index)  # (window rows, source cols, C)
-        rounded = self.rounded if self.dtype == np.float32 else None
+        exact = self.window_dtype.kind in "ui" and rational(self.wd) is not None
+        rounded = self.rounded if self.dtype == np.float32 and not exact else None
         y = np.empty((o1 - o0, c.length, f), rounded or self.dtype)
         rest = np.empty((o1 - o0, c.length, self.channels - f), self.window_dtype)
         at = (r.ke - 1 - (r.ke - 1) // 2, c.ke - 1 - (c.ke - 1) // 2)  # the delta's tap
