@@ -25,7 +25,7 @@ from .direct import separable
 from .padding import canonical_mode, pad_pairs
 from .spectral import dilate
 
-STRIP_BYTES = 2 << 20  # about this much float data per strip: flat memory at any width
+STRIP_BYTES = 4 << 20  # about this much float data per strip: flat memory at any width
 DFT_TAPS = 50  # filter2D transforms kernels this big (in float32 from 8-bit): widen first
 THREADS = 2
 
