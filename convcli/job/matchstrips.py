@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import messages
 from ..engine.match import LOWER_IS_BETTER, piece_plan
-from ..errors import DataError, ShapeError
+from ..errors import ShapeError
 from ..matching import Candidates, default_distance
 
 STRIP_MIN_PIXELS = 1 << 24  # 16.8 megapixels: smaller images are matched in memory
@@ -160,36 +160,16 @@ _NUMPY = {"uchar": np.uint8, "ushort": np.uint16, "float": np.float32, "double":
 
 
 class _Rows:
-    """Rows ``a .. b - 1`` of an image that libvips reads once, top to bottom (through one
-    region: crops of a sequential image may read out of order); the rows still needed
-    kept from one take to the next."""
+    """Rows ``a .. b - 1`` of an image that libvips reads once, top to bottom, as floats
+    (:class:`convcli.io.imagerows.RowReader` keeps the rows still needed)."""
 
     def __init__(self, im, name: str):
-        import pyvips
+        from ..io.imagerows import RowReader
 
         if im.format not in _NUMPY:
             im = im.cast("double")
-        self.im, self.name, self.region = im, name, pyvips.Region.new(im)
+        self.read = RowReader(im, name)
         self.dtype = np.float32 if im.format in ("uchar", "ushort", "float") else np.float64
-        self.buffer = np.empty((0, im.width, im.bands), dtype=self.dtype)  # (rows, cols, C)
-        self.start = 0
 
     def take(self, a: int, b: int) -> np.ndarray:
-        end = self.start + len(self.buffer)
-        new = self._read(end, b) if b > end else self.buffer[:0]
-        self.buffer = np.concatenate([self.buffer[a - self.start :], new])
-        self.start = a
-        return self.buffer[: b - a]
-
-    def _read(self, a: int, b: int) -> np.ndarray:
-        import pyvips
-
-        from ..io.image import vips_error
-
-        im = self.im
-        try:
-            raw = self.region.fetch(0, a, im.width, b - a)
-        except pyvips.Error as e:
-            raise DataError(f"{self.name}: corrupt or truncated image ({vips_error(e)})") from None
-        x = np.frombuffer(raw, dtype=_NUMPY[im.format])
-        return x.reshape(b - a, im.width, im.bands).astype(self.dtype)  # (rows, cols, C)
+        return self.read(np.arange(a, b)).astype(self.dtype)  # (rows, cols, C)
