@@ -148,17 +148,53 @@ def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None, rounded=None, re
         factors = _whole_factors(k)
         if factors is not None:
             y = cv2.sepFilter2D(xp, depth, factors[1], factors[0], **options)
-        else:  # a transform's sums, made whole
-            y = np.rint(cv2.filter2D(xp, depth, k, **options), out=options.get("dst"))
+        elif k.size >= DFT_TAPS:  # a transform's sums, made whole
+            return np.rint(fft_valid(xp, k)) / q
+        else:
+            y = cv2.filter2D(xp, depth, k, **options)
         y = np.divide(y, q, out=options.get("dst")) if q > 1 else y
     elif (factors := separable(wf)) is not None:
         u, v = (np.asarray(f, np.float64) for f in factors)
         y = cv2.sepFilter2D(xp, depth, v, u, **options)
+    elif wf.size >= DFT_TAPS and dtype == np.float64:
+        return fft_valid(xp, wf)
     else:
         y = cv2.filter2D(xp, depth, np.asarray(wf, np.float64), **options)
     if y.ndim < xp.ndim:  # OpenCV drops a channel axis of 1
         y = y[..., None]
     return y[:h, :w]
+
+
+def fft_valid(xp: np.ndarray, wf: np.ndarray) -> np.ndarray:
+    """Valid correlation by one float64 transform of the window's own size (overlap-save
+    in 2-D: the circular wrap falls only on the rows and columns that are cut away).
+
+    OpenCV's filter2D transforms big kernels too, but holds spectra of a padded size for
+    every channel at once (300 MB for a 255x255 kernel on two threads); here a tile's
+    spectra are its own size, a channel at a time, and the kernel's is kept per shape.
+
+    ``xp`` : (h, w) or (h, w, C); returns (h - kh + 1, w - kw + 1[, C]) float64.
+    """
+    h, w = xp.shape[:2]
+    kh, kw = wf.shape
+    spectrum = _kernel_spectrum(wf, h, w)
+    planes = xp.reshape(h, w, -1)
+    y = np.empty((h - kh + 1, w - kw + 1, planes.shape[2]))
+    for c in range(planes.shape[2]):
+        full = np.fft.irfft2(np.fft.rfft2(planes[..., c].astype(np.float64)) * spectrum, (h, w))
+        y[..., c] = full[kh - 1 :, kw - 1 :]
+    return y.reshape(y.shape[:2] + xp.shape[2:])
+
+
+def _kernel_spectrum(wf, h: int, w: int) -> np.ndarray:
+    """The flipped kernel's spectrum at a window's size, kept per thread and shape."""
+    key = ("spectrum", id(wf), h, w)
+    cache = _LOCAL.__dict__.setdefault("spectra", {})
+    if key not in cache:
+        if len(cache) > 4:
+            cache.clear()
+        cache[key] = (wf, np.fft.rfft2(np.flip(np.asarray(wf, np.float64)), (h, w)))
+    return cache[key][1]
 
 
 _DEPTHS = {0: np.uint8, 2: np.uint16, 5: np.float32, 6: np.float64}  # cv2.CV_8U, ...
@@ -217,8 +253,13 @@ class Strips:
         it holds the padding value, else they are ``dtype``
     """
 
-    def __init__(self, shape, wf, geometry, pad_mode, pad_value, filtered, dtype=None, source=None):
+    def __init__(
+        self, shape, wf, geometry, pad_mode, pad_value, filtered, dtype=None, source=None, out=8
+    ):
         self.rounded = None  # or uint8: sums rounded as they are stored (see correlate_valid)
+        self.finish = None  # or what each tile's sums become (pixels, say) as they are stored
+        self.out_dtype = None  # the dtype of what finish makes
+        self.out_itemsize = out  # bytes a result sample takes where the strip is kept
         self.rows, self.cols = geometry
         self.channels, self.filtered = shape[2], filtered
         self.wd = dilate(np.asarray(wf, np.float64), 2, (self.rows.dilation, self.cols.dilation))
@@ -238,6 +279,8 @@ class Strips:
         window = c.span if c.span * tall <= area else max(wide, area // tall)
         width = c.length if window >= c.span else max(1, (window - c.ke) // c.stride + 1)
         height = max(math.ceil(r.ke / r.stride), (area // window - r.ke) // r.stride + 1)
+        row = c.length * self.filtered * self.out_itemsize  # a strip's results: bounded too
+        height = min(height, max(16, STRIP_BYTES * 2 // row))
         return min(height, r.length), min(width, c.length)
 
     def __iter__(self):
@@ -261,14 +304,15 @@ class Strips:
         src = self._rows(block, o0, o1, index)  # (window rows, source cols, C)
         exact = self.window_dtype.kind in "ui" and rational(self.wd) is not None
         rounded = self.rounded if self.dtype == np.float32 and not exact else None
-        y = np.empty((o1 - o0, c.length, f), rounded or self.dtype)
+        y = np.empty((o1 - o0, c.length, f), self.out_dtype or rounded or self.dtype)
         rest = np.empty((o1 - o0, c.length, self.channels - f), self.window_dtype)
         at = (r.ke - 1 - (r.ke - 1) // 2, c.ke - 1 - (c.ke - 1) // 2)  # the delta's tap
         for t0 in range(0, c.length, self.width):
             t1 = min(c.length, t0 + self.width)
             xp = self._columns(src, t0, t1)  # (window rows, window cols, C)
             part = correlate_valid(xp[..., :f], self.wd, self.dtype, rounded, reuse=True)
-            y[:, t0:t1] = part[:: r.stride, :: c.stride][: o1 - o0, : t1 - t0]
+            part = part[:: r.stride, :: c.stride][: o1 - o0, : t1 - t0]
+            y[:, t0:t1] = self.finish(part) if self.finish else part
             rest[:, t0:t1] = xp[at[0] :: r.stride, at[1] :: c.stride, f:][: o1 - o0, : t1 - t0]
         return y, rest
 

@@ -61,6 +61,7 @@ def strips_for(shape, colour, kernel, geometry, settings: ConvSettings, out_fmt:
     sums are rounded by OpenCV as it stores them.
     """
     wide = out_fmt == "npy" or np.dtype(source) == np.uint16
+    sixteen = settings.depth == 16 or settings.depth is None and np.dtype(source) == np.uint16
     strips = compiled.Strips(
         shape,
         oriented(kernel, settings),
@@ -70,6 +71,7 @@ def strips_for(shape, colour, kernel, geometry, settings: ConvSettings, out_fmt:
         colour,
         np.float64 if wide else None,
         source,
+        out=8 if out_fmt == "npy" else 2 if sixteen else 1,  # the same tiles on both routes
     )
     if not wide and not settings.post and settings.depth in (None, 8):
         strips.rounded = np.uint8

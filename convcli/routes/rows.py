@@ -74,8 +74,8 @@ def run(plan, show_steps=None) -> None:
             span = (min(lows), max(highs))
             im = image.prepare(plan.open_image(), s.gray)
         post = _post(s, span, meta.get("max") or 1.0)
-        finish = _numbers(post) if plan.out_fmt == "npy" else _pixels(post, meta)
-        results = run_strips(strips, RowReader(im, plan.name), finish)
+        _finish_tiles(strips, post, meta, plan.out_fmt)
+        results = run_strips(strips, RowReader(im, plan.name), _with_alpha(meta))
         results = messages.tracked(results, strips.rows.length, "filtering")
         if plan.out_fmt == "npy":
             _write_npy(results, strips, colour, plan.out)
@@ -121,20 +121,32 @@ def _one_libvips_thread():
         pyvips.concurrency_set(threads)
 
 
-def _pixels(post, meta):
-    """What a strip's result becomes on its thread: the output's samples, alpha joined."""
+def _finish_tiles(strips, post, meta, out_fmt) -> None:
+    """Each tile's sums made what is written (float64 numbers, or the output's pixels) as
+    they are stored: a strip keeps its results at the output's size, not as sums."""
+    from ..io.imagerows import pixel_array
+
+    if out_fmt == "npy":
+        strips.finish, strips.out_dtype = post, np.dtype("<f8")
+        return
+    strips.out_dtype = np.uint16 if image.sample_format(meta) == "ushort" else np.uint8
+
+    def finish(part):  # (rows, cols, C) sums, or pixels OpenCV rounded as it stored them
+        return part if part.dtype.kind == "u" else pixel_array(post(part), meta, scratch=True)
+
+    strips.finish = finish
+
+
+def _with_alpha(meta):
+    """A strip's results with its alpha joined back as pixels (none for ``.npy``)."""
     from ..io.imagerows import pixel_array
 
     def finish(y, rest):
-        if y.dtype.kind == "f":  # else rounded by OpenCV as it stored them
-            y = pixel_array(post(y), meta, scratch=True)
-        return np.concatenate([y, pixel_array(rest, meta)], axis=2) if rest.shape[2] else y
+        if rest.shape[2] and y.dtype.kind == "u":
+            return np.concatenate([y, pixel_array(rest, meta)], axis=2)
+        return y
 
     return finish
-
-
-def _numbers(post):
-    return lambda y, rest: np.ascontiguousarray(post(y), "<f8")
 
 
 def _write_pixels(results, strips, meta, settings, out, out_fmt) -> None:
