@@ -27,6 +27,7 @@ from .spectral import dilate
 
 STRIP_BYTES = 4 << 20  # about this much float data per strip: flat memory at any width
 DFT_TAPS = 50  # filter2D transforms kernels this big (in float32 from 8-bit): widen first
+OWN_FFT_TAPS = 48 * 48  # beyond, filter2D's spectra of every channel outgrow flat memory
 THREADS = 2
 
 
@@ -148,15 +149,16 @@ def correlate_valid(xp: np.ndarray, wf: np.ndarray, dtype=None, rounded=None, re
         factors = _whole_factors(k)
         if factors is not None:
             y = cv2.sepFilter2D(xp, depth, factors[1], factors[0], **options)
-        elif k.size >= DFT_TAPS:  # a transform's sums, made whole
+        elif k.size > OWN_FFT_TAPS:  # a transform's sums, made whole
             return np.rint(fft_valid(xp, k)) / q
-        else:
+        else:  # direct, or OpenCV's transform made whole
             y = cv2.filter2D(xp, depth, k, **options)
+            y = np.rint(y, out=y) if k.size >= DFT_TAPS else y
         y = np.divide(y, q, out=options.get("dst")) if q > 1 else y
     elif (factors := separable(wf)) is not None:
         u, v = (np.asarray(f, np.float64) for f in factors)
         y = cv2.sepFilter2D(xp, depth, v, u, **options)
-    elif wf.size >= DFT_TAPS and dtype == np.float64:
+    elif wf.size > OWN_FFT_TAPS and dtype == np.float64:
         return fft_valid(xp, wf)
     else:
         y = cv2.filter2D(xp, depth, np.asarray(wf, np.float64), **options)
