@@ -14,7 +14,7 @@ import os
 
 from .errors import ConvcliError, SchedulerError
 
-CONNECT_TIMEOUT = 8.0  # seconds: one line within 10 s, start-up included
+CONNECT_TIMEOUT = 6.0  # seconds: one line within 10 s, start-up included, on a busy machine too
 
 
 def scheduler_address(option: str | None = None) -> str | None:
