@@ -56,39 +56,6 @@ def vips_open(source, name: str, access: str, **options):
         raise DataError(f"{name}: corrupt or unreadable image ({vips_error(e)})") from None
 
 
-def _pillow_open(source, name: str):
-    """BMP and PGM/PPM: decoded by Pillow, then handed to libvips."""
-    import io
-    import warnings
-
-    import pyvips
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            im = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-            check_bomb(im.width, im.height, name)
-            im = ImageOps.exif_transpose(im)
-            im.load()
-        except UnidentifiedImageError:
-            raise DataError(f"{name}: corrupt or unreadable image") from None
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
-            raise DataError(f"{name}: corrupt or truncated image ({e})") from None
-    if im.mode in ("1", "P", "PA", "CMYK", "YCbCr", "HSV", "LAB"):
-        im = im.convert(
-            "RGBA"
-            if im.mode == "PA" or "transparency" in im.info
-            else "L"
-            if im.mode == "1"
-            else "RGB"
-        )
-    array = np.asarray(im)
-    if im.mode.startswith("I;16"):
-        array = array.astype(np.uint16)
-    return pyvips.Image.new_from_array(np.ascontiguousarray(array))
-
-
 def check_output_size(width: int, height: int) -> None:
     """A result is held to the same pixel limit as an input."""
     if width * height > MAX_PIXELS:
@@ -139,7 +106,9 @@ def _check_finite(source, name: str, fmt: str) -> None:
 def load(source, name: str, fmt: str, access: str = "sequential"):
     """A pyvips image of every page, EXIF orientation applied, or one clear error."""
     if fmt in PILLOW_ONLY:
-        return _pillow_open(source, name)
+        from .pillowformats import pillow_open
+
+        return pillow_open(source, name, check_bomb)
     im = vips_open(source, name, access)
     check_bomb(im.width, im.height, name)
     _check_claim(im, source, name)
@@ -352,7 +321,9 @@ def save(im, path: str, fmt: str, meta: dict, quality=None, pages=None, check=No
     options = _options(fmt, meta, quality)
     try:
         if fmt in PILLOW_ONLY:
-            return _pillow_save(im, path, fmt)
+            from .pillowformats import pillow_save
+
+            return pillow_save(im, path, fmt)
         if path == "-":
             data = im.write_to_buffer(f".{_suffix(fmt)}", **options)
             if check:
@@ -397,18 +368,3 @@ def _options(fmt: str, meta: dict, quality: int | None) -> dict:
     if fmt in ("jpg", "webp"):
         return {"Q": output_quality(meta, quality)}
     return {}
-
-
-def _pillow_save(im, path: str, fmt: str) -> None:
-    import io
-
-    from PIL import Image
-
-    array = im.numpy()
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(array)).save(
-        buffer, format="BMP" if fmt == "bmp" else "PPM"
-    )
-    write_bytes(buffer.getvalue(), path)
