@@ -48,7 +48,7 @@ def _method(shape, kernel, settings) -> str:
     """The method the engine's cost model picks for this job, for -v."""
     if messages.level() < messages.VERBOSE or kernel.ndim == 4:
         return "filter bank" if kernel.ndim == 4 else "auto"
-    from ..engine.core import choose_method
+    from ..engine.costs import choose_method
     from ..geometry import axes
 
     try:
