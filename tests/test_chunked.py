@@ -9,6 +9,7 @@ from convcli.engine import convolve
 from convcli.errors import FileError, FormatError
 from convcli.io.zarrfile import read_chunked
 from convcli.pieces import plan
+from convcli.routes import blockwrite
 from convcli.routes import chunks as chunked
 from convcli.routes.chunks import convolve_chunked, to_dask
 
@@ -100,7 +101,7 @@ class Boom(Exception):
 @pytest.mark.parametrize("error", [Boom, KeyboardInterrupt])
 def test_a_failure_midway_leaves_no_target_and_no_temporary(tmp_path, monkeypatch, name, error):
     calls = []
-    real = chunked.convolve_block
+    real = blockwrite.convolve_block
 
     def failing(p, index):
         calls.append(index)
@@ -108,7 +109,7 @@ def test_a_failure_midway_leaves_no_target_and_no_temporary(tmp_path, monkeypatc
             raise error()
         return real(p, index)
 
-    monkeypatch.setattr(chunked, "convolve_block", failing)
+    monkeypatch.setattr(blockwrite, "convolve_block", failing)
     with pytest.raises(error):
         convolve_chunked(np.ones((40, 40)), tmp_path / name, np.ones((3, 3)), chunks=8)
     assert os.listdir(tmp_path) == []
@@ -116,7 +117,7 @@ def test_a_failure_midway_leaves_no_target_and_no_temporary(tmp_path, monkeypatc
 
 def test_a_failure_leaves_an_existing_target_untouched(tmp_path, monkeypatch):
     np.save(tmp_path / "out.npy", np.arange(3))
-    monkeypatch.setattr(chunked, "convolve_block", lambda p, index: 1 / 0)
+    monkeypatch.setattr(blockwrite, "convolve_block", lambda p, index: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         convolve_chunked(np.ones(10), tmp_path / "out.npy", [1.0])
     np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), np.arange(3))
@@ -212,11 +213,11 @@ def test_a_separable_kernel_runs_as_two_passes_per_block_and_equals_memory(tmp_p
 def test_a_large_block_is_computed_in_strips_that_equal_the_whole(monkeypatch):
     x = np.random.default_rng(14).standard_normal((300, 40, 2))
     w = np.random.default_rng(15).standard_normal((5, 3))
-    monkeypatch.setattr(chunked, "STRIP_BYTES", 300 * 40 * 2 * 8 // 3)  # three strips a block
+    monkeypatch.setattr(blockwrite, "STRIP_BYTES", 300 * 40 * 2 * 8 // 3)  # three strips a block
     calls = []
-    real = chunked.convolve_block
-    monkeypatch.setattr(chunked, "convolve_block", lambda p, i: calls.append(i) or real(p, i))
+    real = blockwrite.convolve_block
+    monkeypatch.setattr(blockwrite, "convolve_block", lambda p, i: calls.append(i) or real(p, i))
     settings = dict(ndim=2, mode="same", pad_mode="reflect")
     p = plan(x, w, chunks=(300, 40), **settings)
-    np.testing.assert_array_equal(chunked.block_values(p, (0, 0)), convolve(x, w, **settings))
+    np.testing.assert_array_equal(blockwrite.block_values(p, (0, 0)), convolve(x, w, **settings))
     assert calls == [(0, 0), (1, 0), (2, 0)]

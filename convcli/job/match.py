@@ -18,6 +18,7 @@ from ..errors import DataError, ShapeError, UsageProblem
 from ..io import atomic, files, marks, registry
 from ..io.data import Data
 from ..matching import default_distance, peaks
+from .matchstrips import split_alpha
 
 
 @dataclass(frozen=True)
@@ -45,20 +46,10 @@ def read_template(path: str, settings: MatchSettings) -> Data:
     return files.read(path, settings.from_format, gray=settings.gray)
 
 
-def _split_alpha(data: Data):
-    """An image's colour (rows, cols[, C]) and its alpha scaled to 0..1 (or None)."""
-    a = data.array
-    if data.kind != "image" or not data.image.get("alpha"):
-        return a, None
-    top = data.image.get("max") or max(float(a[..., -1].max()), 1.0)
-    colour = a[..., :-1]
-    return (colour[..., 0] if colour.shape[-1] == 1 else colour), a[..., -1] / top
-
-
 def _arrays(template: Data, data: Data, settings: MatchSettings):
     """(x, t, mask, nd, sample_rate): the arrays as the engine takes them."""
-    x, _ = _split_alpha(data)
-    t, mask = _split_alpha(template)
+    x, _ = split_alpha(data)
+    t, mask = split_alpha(template)
     if mask is not None and (mask >= 1).all():
         mask = None  # opaque: the plain (faster) scores
     one_d = "audio" in (data.kind, template.kind) or (x.ndim == 1 and t.ndim == 1)

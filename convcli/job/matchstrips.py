@@ -18,6 +18,7 @@ import numpy as np
 from .. import messages
 from ..engine.match import LOWER_IS_BETTER, piece_plan
 from ..errors import ShapeError
+from ..io.data import Data
 from ..matching import Candidates, default_distance
 
 STRIP_MIN_PIXELS = 1 << 24  # 16.8 megapixels: smaller images are matched in memory
@@ -54,9 +55,8 @@ def _opened(source: str, name: str, fmt: str, gray: bool):
 
 def _template(template, bands: int, name: str):
     """(t, mask): the template (kh, kw, C) and its alpha as a mask, or None."""
-    from .match import _split_alpha
 
-    t, mask = _split_alpha(template)
+    t, mask = split_alpha(template)
     if mask is not None and (mask >= 1).all():
         mask = None
     if t.ndim == 1:
@@ -173,3 +173,13 @@ class _Rows:
 
     def take(self, a: int, b: int) -> np.ndarray:
         return self.read(np.arange(a, b)).astype(self.dtype)  # (rows, cols, C)
+
+
+def split_alpha(data: Data):
+    """An image's colour (rows, cols[, C]) and its alpha scaled to 0..1 (or None)."""
+    a = data.array
+    if data.kind != "image" or not data.image.get("alpha"):
+        return a, None
+    top = data.image.get("max") or max(float(a[..., -1].max()), 1.0)
+    colour = a[..., :-1]
+    return (colour[..., 0] if colour.shape[-1] == 1 else colour), a[..., -1] / top

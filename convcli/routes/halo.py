@@ -163,8 +163,8 @@ class _Outer:
 def block_from(p: Plan, target: str, index, parts) -> int:
     """Write block ``index`` from its pieces: ``(chunk id, origin, array)`` or
     ``(chunk id, box, slivers)`` with ``slivers[box]`` the array; as
-    :func:`convcli.routes.chunks.write_block`, whose count of values it returns."""
-    from .chunks import write_block
+    :func:`convcli.routes.blockwrite.write_block`, whose count of values it returns."""
+    from .blockwrite import write_block
 
     pieces = {}
     for cid, where, value in parts:
