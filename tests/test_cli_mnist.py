@@ -28,7 +28,7 @@ def trained(tmp_path_factory):
         [
             "train-mnist",
             "--epochs",
-            "3",
+            "2",
             "-o",
             str(model),
             "--json",
