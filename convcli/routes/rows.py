@@ -3,8 +3,9 @@
 libvips decodes the image top to bottom as strips are asked for; two threads filter
 them with the compiled passes of :mod:`convcli.engine.compiled`; the pixels go down
 a pipe as an uncompressed PNG that libvips encodes as it arrives (or, for ``.npy``,
-straight into the file after its header). Memory holds a few strips whatever the
-image's size, and the bytes are the in-memory route's: both run the same strips.
+straight into the file after its header). Memory holds a few tiles and a few strips of
+whole rows, however tall the image (wide ones hold wider strips), and the bytes are the
+in-memory route's: both run the same tiles.
 """
 
 from __future__ import annotations
