@@ -27,12 +27,8 @@ _VALID, _OTHER, _EDGE = "#8fd18f", "#a9c8ec", "#d0660b"
 
 
 def _geometry(x, w, ndim, mode, pad, stride, dilation):
-    if (
-        np.ndim(w) == 4
-        or np.ndim(w) > ndim
-        or np.ndim(x) > ndim
-        and np.prod(np.shape(x)[ndim:]) > 1
-    ):
+    channels = np.ndim(x) > ndim and np.prod(np.shape(x)[ndim:]) > 1
+    if np.ndim(w) == 4 or np.ndim(w) > ndim or channels:
         raise ShapeError(
             "--animate draws one channel through one kernel: give a single "
             "signal or matrix (conv2d --gray for a photo), not channels or "
