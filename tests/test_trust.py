@@ -674,3 +674,27 @@ def test_scripts_get_one_line_and_options_anywhere():
     ):
         p = run(*args, input=b"1 2\n")
         assert p.returncode == 0 and p.stdout == b"1 3 2\n", args
+
+
+def test_a_temporary_a_library_creates_again_just_after_ctrl_c_is_removed_too(tmp_path):
+    """libvips opens the output it was handed as its save starts: a Ctrl-C a moment
+    after the temporary was made may remove it before libvips creates it again."""
+    import threading
+
+    from convcli.io import atomic
+
+    try:
+        with pytest.raises(OSError), atomic.atomic_path(str(tmp_path / "o.png")) as tmp:
+
+            def library():
+                time.sleep(atomic.AFTERMATH / 3)
+                open(tmp, "wb").close()
+
+            late = threading.Thread(target=library)
+            late.start()
+            atomic.cancel()
+            late.join()
+            assert not os.path.exists(tmp)
+    finally:
+        atomic.resume()
+    assert os.listdir(tmp_path) == []

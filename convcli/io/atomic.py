@@ -20,6 +20,7 @@ import stat
 import sys
 import tempfile
 import threading
+import time
 
 from ..errors import ConvcliError, FileError
 
@@ -161,6 +162,9 @@ def on_cancel(stop):
         _HOOKS.remove(stop)
 
 
+AFTERMATH = 0.1  # seconds
+
+
 def cancel() -> None:
     """Remove every temporary still being written, and refuse new ones (Ctrl-C, SIGTERM)."""
     for stop in list(_HOOKS):
@@ -168,9 +172,15 @@ def cancel() -> None:
             stop()
     with _LOCK:
         _CANCELLED.set()
-        for tmp in _LIVE:
+        live = list(_LIVE)
+        for tmp in live:
             _remove(tmp)
         _LIVE.clear()
+    # a library handed a temporary's path a moment ago (libvips opens its output as its
+    # save starts) may create it again just after: look once more before the exit
+    time.sleep(AFTERMATH)
+    for tmp in live:
+        _remove(tmp)
 
 
 def resume() -> None:
