@@ -142,13 +142,10 @@ def _unclobbered(pairs):
 
 
 def _make_folders(pairs):
+    from .listing import make_folder
+
     for folder in sorted({os.path.dirname(out) for _, out in pairs}):
-        try:
-            os.makedirs(folder or ".", exist_ok=True)
-        except OSError as e:
-            raise FileError(
-                f"{folder}: cannot create the folder ({describe_os_error(e).rpartition(': ')[2]})"
-            ) from None
+        make_folder(folder)
 
 
 def run_all(job, pairs, jobs: int = 1, scheduler: str | None = None) -> None:

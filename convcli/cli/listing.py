@@ -150,7 +150,7 @@ class Listing:
                 continue
             folder = os.path.dirname(out)
             if self.output is not None and folder != made:
-                _make_folder(folder)
+                make_folder(folder)
                 made = folder
             yield path, out
         if skipped > SHOWN:
@@ -161,7 +161,8 @@ class Listing:
             )
 
 
-def _make_folder(folder: str) -> None:
+def make_folder(folder: str) -> None:
+    """Create an output folder (and its parents), or one line that says why not."""
     from .failures import describe_os_error
 
     try:
