@@ -17,6 +17,7 @@ from .. import messages
 from ..errors import DataError
 from ..io import image
 from ..io.jpeg import jpeg_quality
+from ..job.pixels import oriented
 
 MAX_DIRECT_TAPS = 32 * 32  # larger non-separable kernels are cheaper by FFT in memory
 _EXTEND = {
@@ -218,18 +219,12 @@ def accepts(plan) -> str | None:
     header, geometry = plan.header, plan.image_geometry
     check_nonempty(geometry)
     image.check_output_size(geometry[1].length, geometry[0].length)
-    if not convolvable(_oriented(kernel, s), geometry, canonical_mode(s.pad_mode)):
+    if not convolvable(oriented(kernel, s), geometry, canonical_mode(s.pad_mode)):
         return None
     return (
         f"{header.width}x{header.height}x{header.bands} image, {kernel.shape[0]}x"
         f"{kernel.shape[1]} kernel: strips on every core in flat memory"
     )
-
-
-def _oriented(kernel, settings) -> np.ndarray:
-    """The kernel in correlation orientation (flipped for a convolution), float64."""
-    wf = np.asarray(kernel, dtype=np.float64)
-    return wf if settings.correlate else wf[::-1, ::-1]
 
 
 def run(plan, show_steps=None) -> None:
@@ -241,7 +236,7 @@ def run(plan, show_steps=None) -> None:
 
     s = replace(plan.settings, pad_mode=canonical_mode(plan.settings.pad_mode))
     with stage(f"{plan.name} -> {plan.out} in libvips strips"):
-        convolve_image(plan, _oriented(plan.kernel, s), plan.image_geometry, s)
+        convolve_image(plan, oriented(plan.kernel, s), plan.image_geometry, s)
 
 
 def convolve_image(plan, wf: np.ndarray, geometry, settings) -> None:
