@@ -166,3 +166,17 @@ def test_verbose_names_the_route_and_why(cli, samples, tmp_path):
     assert "route: memory (" in result.output
     assert strips.accepts  # the strip route's own test of the whole-image result lives in
     # tests/test_io_imagestream.py
+
+
+def test_an_image_to_npy_in_compiled_strips_is_the_memory_route_s_array(tmp_path, monkeypatch):
+    rng = np.random.default_rng(3)
+    pyvips.Image.new_from_array((rng.random((70, 90, 3)) * 255).astype(np.uint8)).copy(
+        interpretation="srgb"
+    ).write_to_file(str(tmp_path / "x.png"))
+    settings = ConvSettings("gaussian:sigma=3", ndim=2, offset=0.5, pad_mode="symmetric")
+    arrays = [
+        np.load(_by_route(monkeypatch, forced, tmp_path / "x.png", settings, "npy"))
+        for forced in ("rows", "memory")
+    ]
+    assert arrays[0].dtype == np.float64 and arrays[0].shape == (70, 90, 3)
+    np.testing.assert_array_equal(arrays[0], arrays[1])
