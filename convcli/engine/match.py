@@ -16,8 +16,10 @@ A window (or template) with no variance (no energy, for ccorr-normed and
 sqdiff-normed) has no normalised score: it scores 0 (1 for sqdiff-normed, whose best
 is 0), never NaN, as OpenCV's rule gives; normalised scores that rounding carries past
 1 are clipped to it. The fast route correlates strips of the input with the template
-by FFT (overlap-save: each strip of ``B`` rows gives ``B - k_0 + 1`` windows) and takes
-window sums from cumulative sums of the strip in float64; :func:`score_map_naive` is its
+by FFT (overlap-save: each strip of ``B`` rows gives ``B - k_0 + 1`` windows; OpenCV's
+``dft`` and ``mulSpectrums`` on its packed spectra, in float32 when both operands are)
+and takes window sums in float64 (:mod:`convcli.engine.windows`), from which
+:mod:`convcli.engine.matchscore` makes the score; :func:`score_map_naive` is its
 loop-per-window twin.
 """
 
@@ -30,11 +32,16 @@ import numpy as np
 
 from ..errors import DataError, ShapeError
 from . import windows
+from .matchscore import finish, normed, tolerance, tolerance_for
 
 SCORES = ("ccoeff-normed", "ccoeff", "ccorr", "ccorr-normed", "sqdiff", "sqdiff-normed")
 LOWER_IS_BETTER = ("sqdiff", "sqdiff-normed")
 THREADS = 2  # strips computed at once (each FFT on one thread)
 CHUNK_ROWS = 16  # rows of a strip finished at once: arrays of ~0.5 MB for 4000 columns
+STRIP_CELLS = 3 << 20  # samples of a streamed strip's transform (~24 MB in float64)
+WHOLE_CELLS = 5 << 20  # of a strip in memory, where the input is held anyway
+SMALL_CELLS = 1 << 18  # inputs matched in memory in one strip
+_INVERSE = None  # cv2's flags for a real inverse transform, set on first use
 
 
 def _check(x, t, ndim, mask):
@@ -75,9 +82,11 @@ def _size(shape) -> str:
     return "x".join(str(n) for n in shape)
 
 
-def _dtype(x, t):
-    """float32 transforms when both operands are float32 (as OpenCV's), else float64."""
-    return np.float32 if x.dtype == np.float32 and t.dtype == np.float32 else np.float64
+def _dtype(x_dtype, t_dtype, score):
+    """float32 transforms when both operands are float32 (as OpenCV's), else float64; and
+    float64 for the sqdiff scores, whose best is a difference of near-equal sums."""
+    single = x_dtype == np.float32 and t_dtype == np.float32
+    return np.float32 if single and score not in LOWER_IS_BETTER else np.float64
 
 
 def score_map(x, t, score: str = "ccoeff-normed", *, ndim: int | None = None, mask=None):
@@ -99,7 +108,8 @@ def score_map(x, t, score: str = "ccoeff-normed", *, ndim: int | None = None, ma
     Returns
     -------
     ndarray of shape (n - k + 1,) or (rows - kh + 1, cols - kw + 1)
-        float32 when ``x`` and ``t`` are float32, else float64.
+        float32 when ``x`` and ``t`` are float32 (and the score is not a sqdiff), else
+        float64.
 
     Examples
     --------
@@ -110,7 +120,7 @@ def score_map(x, t, score: str = "ccoeff-normed", *, ndim: int | None = None, ma
         raise ValueError(f"unknown score {score!r}; choose one of {', '.join(SCORES)}")
     x, t, mask, nd = _check(x, t, ndim, mask)
     k, n = t.shape[:nd], x.shape[:nd]
-    dtype = _dtype(x, t)
+    dtype = _dtype(x.dtype, t.dtype, score)
     out = np.empty(tuple(a - b + 1 for a, b in zip(n, k)), dtype=dtype)
     plan = _Plan(x, t, mask, score, nd, dtype)
     starts = range(0, out.shape[0], plan.step)
@@ -124,35 +134,52 @@ def score_map(x, t, score: str = "ccoeff-normed", *, ndim: int | None = None, ma
     return out
 
 
-def _strip_rows(k: int, n: int, across: int, nd: int) -> int:
-    """Rows of a strip's transform: about 4 templates tall, and small enough that each of its
-    float64 arrays (at most ~24 MB) is recycled by malloc rather than mapped afresh."""
-    import scipy.fft as sfft
+def _strip_rows(k: int, n: int, across: int, nd: int, whole: bool) -> int:
+    """Rows (samples, for a signal) of a strip's transform. Streamed: about 4 templates
+    tall and at most :data:`STRIP_CELLS`, recycled by malloc rather than mapped afresh.
+    In memory: the input in :data:`THREADS` strips (fewer windows lost to overlap), each
+    at most :data:`WHOLE_CELLS`. A signal's are powers of 2, the fastest transforms."""
+    import cv2
 
-    want = max(4 * k, 256) if nd == 2 else max(2 * k, 1 << 16)
-    cap = max(2 * k, (3 << 20) // across)
-    rows = sfft.next_fast_len(min(want, cap), real=True)
-    while rows > 2 * k and rows * across > 3 << 20:
-        rows = sfft.next_fast_len(rows * 7 // 8, real=True)
-    return min(rows, sfft.next_fast_len(n, real=True))
+    if nd == 1:
+        rows = 1 << (max(2 * k, 1 << 16) - 1).bit_length()
+        return min(rows, cv2.getOptimalDFTSize(n))
+    cap = max(2 * k, (WHOLE_CELLS if whole else STRIP_CELLS) // across)
+    if not whole:
+        want = max(4 * k, 256)
+    elif n * across <= SMALL_CELLS:
+        want = n  # one strip: threads cost more than they give
+    else:  # strips of equal rows, as many as a multiple of the threads
+        per_round = THREADS * (cap - k + 1)
+        strips = THREADS * -(-(n - k + 1) // per_round)
+        want = -(-(n - k + 1) // strips) + k - 1
+    rows = cv2.getOptimalDFTSize(min(want, cap))
+    while rows > max(2 * k, cap):
+        smaller = cv2.getOptimalDFTSize(rows * 7 // 8)
+        if smaller >= rows:
+            break
+        rows = smaller
+    return min(rows, cv2.getOptimalDFTSize(n))
 
 
 def _strip_into(plan, x, out, r0) -> None:
     stop = min(r0 + plan.step, out.shape[0])
-    out[r0:stop] = plan.strip(x[r0 : stop + plan.k[0] - 1])
+    plan.strip(x[r0 : stop + plan.k[0] - 1], out=out[r0:stop])
 
 
 class _Plan:
     """What every strip shares: the template's spectra at the strip size, its constants."""
 
     def __init__(self, x, t, mask, score, nd, dtype, stream=None):
-        import scipy.fft as sfft
+        import cv2
 
         self.score, self.nd, self.dtype, self.k = score, nd, dtype, t.shape[:nd]
         self.count = math.prod(self.k)
         shape = x.shape if stream is None else stream[0]
-        across = tuple(sfft.next_fast_len(n, real=True) for n in shape[1:nd])
-        self.size = (_strip_rows(self.k[0], shape[0], math.prod(across), nd),) + across
+        across = tuple(cv2.getOptimalDFTSize(n) for n in shape[1:nd])
+        rows = _strip_rows(self.k[0], shape[0], math.prod(across), nd, stream is None)
+        self.size = (rows,) + across
+        self.grid = self.size if nd == 2 else (1, rows)  # the 2-D array OpenCV transforms
         self.step = self.size[0] - self.k[0] + 1
         t = t.astype(np.float64)
         self.mask = mask
@@ -174,61 +201,79 @@ class _Plan:
             a = m2 * t
             self.t_energy = float((m2 * t * t).sum())
         if stream is None:
-            self.tolerance = _tolerance(x, self.centre, self.k, nd)
+            self.tolerance = tolerance(x, self.centre, self.k, nd)
         else:
-            self.tolerance = _tolerance_for(shape, self.k, nd, stream[1])
-        self.spectrum = np.conj(self._rfft(a))  # (size..., C) spectrum of the kernel
+            self.tolerance = tolerance_for(shape, self.k, nd, stream[1])
+        self.spectrum = self._spectra(a)  # one packed spectrum of the kernel per channel
         if mask is not None:
-            self.m_spec = np.conj(self._rfft(m[..., None]))
-            self.m2_spec = np.conj(self._rfft(m2))
+            self.m_spec, self.m2_spec = self._spectra(m[..., None]), self._spectra(m2)
 
-    def _rfft(self, a, workers=1):
-        import scipy.fft as sfft
+    def _padded(self, a, minus=0.0):
+        """``a - minus``, shape (rows,) or (rows, cols), zero-padded to :attr:`grid`."""
+        buf = np.empty(self.grid, self.dtype)
+        view = buf[0] if self.nd == 1 else buf  # (size,) or (rows, cols)
+        np.subtract(a, minus, out=view[tuple(slice(0, n) for n in a.shape)], casting="unsafe")
+        view[a.shape[0] :] = 0
+        if self.nd == 2:
+            view[: a.shape[0], a.shape[1] :] = 0
+        return buf, view[tuple(slice(0, n) for n in a.shape)]
 
-        axes = tuple(range(self.nd))
-        return sfft.rfftn(a.astype(self.dtype, copy=False), self.size, axes=axes, workers=workers)
+    def _spectra(self, a):
+        """OpenCV's packed (CCS) spectrum of each channel of ``a`` (n..., C) at the strip size."""
+        import cv2
+
+        return [cv2.dft(self._padded(a[..., c])[0]) for c in range(a.shape[-1])]
 
     def _corr(self, spec_x, spec_k, valid, per_channel=False, spent=False):
         """Valid correlation from spectra: summed over channels, or a list of one per channel.
-        ``spent``: ``spec_x`` is not needed after, so the sum is made in its first channel."""
-        import scipy.fft as sfft
+        ``spent``: ``spec_x`` is not needed after, so the products are made in it."""
+        import cv2
 
-        axes = tuple(range(self.nd))
-        crop = tuple(slice(0, v) for v in valid)
-        last = spec_k.shape[-1] - 1
+        global _INVERSE
+        _INVERSE = cv2.DFT_INVERSE | cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE
+        crop = (0, slice(0, valid[0])) if self.nd == 1 else tuple(slice(0, v) for v in valid)
+        last = len(spec_k) - 1
+        products = [
+            cv2.mulSpectrums(s, spec_k[min(c, last)], 0, s if spent else None, conjB=True)
+            for c, s in enumerate(spec_x)
+        ]
         if per_channel:
-            products = [spec_x[..., c] * spec_k[..., min(c, last)] for c in range(spec_x.shape[-1])]
-            return [sfft.irfftn(p, self.size, axes=axes)[crop] for p in products]
-        total = np.multiply(spec_x[..., 0], spec_k[..., 0], out=spec_x[..., 0] if spent else None)
-        for c in range(1, spec_x.shape[-1]):
-            total += spec_x[..., c] * spec_k[..., min(c, last)]
-        return sfft.irfftn(total, self.size, axes=axes, overwrite_x=True)[crop]
+            return [cv2.dft(p, flags=_INVERSE)[crop] for p in products]
+        total = products[0]
+        for p in products[1:]:
+            total += p
+        return cv2.dft(total, flags=_INVERSE)[crop]
 
-    def strip(self, xs):
-        """Scores of the windows that lie wholly in ``xs`` (rows r0 .. r0 + len - 1)."""
+    def strip(self, xs, out=None):
+        """Scores of the windows that lie wholly in ``xs`` (rows r0 .. r0 + len - 1), in
+        ``out`` if given."""
+        import cv2
+
         valid = tuple(n - k + 1 for n, k in zip(xs.shape[: self.nd], self.k))
-        if self.centre is not None:
-            xs = xs - self.centre.astype(xs.dtype if xs.dtype.kind == "f" else np.float64)
-        spec = self._rfft(xs)  # (size..., C)
+        centre = np.zeros(xs.shape[-1]) if self.centre is None else self.centre
+        channels, spec = [], []
+        for c in range(xs.shape[-1]):
+            buf, view = self._padded(xs[..., c], centre[c])  # centred in the transforms' dtype
+            channels.append(view)
+            spec.append(cv2.dft(buf))  # (nonzeroRows makes OpenCV 5 slower, not faster)
         cross = self._corr(spec, self.spectrum, valid, spent=self.mask is None)
-        channels = [xs[..., c] for c in range(xs.shape[-1])]
         if self.mask is not None:
-            squares = np.square(xs, dtype=np.float64)
-            s2 = self._corr(self._rfft(squares), self.m2_spec, valid, per_channel=True)
+            squares = [cv2.dft(self._padded(np.square(a, dtype=np.float64))[0]) for a in channels]
+            s2 = self._corr(squares, self.m2_spec, valid, per_channel=True)
             s1 = q1 = None
             if self.centre is not None:
                 s1 = self._corr(spec, self.m_spec, valid, per_channel=True)
                 q1 = self._corr(spec, self.m2_spec, valid, per_channel=True)
-            return finish(self, cross, s1, s2, q1)
+            return finish(self, cross, s1, s2, q1, out)
         if self.nd == 1:
             s1 = [windows.along_signal(a, self.k[0]) for a in channels]
             s2 = [windows.along_signal(np.square(a, dtype=np.float64), self.k[0]) for a in channels]
-            return finish(self, cross, s1, s2, s1)
-        return self._by_rows(channels, cross)
+            return finish(self, cross, s1, s2, s1, out)
+        return self._by_rows(channels, cross, out)
 
-    def _by_rows(self, channels, cross):
+    def _by_rows(self, channels, cross, out=None):
         """A 2-D strip's scores a few rows at a time, so that every array stays in cache."""
-        out = np.empty(cross.shape, dtype=self.dtype)
+        out = np.empty(cross.shape, dtype=self.dtype) if out is None else out
         runs = [windows.DownRows(a, self.k[0]) for a in channels]
         for r0 in range(0, cross.shape[0], CHUNK_ROWS):
             count = min(CHUNK_ROWS, cross.shape[0] - r0)
@@ -237,30 +282,8 @@ class _Plan:
                 sums, squares = run.take(count)  # (count, cols)
                 s1.append(windows.along_rows(sums, self.k[1]))
                 s2.append(windows.along_rows(squares, self.k[1]))
-            out[r0 : r0 + count] = finish(self, cross[r0 : r0 + count], s1, s2, s1)
+            finish(self, cross[r0 : r0 + count], s1, s2, s1, out[r0 : r0 + count])
         return out
-
-
-def _total(arrays):
-    """The sum of a list of arrays (faster than a reduction over a short trailing axis)."""
-    total = arrays[0]
-    for a in arrays[1:]:
-        total = total + a
-    return total
-
-
-def _tolerance(x, centre, k, nd) -> float:
-    """What rounding can leave of a window's sums of squares that are truly 0: the error
-    of running sums over the input's axes (``x`` centred by ``centre`` for ccoeff)."""
-    top, bottom = x.max(axis=tuple(range(nd))), x.min(axis=tuple(range(nd)))
-    if centre is not None:
-        top, bottom = top - centre, bottom - centre
-    return _tolerance_for(x.shape, k, nd, float(np.maximum(np.abs(top), np.abs(bottom)).max()))
-
-
-def _tolerance_for(shape, k, nd, peak: float) -> float:
-    spans = sum(n / ka for n, ka in zip(shape[:nd], k))
-    return 16 * np.finfo(np.float64).eps * peak * peak * math.prod(k) * spans
 
 
 def signal_plan(t, frames: int, score: str = "ccoeff-normed", peak: float = 1.0):
@@ -285,7 +308,8 @@ def piece_plan(t, shape, score="ccoeff-normed", peak=1.0, centre=None, mask=None
     Parameters
     ----------
     t : ndarray of shape (k, C) or (kh, kw, C), float32 or float64
-        float32 makes float32 transforms, as :func:`score_map` does for float32 operands.
+        float32 makes float32 transforms (but for the sqdiff scores), as :func:`score_map`
+        does for float32 operands.
     shape : tuple of int
         The whole input's, (n, C) or (rows, cols, C).
     peak : float
@@ -296,67 +320,10 @@ def piece_plan(t, shape, score="ccoeff-normed", peak=1.0, centre=None, mask=None
     mask : ndarray of shape (k,) or (kh, kw), optional
     """
     nd = len(shape) - 1
-    dtype = np.float32 if t.dtype == np.float32 else np.float64
+    dtype = _dtype(t.dtype, t.dtype, score)
     if mask is not None:
         mask = np.asarray(mask, dtype=np.float64)
     return _Plan(None, t, mask, score, nd, dtype, stream=(tuple(shape), peak, centre))
-
-
-def finish(plan, cross, s1, s2, q1):
-    """The score from the window's sums (the sums may be overwritten).
-
-    ``cross``: sum of kernel*x over the channels; lists with one array per channel:
-    ``s2`` sums of m^2 x^2, ``s1`` and ``q1`` sums of m x and m^2 x (ccoeff only; the same
-    list without a mask).
-    """
-    score = plan.score
-    energy = _total(s2)
-    if score.startswith("ccoeff"):
-        if plan.mask is None:
-            num = cross
-            var = _total([_variance(a, b, plan.count) for a, b in zip(s1, s2)])
-        else:
-            means = [a / plan.wsum for a in s1]  # the window's weighted mean, per channel
-            num = cross - _total([u * a0 for u, a0 in zip(means, plan.a0)])
-            var = _total([b - 2 * u * q + u * u * plan.m2sum for u, q, b in zip(means, q1, s2)])
-        if score == "ccoeff":
-            return num
-        limit = np.multiply(energy, 1e-9)
-        limit += plan.tolerance
-        return _normed(num, var, plan.t_energy, limit)
-    if score == "ccorr":
-        return cross
-    if score == "ccorr-normed":
-        return _normed(cross, energy, plan.t_energy, plan.tolerance)
-    num = np.maximum(energy - 2 * cross + plan.t_energy, 0)
-    if score == "sqdiff":
-        return num
-    return _normed(num, energy, plan.t_energy, plan.tolerance, worst=1.0)
-
-
-def _variance(s1, s2, count):
-    """s2 - s1**2/count, in a new array."""
-    v = np.multiply(s1, s1)
-    v *= -1.0 / count
-    v += s2
-    return v
-
-
-def _normed(num, var, t_energy, limit, worst=0.0):
-    """num / sqrt(var * t_energy) by OpenCV's rule (``var`` is overwritten): a variance
-    at most ``limit`` (none but rounding) gives ``worst``, values that rounding carried
-    just past 1 are 1 and those far past it (noise) ``worst``."""
-    ok = var > limit
-    with np.errstate(divide="ignore", invalid="ignore"):
-        np.multiply(var, t_energy, out=var)
-        np.sqrt(var, out=var)
-        r = np.divide(num, var, out=var)  # in var's float64 buffer: one array fewer
-        ok &= np.abs(r) < 1.125
-    np.minimum(r, 1.0, out=r)  # minimum and maximum: much faster than np.clip
-    if not worst:
-        np.maximum(r, -1.0, out=r)
-    np.copyto(r, worst, where=np.logical_not(ok, out=ok))
-    return r
 
 
 def score_map_naive(
@@ -369,11 +336,11 @@ def score_map_naive(
     m = (np.ones(k) if mask is None else mask)[..., None]  # (k..., 1)
     out = np.empty(tuple(a - b + 1 for a, b in zip(x.shape, k)))
     centre = x.mean(axis=tuple(range(nd))) if score.startswith("ccoeff") else None
-    tolerance = _tolerance(x, centre, k, nd)
+    limit = tolerance(x, centre, k, nd)
     x = x if centre is None else x - centre  # r is the same; the sums are smaller
     for index in np.ndindex(out.shape):
         w = x[tuple(slice(i, i + ka) for i, ka in zip(index, k))]  # (k..., C)
-        out[index] = _naive_one(w, t, m, score, tolerance)
+        out[index] = _naive_one(w, t, m, score, limit)
     return out
 
 
@@ -391,4 +358,4 @@ def _naive_one(w, t, m, score, tolerance) -> float:
     if not score.endswith("normed"):
         return float(num)
     worst = 1.0 if score == "sqdiff-normed" else 0.0
-    return float(_normed(np.array([num]), np.array([wvar]), tvar, np.array([tol]), worst)[0])
+    return float(normed(np.array([num]), np.array([wvar]), tvar, np.array([tol]), worst)[0])

@@ -1,8 +1,9 @@
 """Sums over sliding windows (box sums) in float64: the local sums template matching needs.
 
-Three ways, each where it is cheapest: pairwise doubling along a row (``log2 k`` additions
-of shifted slices, and pairwise rounding), a running sum down the rows of an image (one
-addition per row, a strip at a time), and cumulative sums along a long signal.
+Three ways, each where it is cheapest: a running sum along the rows (OpenCV's box filter;
+else pairwise doubling, ``log2 k`` additions of shifted slices), a running sum down the
+rows of an image (one addition per row, a strip at a time), and cumulative sums along a
+long signal.
 :func:`box_sums_naive` is the twin that sums each window.
 """
 
@@ -12,7 +13,8 @@ import numpy as np
 
 
 def along_rows(a: np.ndarray, k: int) -> np.ndarray:
-    """Sums of ``k`` consecutive entries along the last axis, by doubling.
+    """Sums of ``k`` consecutive entries along the last axis: OpenCV's running box sums
+    for a matrix, else by doubling.
 
     Parameters
     ----------
@@ -24,6 +26,13 @@ def along_rows(a: np.ndarray, k: int) -> np.ndarray:
     ndarray of shape (..., n - k + 1), float64
     """
     n = a.shape[-1]
+    if a.ndim == 2 and a.dtype == np.float64:
+        import cv2
+
+        sums = cv2.boxFilter(
+            a, -1, (k, 1), anchor=(0, 0), normalize=False, borderType=cv2.BORDER_CONSTANT
+        )
+        return sums[:, : n - k + 1]
     out_n = n - k + 1
     result, offset, width, p = None, 0, 1, a
     while True:
