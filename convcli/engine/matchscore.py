@@ -14,6 +14,7 @@ import numpy as np
 
 ROUNDING = 64 * np.finfo(np.float64).eps  # what rounding leaves of a score of exactly 1
 
+
 def _total(arrays):
     """The sum of a list of arrays (faster than a reduction over a short trailing axis)."""
     total = arrays[0]
