@@ -37,7 +37,7 @@ from .matchscore import finish, normed, tolerance, tolerance_for
 SCORES = ("ccoeff-normed", "ccoeff", "ccorr", "ccorr-normed", "sqdiff", "sqdiff-normed")
 LOWER_IS_BETTER = ("sqdiff", "sqdiff-normed")
 THREADS = 2  # strips computed at once (each FFT on one thread)
-CHUNK_ROWS = 16  # rows of a strip finished at once: arrays of ~0.5 MB for 4000 columns
+CHUNK_CELLS = 1 << 17  # scores of a strip finished at once: float64 arrays of 1 MB
 STRIP_CELLS = 3 << 20  # samples of a streamed strip's transform (~24 MB in float64)
 WHOLE_CELLS = 5 << 20  # of a strip in memory, where the input is held anyway
 SMALL_CELLS = 1 << 18  # inputs matched in memory in one strip
@@ -275,8 +275,9 @@ class _Plan:
         """A 2-D strip's scores a few rows at a time, so that every array stays in cache."""
         out = np.empty(cross.shape, dtype=self.dtype) if out is None else out
         runs = [windows.DownRows(a, self.k[0]) for a in channels]
-        for r0 in range(0, cross.shape[0], CHUNK_ROWS):
-            count = min(CHUNK_ROWS, cross.shape[0] - r0)
+        chunk = max(1, CHUNK_CELLS // cross.shape[1])
+        for r0 in range(0, cross.shape[0], chunk):
+            count = min(chunk, cross.shape[0] - r0)
             s1, s2 = [], []
             for run in runs:
                 sums, squares = run.take(count)  # (count, cols)
