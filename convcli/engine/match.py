@@ -208,21 +208,27 @@ class _Plan:
         if mask is not None:
             self.m_spec, self.m2_spec = self._spectra(m[..., None]), self._spectra(m2)
 
-    def _padded(self, a, minus=0.0):
-        """``a - minus``, shape (rows,) or (rows, cols), zero-padded to :attr:`grid`."""
-        buf = np.empty(self.grid, self.dtype)
-        view = buf[0] if self.nd == 1 else buf  # (size,) or (rows, cols)
-        np.subtract(a, minus, out=view[tuple(slice(0, n) for n in a.shape)], casting="unsafe")
-        view[a.shape[0] :] = 0
+    def _padded(self, a, minus=None):
+        """``a`` (n..., C) less ``minus`` (C,), channels first and zero-padded to :attr:`grid`,
+        in the transforms' dtype: the buffer (C, *grid) and a's part of it (C, n...)."""
+        c = a.shape[-1]
+        buf = np.empty((c,) + self.grid, self.dtype)
+        planes = buf[:, 0] if self.nd == 1 else buf  # (C, size) or (C, rows, cols)
+        part = planes[(slice(None),) + tuple(slice(0, n) for n in a.shape[:-1])]
+        less = np.zeros(c) if minus is None else minus
+        np.subtract(
+            np.moveaxis(a, -1, 0), less.reshape((c,) + (1,) * self.nd), out=part, casting="unsafe"
+        )
+        planes[:, a.shape[0] :] = 0
         if self.nd == 2:
-            view[: a.shape[0], a.shape[1] :] = 0
-        return buf, view[tuple(slice(0, n) for n in a.shape)]
+            planes[:, : a.shape[0], a.shape[1] :] = 0
+        return buf, part
 
     def _spectra(self, a):
         """OpenCV's packed (CCS) spectrum of each channel of ``a`` (n..., C) at the strip size."""
         import cv2
 
-        return [cv2.dft(self._padded(a[..., c])[0]) for c in range(a.shape[-1])]
+        return [cv2.dft(plane) for plane in self._padded(a)[0]]
 
     def _corr(self, spec_x, spec_k, valid, per_channel=False, spent=False):
         """Valid correlation from spectra: summed over channels, or a list of one per channel.
@@ -250,15 +256,12 @@ class _Plan:
         import cv2
 
         valid = tuple(n - k + 1 for n, k in zip(xs.shape[: self.nd], self.k))
-        centre = np.zeros(xs.shape[-1]) if self.centre is None else self.centre
-        channels, spec = [], []
-        for c in range(xs.shape[-1]):
-            buf, view = self._padded(xs[..., c], centre[c])  # centred in the transforms' dtype
-            channels.append(view)
-            spec.append(cv2.dft(buf))  # (nonzeroRows makes OpenCV 5 slower, not faster)
+        buf, part = self._padded(xs, self.centre)  # centred: (C, *grid), (C, rows[, cols])
+        spec = [cv2.dft(plane) for plane in buf]  # (nonzeroRows makes OpenCV 5 slower)
+        channels = list(part)
         cross = self._corr(spec, self.spectrum, valid, spent=self.mask is None)
         if self.mask is not None:
-            squares = [cv2.dft(self._padded(np.square(a, dtype=np.float64))[0]) for a in channels]
+            squares = self._spectra(np.square(np.moveaxis(part, 0, -1), dtype=np.float64))
             s2 = self._corr(squares, self.m2_spec, valid, per_channel=True)
             s1 = q1 = None
             if self.centre is not None:
@@ -269,20 +272,19 @@ class _Plan:
             s1 = [windows.along_signal(a, self.k[0]) for a in channels]
             s2 = [windows.along_signal(np.square(a, dtype=np.float64), self.k[0]) for a in channels]
             return finish(self, cross, s1, s2, s1, out)
-        return self._by_rows(channels, cross, out)
+        return self._by_rows(part, cross, out)
 
-    def _by_rows(self, channels, cross, out=None):
-        """A 2-D strip's scores a few rows at a time, so that every array stays in cache."""
+    def _by_rows(self, part, cross, out=None):
+        """A 2-D strip's scores a few rows at a time, so that every array stays in cache;
+        ``part`` (C, rows, cols), the channels' sums made together."""
         out = np.empty(cross.shape, dtype=self.dtype) if out is None else out
-        runs = [windows.DownRows(a, self.k[0]) for a in channels]
-        chunk = max(1, CHUNK_CELLS // cross.shape[1])
+        run = windows.DownRows(part, self.k[0])
+        chunk = max(1, CHUNK_CELLS // (cross.shape[1] * len(part)))
         for r0 in range(0, cross.shape[0], chunk):
             count = min(chunk, cross.shape[0] - r0)
-            s1, s2 = [], []
-            for run in runs:
-                sums, squares = run.take(count)  # (count, cols)
-                s1.append(windows.along_rows(sums, self.k[1]))
-                s2.append(windows.along_rows(squares, self.k[1]))
+            sums, squares = run.take(count)  # (C, count, cols)
+            s1 = windows.along_rows(sums, self.k[1])  # (C, count, cols - kw + 1)
+            s2 = windows.along_rows(squares, self.k[1])
             finish(self, cross[r0 : r0 + count], s1, s2, s1, out[r0 : r0 + count])
         return out
 

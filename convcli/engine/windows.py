@@ -26,13 +26,14 @@ def along_rows(a: np.ndarray, k: int) -> np.ndarray:
     ndarray of shape (..., n - k + 1), float64
     """
     n = a.shape[-1]
-    if a.ndim == 2 and a.dtype == np.float64:
+    if a.ndim >= 2 and a.dtype == np.float64 and a.flags.c_contiguous:
         import cv2
 
+        rows = a.reshape(-1, n)  # (all rows, n)
         sums = cv2.boxFilter(
-            a, -1, (k, 1), anchor=(0, 0), normalize=False, borderType=cv2.BORDER_CONSTANT
+            rows, -1, (k, 1), anchor=(0, 0), normalize=False, borderType=cv2.BORDER_CONSTANT
         )
-        return sums[:, : n - k + 1]
+        return sums[:, : n - k + 1].reshape(a.shape[:-1] + (n - k + 1,))
     out_n = n - k + 1
     result, offset, width, p = None, 0, 1, a
     while True:
@@ -62,34 +63,36 @@ class DownRows:
 
     Parameters
     ----------
-    a : ndarray of shape (rows, cols)
+    a : ndarray of shape (rows, cols) or (C, rows, cols)
+        Channels (leading axes) are summed apart, one NumPy call a row for all of them.
     k : int
-        Rows per window; window ``i`` is ``a[i:i+k]``.
+        Rows per window; window ``i`` is ``a[..., i:i+k, :]``.
     """
 
     def __init__(self, a: np.ndarray, k: int):
         self.a, self.k, self.next_row = a, k, 0
-        head = a[:k].astype(np.float64)
-        self.run = head.sum(axis=0)  # (cols,)
-        self.run2 = np.square(head).sum(axis=0)
+        head = a[..., :k, :].astype(np.float64)
+        self.run = head.sum(axis=-2)  # (..., cols)
+        self.run2 = np.square(head).sum(axis=-2)
 
     def take(self, count: int):
-        """The next ``count`` windows: two arrays of shape (count, cols)."""
+        """The next ``count`` windows: two arrays of shape (..., count, cols)."""
         a, k, i0 = self.a, self.k, self.next_row
-        sums, squares = np.empty((count, a.shape[1])), np.empty((count, a.shape[1]))
+        sums = np.empty(a.shape[:-2] + (count, a.shape[-1]))
+        squares = np.empty_like(sums)
         first = 0
         if i0 == 0:
-            sums[0], squares[0] = self.run, self.run2
+            sums[..., 0, :], squares[..., 0, :] = self.run, self.run2
             first = 1
-        enter = a[i0 + first + k - 1 : i0 + count + k - 1].astype(np.float64)
-        leave = a[i0 + first - 1 : i0 + count - 1]
-        d1 = enter - leave  # (count - first, cols)
+        enter = a[..., i0 + first + k - 1 : i0 + count + k - 1, :].astype(np.float64)
+        leave = a[..., i0 + first - 1 : i0 + count - 1, :]
+        d1 = enter - leave  # (..., count - first, cols)
         d2 = np.add(enter, leave, out=enter)
         d2 *= d1  # enter**2 - leave**2
         run, run2 = self.run, self.run2
         for j in range(count - first):
-            run = np.add(run, d1[j], out=sums[first + j])
-            run2 = np.add(run2, d2[j], out=squares[first + j])
+            run = np.add(run, d1[..., j, :], out=sums[..., first + j, :])
+            run2 = np.add(run2, d2[..., j, :], out=squares[..., first + j, :])
         self.run, self.run2 = run.copy(), run2.copy()
         self.next_row = i0 + count
         return sums, squares

@@ -3,7 +3,8 @@
 The image is opened through libvips with sequential access and read once, top to
 bottom: each strip of ``plan.step + kh - 1`` rows (the last ``kh - 1`` carried over
 from the strip before) gives ``plan.step`` rows of the score map, the engine's strip
-(:func:`convcli.engine.match.piece_plan`). The matches are kept across strips by
+(:func:`convcli.engine.match.piece_plan`), scored on :data:`THREADS` threads while the
+next strip is read. The matches are kept across strips by
 :class:`convcli.matching.Candidates` (top N, threshold, suppression across strip
 edges, sub-pixel peaks) and ``--map FILE.npy`` is written a strip at a time, so memory
 grows with the width and the template, not the height. Taken for images of at least
@@ -13,15 +14,18 @@ the whole image) and pictures of the map are made in memory.
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
-from .. import messages
-from ..engine.match import LOWER_IS_BETTER, piece_plan
+from .. import allocator, messages
+from ..engine.match import LOWER_IS_BETTER, THREADS, piece_plan
 from ..errors import ShapeError
 from ..io.data import Data
 from ..matching import Candidates, default_distance
 
-STRIP_MIN_PIXELS = 1 << 24  # 16.8 megapixels: smaller images are matched in memory
+STRIP_MIN_PIXELS = 1 << 20  # a megapixel: smaller images are decoded whole (the same scores)
 MAX_TEMPLATE_ROWS = 1024  # taller templates make strips as large as the image
 _TOP = {"uchar": 255.0, "ushort": 65535.0}
 
@@ -117,14 +121,25 @@ def match_strips(path: str, source: str, fmt: str, template, settings) -> dict:
         write = None
         if settings.map_path:
             write = stack.enter_context(marks.map_rows(settings.map_path, shape))
+
+        def take(s, a, r0, count):  # s: (b - a, cols - kw + 1), map rows a .. b - 1
+            found.add(s, a, r0 - a, count)
+            if write is not None:
+                write(s[r0 - a : r0 - a + count])
+
+        stack.enter_context(allocator.kept())  # the strips' buffers, reused
+        pool = stack.enter_context(ThreadPoolExecutor(THREADS))
+        pending = deque()  # strips scored on the threads while the next is read
         own = plan.step - 2
         for r0 in range(0, shape[0], own):
             count = min(own, shape[0] - r0)
             a, b = max(0, r0 - 1), min(shape[0], r0 + count + 1)
-            s = plan.strip(rows.take(a, b + kh - 1))  # (b - a, cols - kw + 1)
-            found.add(s, a, r0 - a, count)
-            if write is not None:
-                write(s[r0 - a : r0 - a + count])
+            pending.append((pool.submit(plan.strip, rows.take(a, b + kh - 1)), a, r0, count))
+            if len(pending) == THREADS:
+                done, *place = pending.popleft()
+                take(done.result(), *place)
+        for done, *place in pending:
+            take(done.result(), *place)
     digits = 7 if plan.dtype == np.float32 else 12
     matches = [
         (
