@@ -188,6 +188,47 @@ def test_box_sums_agree_with_summing_each_window(a, data):
     np.testing.assert_allclose(windows.box_sums(a, k), windows.box_sums_naive(a, k), atol=1e-9)
 
 
+@given(
+    hnp.arrays(
+        np.float32,
+        st.tuples(st.integers(1, 3), st.integers(1, 12), st.integers(1, 12)),
+        elements=st.floats(-1e3, 1e3, width=32),
+    ),
+    st.data(),
+)
+def test_running_sums_down_the_rows_keep_each_channel_apart(a, data):
+    k = data.draw(st.integers(1, a.shape[1]))
+    run = windows.DownRows(a, k)
+    sums, squares = [], []
+    while run.next_row < a.shape[1] - k + 1:
+        s, q = run.take(min(data.draw(st.integers(1, 4)), a.shape[1] - k + 1 - run.next_row))
+        sums.append(s)
+        squares.append(q)
+    sums, squares = np.concatenate(sums, axis=1), np.concatenate(squares, axis=1)
+    for c, plane in enumerate(a.astype(np.float64)):  # (rows, cols)
+        np.testing.assert_allclose(sums[c], windows.box_sums_naive(plane, (k, 1)), atol=1e-6)
+        np.testing.assert_allclose(
+            squares[c], windows.box_sums_naive(plane**2, (k, 1)), rtol=1e-9, atol=1e-3
+        )
+
+
+def test_equal_windows_tie_at_exactly_one_and_the_first_is_the_match():
+    ramp = np.arange(50.0)
+    assert (score_map(ramp, ramp[:7]) == 1.0).all()  # every window is the template, shifted
+    assert match(ramp[:7], ramp)[0].position == (0,)
+    plane = np.add.outer(np.arange(40.0), 2 * np.arange(60.0))  # (40, 60)
+    assert (score_map(plane, plane[:5, :6]) == 1.0).all()
+
+
+def test_an_exact_cut_out_has_no_squared_difference_in_float32_images():
+    x = _image((300, 400))
+    t = x[120:152, 200:248].copy()
+    s = score_map(x, t, "sqdiff")
+    assert s.dtype == np.float64  # float64 transforms: the best is a difference of big sums
+    assert s[120, 200] < 1e-6 * float(np.sum(t.astype(np.float64) ** 2))
+    assert np.unravel_index(np.argmin(s), s.shape) == (120, 200)
+
+
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
 @pytest.mark.parametrize("lengths", [(20, 20), (30, 7), (7, 30)])
 def test_lags_agree_with_scipy_correlate_and_correlation_lags(mode, lengths):
