@@ -103,6 +103,18 @@ def _rgb8(data: Data) -> np.ndarray:
     return a.round().astype(np.uint8)
 
 
+def _font(longest: int):
+    """A label font that reads on a picture of ``longest`` pixels seen whole (about 1/80 of
+    it, 11 pixels at least), and the rows its line takes."""
+    from PIL import ImageFont
+
+    size = max(11, round(longest / 80))
+    try:
+        return ImageFont.load_default(size=size), size + 1
+    except (OSError, ValueError):  # a Pillow built without FreeType: the fixed bitmap font
+        return ImageFont.load_default(), 12
+
+
 def mark_image(data: Data, matches, size, path: str, label: str) -> None:
     """The input with each match boxed in red and its score written beside it (PNG)."""
     from PIL import Image, ImageDraw
@@ -113,14 +125,15 @@ def mark_image(data: Data, matches, size, path: str, label: str) -> None:
     draw = ImageDraw.Draw(im)
     kh, kw = size
     width = max(1, round(max(im.size) / 400))
+    font, tall = _font(max(im.size))
     for rank, (position, value) in enumerate(matches, 1):
         y, x = (round(float(v)) for v in position)
         draw.rectangle([x, y, x + kw - 1, y + kh - 1], outline=(255, 0, 0), width=width)
         text = f"{rank}: {label}={value:.3f}"
-        ty = y - 12 if y >= 12 else min(y + kh + 1, im.size[1] - 11)
-        box = draw.textbbox((x, ty), text)
+        ty = y - tall if y >= tall else min(y + kh + 1, im.size[1] - tall + 1)
+        box = draw.textbbox((x, ty), text, font=font)
         draw.rectangle(box, fill=(0, 0, 0))
-        draw.text((x, ty), text, fill=(255, 255, 0))
+        draw.text((x, ty), text, fill=(255, 255, 0), font=font)
     import io
 
     buffer = io.BytesIO()
