@@ -323,3 +323,30 @@ def test_a_large_image_in_strips_gives_what_the_whole_image_does(
     assert strips[0]["position"] == [100, 400]
     r = cli("match", tmp_path / "piece.png", tmp_path / "big.png", "-v")
     assert "320x700x3 in strips of 256 rows" in r.output and "x=100 y=400 (32x24)" in r.output
+
+
+@pytest.mark.parametrize("mode", ["RGB", "I;16", "L"])
+def test_a_large_image_is_marked_in_strips_as_the_whole_image_marks_it(
+    cli, tmp_path, monkeypatch, samples, mode
+):
+    from convcli.job import matchstrips
+
+    big = Image.open(samples / "chelsea.png").resize((320, 700))
+    if mode == "I;16":
+        grey = np.asarray(big.convert("L"), dtype=np.uint16) * 257
+        big = Image.fromarray(grey)
+    else:
+        big = big.convert(mode)
+    big.save(tmp_path / "big.png")
+    big.crop((100, 0, 132, 24)).save(tmp_path / "piece.png")  # at the top: the label below it
+    args = ("match", tmp_path / "piece.png", tmp_path / "big.png", "--top", "3", "-v")
+    monkeypatch.setattr(matchstrips, "STRIP_MIN_PIXELS", 0)
+    strips = cli(*args, "--mark", tmp_path / "strips.png")
+    assert "in strips of" in strips.output and "x=100 y=0 (32x24)" in strips.output
+    monkeypatch.setattr(matchstrips, "STRIP_MIN_PIXELS", 1 << 40)
+    whole = cli(*args, "--mark", tmp_path / "whole.png")
+    assert "in strips of" not in whole.output
+    a, b = (np.asarray(Image.open(tmp_path / f"{n}.png")) for n in ("strips", "whole"))
+    assert a.shape == b.shape == (700, 320, 3)
+    np.testing.assert_array_equal(a, b)
+    assert (a[0:24, 100] == (255, 0, 0)).all()  # the box's left edge, in red

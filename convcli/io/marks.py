@@ -103,6 +103,78 @@ def _rgb8(data: Data) -> np.ndarray:
     return a.round().astype(np.uint8)
 
 
+def mark_image_rows(im, matches, size, path: str, label: str) -> None:
+    """:func:`mark_image` for a pyvips image read top to bottom (a strip route's input):
+    each box and label is drawn on a small transparent picture of its own, composited
+    where it lies, and libvips writes the PNG as the rows go by, in flat memory."""
+    import pyvips
+    from PIL import Image, ImageDraw
+
+    from .image import save
+
+    rgb = _rgb8_vips(im)
+    style = _style(max(rgb.width, rgb.height))
+    layers, xs, ys = [], [], []
+    for rank, (position, value) in enumerate(matches, 1):
+        y, x = (round(float(v)) for v in position)
+        text = f"{rank}: {label}={value:.3f}"
+        x0, y0, x1, y1 = _extent(x, y, size, text, style, rgb.height)
+        layer = Image.new("RGBA", (x1 - x0, y1 - y0), (0, 0, 0, 0))
+        _draw_match(ImageDraw.Draw(layer), x, y, size, text, style, rgb.height, (x0, y0))
+        pixels = np.asarray(layer)  # (rows, cols, 4) uint8
+        layers.append(pyvips.Image.new_from_array(pixels, interpretation="srgb"))
+        xs.append(x0)
+        ys.append(y0)
+    if layers:
+        rgb = rgb.composite(layers, "over", x=xs, y=ys)[:3].rint().cast("uchar")
+    save(rgb, path, "png", {})
+
+
+def _rgb8_vips(im):
+    """:func:`_rgb8` for a pyvips image (its alpha already left out)."""
+    if im.bands > 3:
+        im = im[:3]
+    top = {"uchar": 255.0, "ushort": 65535.0}.get(im.format) or (im.max() or 1.0)
+    if top != 255.0:
+        im = (im * (255.0 / top) + 0.5).cast("uchar")  # as _rgb8 rounds
+    if im.bands == 1:
+        im = im.bandjoin([im, im])
+    return im.copy(interpretation="srgb")
+
+
+def _style(longest: int):
+    """(line width, font, rows of a label) for a picture of ``longest`` pixels."""
+    return (max(1, round(longest / 400)), *_font(longest))
+
+
+def _label_row(y: int, kh: int, tall: int, height: int) -> int:
+    """The label's top row: above the box, or below it at the picture's top edge."""
+    return y - tall if y >= tall else min(y + kh + 1, height - tall + 1)
+
+
+def _extent(x, y, size, text, style, height):
+    """(x0, y0, x1, y1): the pixels a match's box and label cover."""
+    from PIL import Image, ImageDraw
+
+    kh, kw = size
+    ty = _label_row(y, kh, style[2], height)
+    left, top, right, bottom = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox(
+        (x, ty), text, font=style[1]
+    )
+    return min(x, left), min(y, top), max(x + kw, right + 1), max(y + kh, bottom + 1)
+
+
+def _draw_match(draw, x, y, size, text, style, height, origin=(0, 0)) -> None:
+    """Box the match at (x, y) in red and write ``text`` beside it on ``draw``, whose
+    top-left pixel is ``origin`` in the picture."""
+    (kh, kw), (width, font, tall), (ox, oy) = size, style, origin
+    ty = _label_row(y, kh, tall, height) - oy
+    x, y = x - ox, y - oy
+    draw.rectangle([x, y, x + kw - 1, y + kh - 1], outline=(255, 0, 0), width=width)
+    draw.rectangle(draw.textbbox((x, ty), text, font=font), fill=(0, 0, 0))
+    draw.text((x, ty), text, fill=(255, 255, 0), font=font)
+
+
 def _font(longest: int):
     """A label font that reads on a picture of ``longest`` pixels seen whole (about 1/80 of
     it, 11 pixels at least), and the rows its line takes."""
@@ -123,17 +195,10 @@ def mark_image(data: Data, matches, size, path: str, label: str) -> None:
 
     im = Image.fromarray(_rgb8(data))
     draw = ImageDraw.Draw(im)
-    kh, kw = size
-    width = max(1, round(max(im.size) / 400))
-    font, tall = _font(max(im.size))
+    style = _style(max(im.size))
     for rank, (position, value) in enumerate(matches, 1):
         y, x = (round(float(v)) for v in position)
-        draw.rectangle([x, y, x + kw - 1, y + kh - 1], outline=(255, 0, 0), width=width)
-        text = f"{rank}: {label}={value:.3f}"
-        ty = y - tall if y >= tall else min(y + kh + 1, im.size[1] - tall + 1)
-        box = draw.textbbox((x, ty), text, font=font)
-        draw.rectangle(box, fill=(0, 0, 0))
-        draw.text((x, ty), text, fill=(255, 255, 0), font=font)
+        _draw_match(draw, x, y, size, f"{rank}: {label}={value:.3f}", style, im.size[1])
     import io
 
     buffer = io.BytesIO()

@@ -7,9 +7,10 @@ from the strip before) gives ``plan.step`` rows of the score map, the engine's s
 next strip is read. The matches are kept across strips by
 :class:`convcli.matching.Candidates` (top N, threshold, suppression across strip
 edges, sub-pixel peaks) and ``--map FILE.npy`` is written a strip at a time, so memory
-grows with the width and the template, not the height. Taken for images of at least
-:data:`STRIP_MIN_PIXELS` pixels whose template fits a strip; ``--mark`` (which draws on
-the whole image) and pictures of the map are made in memory.
+grows with the width and the template, not the height; ``--mark`` reads the image a
+second time as libvips writes the boxed copy. Taken for images of at least
+:data:`STRIP_MIN_PIXELS` pixels whose template fits a strip; pictures of the map are
+made in memory.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def strips(source: str, fmt: str, template, settings) -> bool:
     """Whether an image and these settings take the strip route."""
     from ..io import image, registry
 
-    if registry.kind_of(fmt) != "image" or fmt in image.PILLOW_ONLY or settings.mark_path:
+    if registry.kind_of(fmt) != "image" or fmt in image.PILLOW_ONLY:
         return False
     if settings.map_path and not settings.map_path.lower().endswith(".npy"):
         return False
@@ -159,6 +160,10 @@ def match_strips(path: str, source: str, fmt: str, template, settings) -> dict:
     }
     if not matches:
         result["best"] = found.best
+    if settings.mark_path:  # a second pass over the image, drawn on as libvips writes it
+        label = "r" if settings.score == "ccoeff-normed" else settings.score
+        im = _opened(source, name, fmt, settings.gray)
+        marks.mark_image_rows(im, matches, (kh, kw), settings.mark_path, label)
     return result
 
 
