@@ -26,6 +26,7 @@ loop-per-window twin.
 from __future__ import annotations
 
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -184,6 +185,7 @@ class _Plan:
         self.step = self.size[0] - self.k[0] + 1
         t = t.astype(np.float64)
         self.mask = mask
+        self._mine = threading.local()  # each thread's buffers, reused strip after strip
         m = np.ones(self.k) if mask is None else mask
         m2 = (m * m)[..., None]  # (k..., 1)
         if score.startswith("ccoeff"):
@@ -209,11 +211,21 @@ class _Plan:
         if mask is not None:
             self.m_spec, self.m2_spec = self._spectra(m[..., None]), self._spectra(m2)
 
-    def _padded(self, a, minus=None):
+    def _scratch(self, name: str, shape) -> np.ndarray:
+        """This thread's buffer ``name`` of ``shape`` in the transforms' dtype, made once."""
+        a = getattr(self._mine, name, None)
+        if a is None or a.shape != shape:
+            a = np.empty(shape, self.dtype)
+            setattr(self._mine, name, a)
+        return a
+
+    def _padded(self, a, minus=None, reuse=False):
         """``a`` (n..., C) less ``minus`` (C,), channels first and zero-padded to :attr:`grid`,
-        in the transforms' dtype: the buffer (C, *grid) and a's part of it (C, n...)."""
+        in the transforms' dtype: the buffer (C, *grid) and a's part of it (C, n...);
+        ``reuse``: the thread's own buffer (overwritten by its next strip)."""
         c = a.shape[-1]
-        buf = np.empty((c,) + self.grid, self.dtype)
+        shape = (c,) + self.grid
+        buf = self._scratch("padded", shape) if reuse else np.empty(shape, self.dtype)
         planes = buf[:, 0] if self.nd == 1 else buf  # (C, size) or (C, rows, cols)
         part = planes[(slice(None),) + tuple(slice(0, n) for n in a.shape[:-1])]
         less = np.zeros(c) if minus is None else minus
@@ -257,8 +269,9 @@ class _Plan:
         import cv2
 
         valid = tuple(n - k + 1 for n, k in zip(xs.shape[: self.nd], self.k))
-        buf, part = self._padded(xs, self.centre)  # centred: (C, *grid), (C, rows[, cols])
-        spec = [cv2.dft(plane) for plane in buf]  # (nonzeroRows makes OpenCV 5 slower)
+        buf, part = self._padded(xs, self.centre, True)  # centred: (C, *grid), (C, rows[, cols])
+        spectra = self._scratch("spectra", buf.shape)  # (C, *grid), packed
+        spec = [cv2.dft(p, dst=d) for p, d in zip(buf, spectra)]  # (nonzeroRows: slower)
         channels = list(part)
         cross = self._corr(spec, self.spectrum, valid, spent=self.mask is None)
         if self.mask is not None:

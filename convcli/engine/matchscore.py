@@ -46,6 +46,9 @@ def finish(plan, cross, s1, s2, q1, out=None):
     list without a mask).
     """
     score = plan.score
+    fused = out is not None and out.dtype == np.float32 and plan.t_energy > 0
+    if fused and score == "ccoeff-normed" and plan.mask is None:
+        return _pearson32(plan, cross, s1, s2, out)
     energy = _total(s2)
     if score.startswith("ccoeff"):
         if plan.mask is None:
@@ -68,6 +71,32 @@ def finish(plan, cross, s1, s2, q1, out=None):
     if score == "sqdiff":
         return _into(out, num)
     return normed(num, energy, plan.t_energy, plan.tolerance, worst=1.0, out=out)
+
+
+def _pearson32(plan, cross, s1, s2, out):
+    """ccoeff-normed without a mask, into float32 ``out``: :func:`normed`'s rule in
+    OpenCV's fused passes (a third of NumPy's time; the float32 rounding does what
+    :data:`ROUNDING` does in float64)."""
+    import cv2
+
+    var, scratch = np.empty(cross.shape), np.empty(cross.shape)  # (rows, cols) float64
+    for c, (a, b) in enumerate(zip(s1, s2)):  # var = sum over channels of s2 - s1**2 / n
+        cv2.multiply(a, a, dst=scratch, scale=1.0 / plan.count)
+        if c == 0:
+            cv2.subtract(b, scratch, dst=var)
+        else:
+            var += b
+            var -= scratch
+    cv2.scaleAdd(_total(s2), -1e-9, var, dst=scratch)  # the variance past 1e-9 of the energy
+    bad = scratch <= plan.tolerance
+    cv2.sqrt(var, dst=var)  # (below the tolerance it may be NaN: those are bad already)
+    norm = var.astype(np.float32)  # the quotient is float32: so may its divisor be
+    cv2.divide(cross, norm, dst=out, scale=1 / math.sqrt(plan.t_energy))
+    bad |= np.abs(out) >= 1.125
+    np.minimum(out, 1.0, out=out)
+    np.maximum(out, -1.0, out=out)
+    np.copyto(out, 0.0, where=bad)
+    return out
 
 
 def _into(out, a):
