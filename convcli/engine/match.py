@@ -285,6 +285,7 @@ class _Plan:
         if self.nd == 1:
             s1 = [windows.along_signal(a, self.k[0]) for a in channels]
             s2 = [windows.along_signal(np.square(a, dtype=np.float64), self.k[0]) for a in channels]
+            out = np.empty(cross.shape, self.dtype) if out is None else out
             return finish(self, cross, s1, s2, s1, out)
         return self._by_rows(part, cross, out)
 
