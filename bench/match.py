@@ -67,12 +67,20 @@ def images(rounds: int) -> list[str]:
     import cv2
     from skimage.feature import match_template
 
+    from convcli.engine import match
     from convcli.engine.match import score_map, score_map_naive
+
+    def one_thread(t):
+        threads, match.THREADS = match.THREADS, 1
+        try:
+            score_map(x, t)
+        finally:
+            match.THREADS = threads
 
     x = _photo()
     rows = [
-        "| case | convcli | OpenCV | ratio | CPU ratio | scikit-image | ratio |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| case | convcli | OpenCV | ratio | CPU ratio | one thread | scikit-image | ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for k in SIZES:
         t = x[1200 : 1200 + k, 2000 : 2000 + k].copy()
@@ -82,17 +90,19 @@ def images(rounds: int) -> list[str]:
             window = x[i : i + k, j : j + k]
             assert abs(a[i, j] - score_map_naive(window, t)[0, 0]) < 1e-4, k  # the bound
         match_template(x, t)
-        ours, cv, sk = [], [], []
+        ours, cv, sk, single = [], [], [], []
         for _ in range(rounds):
             cv.append(_median_time(lambda t=t: cv2.matchTemplate(x, t, cv2.TM_CCOEFF_NORMED), 3))
             sk.append(_median_time(lambda t=t: match_template(x, t), 1))
             ours.append(_median_time(lambda t=t: score_map(x, t), 3))
-        ours, cv, sk = map(np.array, (ours, cv, sk))  # (rounds, 2): wall, CPU
+            single.append(_median_time(lambda t=t: one_thread(t), 3))
+        ours, cv, sk, single = map(np.array, (ours, cv, sk, single))  # (rounds, 2): wall, CPU
         wall = ours[:, 0]
         rows.append(
             f"| {x.shape[1]}x{x.shape[0]} grey float32, template {k}x{k} | "
             f"{np.median(wall):.3f} s | {np.median(cv[:, 0]):.3f} s | "
             f"{np.median(wall / cv[:, 0]):.2f}x | {np.median(ours[:, 1] / cv[:, 1]):.2f}x | "
+            f"{np.median(single[:, 0] / cv[:, 0]):.2f}x | "
             f"{np.median(sk[:, 0]):.3f} s | {np.median(wall / sk[:, 0]):.2f}x |"
         )
     return rows
