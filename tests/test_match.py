@@ -220,6 +220,15 @@ def test_equal_windows_tie_at_exactly_one_and_the_first_is_the_match():
     assert (score_map(plane, plane[:5, :6]) == 1.0).all()
 
 
+def test_an_exact_cut_out_scores_exactly_one_from_float32_transforms():
+    x = _image((300, 400))
+    for shape in ((32, 48), (64, 64)):
+        t = x[100 : 100 + shape[0], 50 : 50 + shape[1]].copy()
+        s = score_map(x, t)
+        assert s.dtype == np.float32 and s[100, 50] == 1.0
+        assert (s < 1.0).sum() == s.size - 1  # no other window reads as the template
+
+
 def test_an_exact_cut_out_has_no_squared_difference_in_float32_images():
     x = _image((300, 400))
     t = x[120:152, 200:248].copy()
