@@ -120,9 +120,24 @@ def test_the_fast_scores_agree_with_the_naive_twin(data, nd, integers, score):
     x, t = data.draw(_signals(nd, integers))
     fast, naive = score_map(x, t, score), score_map_naive(x, t, score)
     scale = max(1.0, float(np.abs(naive).max()))
-    np.testing.assert_allclose(fast, naive, atol=1e-7 * scale, rtol=1e-7)
     if score.endswith("normed"):
         assert np.isfinite(fast).all() and np.abs(fast).max() <= 1
+        scale = _quiet(x, t.shape, score)  # windows far quieter than the input lose digits
+    assert (np.abs(fast - naive) <= 1e-7 * scale + 1e-7 * np.abs(naive)).all()
+
+
+def _quiet(x, k, score):
+    """(windows...): the factor by which a normalised score's error may pass 1e-7, from
+    sums over the whole strip (running sums, transforms): each rounds to eps of what it
+    has summed, up to ``x.size`` times the loudest energy, so a window far quieter than
+    the rest of the input loses digits (1 for every ordinary window)."""
+    centred = x - x.mean() if score.startswith("ccoeff") else x
+    w = np.lib.stride_tricks.sliding_window_view(centred, k)  # (windows..., k...)
+    axes = tuple(range(x.ndim, 2 * x.ndim))
+    energy = w.var(axis=axes) if score.startswith("ccoeff") else np.mean(w * w, axis=axes)
+    loudest = float(np.max(centred * centred)) * x.size
+    bound = 8 * np.finfo(float).eps * x.size * loudest / np.maximum(energy, 1e-300)
+    return np.maximum(1.0, bound / 1e-7)
 
 
 @given(st.lists(st.integers(-5, 5), min_size=2, max_size=30), st.integers(0, 1000))

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import DataError, ShapeError
 from . import windows
-from .matchscore import finish, normed, tolerance, tolerance_for
+from .matchscore import ROUNDING, finish, normed, tolerance, tolerance_for
 
 SCORES = ("ccoeff-normed", "ccoeff", "ccorr", "ccorr-normed", "sqdiff", "sqdiff-normed")
 LOWER_IS_BETTER = ("sqdiff", "sqdiff-normed")
@@ -135,6 +135,13 @@ def score_map(x, t, score: str = "ccoeff-normed", *, ndim: int | None = None, ma
     return out
 
 
+def _variance_of(deviations, squares) -> float:
+    """A template's energy about its mean, or 0 where it is within rounding of it (a
+    template with no variance but for its last digits has none)."""
+    energy = float(deviations.sum())
+    return energy if energy > ROUNDING * float(squares.sum()) else 0.0
+
+
 def _strip_rows(k: int, n: int, across: int, nd: int, whole: bool) -> int:
     """Rows (samples, for a signal) of a strip's transform. Streamed: about 4 templates
     tall and at most :data:`STRIP_CELLS`, recycled by malloc rather than mapped afresh.
@@ -197,7 +204,7 @@ class _Plan:
             mean_t = (m[..., None] * t).sum(axis=tuple(range(nd))) / wsum  # (C,)
             a = m2 * (t - mean_t)  # (k..., C)
             self.a0 = a.sum(axis=tuple(range(nd)))  # (C,): 0 without a mask
-            self.t_energy = float((m2 * (t - mean_t) ** 2).sum())
+            self.t_energy = _variance_of(m2 * (t - mean_t) ** 2, m2 * t * t)
             self.wsum, self.m2sum = wsum, float(m2.sum())
         else:
             self.centre = None
@@ -367,7 +374,8 @@ def _naive_one(w, t, m, score, tolerance) -> float:
     if score.startswith("ccoeff"):
         tp = m * (t - (m * t).sum(axes) / m.sum())
         wp = m * (w - (m * w).sum(axes) / m.sum())
-        num, wvar, tvar = (tp * wp).sum(), (wp * wp).sum(), (tp * tp).sum()
+        num, wvar = (tp * wp).sum(), (wp * wp).sum()
+        tvar = _variance_of(tp * tp, (m * t) ** 2)
         tol = 1e-9 * ((m * w) ** 2).sum() + tolerance
     else:
         d = m * (t - w) if score.startswith("sqdiff") else None
