@@ -264,29 +264,16 @@ def _rows(label: str, runs: dict, diff: float) -> list[tuple]:
     ours, theirs = np.array(runs["convcli"]), np.array(runs["dask-image"])
     ratio = np.median(ours / theirs, axis=0)
     span = lambda a, f: "-".join(dict.fromkeys(f(v) for v in (a.min(), a.max())))  # noqa: E731
-    sec = lambda v: f"{v:.1f}"  # noqa: E731
+    columns = (
+        ("wall (s)", lambda v: f"{v:.1f}"),
+        ("CPU (s)", lambda v: f"{v:.1f}"),
+        ("bytes read / store", lambda v: f"{v:.2f}"),
+        ("peak RSS per worker (MB)", lambda v: f"{v / 1e6:.0f}"),
+    )
     rows = [
-        (f"{label}: wall (s)", span(ours[:, 0], sec), span(theirs[:, 0], sec), f"{ratio[0]:.2f}"),
-        (f"{label}: CPU (s)", span(ours[:, 1], sec), span(theirs[:, 1], sec), f"{ratio[1]:.2f}"),
+        (f"{label}: {what}", span(ours[:, i], f), span(theirs[:, i], f), f"{ratio[i]:.2f}")
+        for i, (what, f) in enumerate(columns)
     ]
-    rate = lambda v: f"{v:.2f}"  # noqa: E731
-    rows.append(
-        (
-            f"{label}: bytes read / store",
-            span(ours[:, 2], rate),
-            span(theirs[:, 2], rate),
-            f"{ratio[2]:.2f}",
-        )
-    )
-    mb = lambda v: f"{v / 1e6:.0f}"  # noqa: E731
-    rows.append(
-        (
-            f"{label}: peak RSS per worker (MB)",
-            span(ours[:, 3], mb),
-            span(theirs[:, 3], mb),
-            f"{ratio[3]:.2f}",
-        )
-    )
     rows.append((f"{label}: largest difference of the results", f"{diff:.1g}", "", ""))
     return rows
 
