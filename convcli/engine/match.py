@@ -42,7 +42,6 @@ CHUNK_CELLS = 1 << 17  # scores of a strip finished at once: float64 arrays of 1
 STRIP_CELLS = 3 << 20  # samples of a streamed strip's transform (~24 MB in float64)
 WHOLE_CELLS = 5 << 20  # of a strip in memory, where the input is held anyway
 SMALL_CELLS = 1 << 18  # inputs matched in memory in one strip
-_INVERSE = None  # cv2's flags for a real inverse transform, set on first use
 
 
 def _check(x, t, ndim, mask):
@@ -255,8 +254,7 @@ class _Plan:
         ``spent``: ``spec_x`` is not needed after, so the products are made in it."""
         import cv2
 
-        global _INVERSE
-        _INVERSE = cv2.DFT_INVERSE | cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE
+        inverse = cv2.DFT_INVERSE | cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE
         crop = (0, slice(0, valid[0])) if self.nd == 1 else tuple(slice(0, v) for v in valid)
         last = len(spec_k) - 1
         products = [
@@ -264,11 +262,11 @@ class _Plan:
             for c, s in enumerate(spec_x)
         ]
         if per_channel:
-            return [cv2.dft(p, flags=_INVERSE)[crop] for p in products]
+            return [cv2.dft(p, flags=inverse)[crop] for p in products]
         total = products[0]
         for p in products[1:]:
             total += p
-        return cv2.dft(total, flags=_INVERSE)[crop]
+        return cv2.dft(total, flags=inverse)[crop]
 
     def strip(self, xs, out=None):
         """Scores of the windows that lie wholly in ``xs`` (rows r0 .. r0 + len - 1), in
