@@ -180,8 +180,10 @@ _NUMPY = {"uchar": np.uint8, "ushort": np.uint16, "float": np.float32, "double":
 
 
 class _Rows:
-    """Rows ``a .. b - 1`` of an image that libvips reads once, top to bottom, as floats
-    (:class:`convcli.io.imagerows.RowReader` keeps the rows still needed)."""
+    """Rows ``a .. b - 1`` of an image that libvips reads once, top to bottom, in its own
+    sample format (:class:`convcli.io.imagerows.RowReader` keeps the rows still needed);
+    ``dtype``: the transforms' (the engine makes its float copy of each strip once, as it
+    pads it)."""
 
     def __init__(self, im, name: str):
         from ..io.imagerows import RowReader
@@ -192,7 +194,7 @@ class _Rows:
         self.dtype = np.float32 if im.format in ("uchar", "ushort", "float") else np.float64
 
     def take(self, a: int, b: int) -> np.ndarray:
-        return self.read(np.arange(a, b)).astype(self.dtype)  # (rows, cols, C)
+        return self.read(np.arange(a, b))  # (rows, cols, C)
 
 
 def split_alpha(data: Data):
