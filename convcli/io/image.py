@@ -29,7 +29,7 @@ _SAVERS = {
 }
 _MULTIPAGE = ("tiff", "gif", "webp")
 _META = ("exif-data", "icc-profile-data", "xmp-data", "xres", "yres", "resolution-unit")
-_TOP = {"uchar": 255, "ushort": 65535}
+SAMPLE_TOP = {"uchar": 255, "ushort": 65535}  # the largest sample of each integer format
 DEFAULT_QUALITY = 92
 
 
@@ -136,7 +136,7 @@ def describe(im, fmt: str) -> dict:
     page = field(im, "page-height", im.height)
     return {
         "format": im.format,
-        "max": _TOP.get(im.format),
+        "max": SAMPLE_TOP.get(im.format),
         "alpha": bool(im.hasalpha()),
         "interpretation": im.interpretation,
         "bands": im.bands,
@@ -157,7 +157,7 @@ def prepare(im, gray: bool):
     if gray and im.bands - im.hasalpha() == 3:
         alpha = im[3:] if im.hasalpha() else None
         y = im[:3].recomb([[0.299, 0.587, 0.114]])  # ITU-R 601-2, as Pillow's convert('L')
-        y = y.rint().cast(im.format) if im.format in _TOP else y.cast(im.format)
+        y = y.rint().cast(im.format) if im.format in SAMPLE_TOP else y.cast(im.format)
         y = y.copy(interpretation="grey16" if im.format == "ushort" else "b-w")
         im = y.bandjoin(alpha) if alpha is not None else y
     return im
@@ -211,14 +211,14 @@ def sample_format(meta: dict) -> str:
     depth = meta.get("depth")
     if depth:
         return "ushort" if depth == 16 else "uchar"
-    return meta.get("format") if meta.get("format") in _TOP else "uchar"
+    return meta.get("format") if meta.get("format") in SAMPLE_TOP else "uchar"
 
 
 def pixels(y, meta: dict):
     """A float pyvips image rounded (ties to even) and clipped to the output's bit depth
     (``--depth`` rescales the input's full scale to the output's)."""
     sample = sample_format(meta)
-    top_in, top_out = meta.get("max"), _TOP[sample]
+    top_in, top_out = meta.get("max"), SAMPLE_TOP[sample]
     if top_in and top_in != top_out:
         y = y * (top_out / top_in)
     return y.rint().cast(sample)
@@ -229,12 +229,12 @@ def flattened(im, meta: dict):
     background = meta.get("background")
     if background is None or not meta.get("alpha"):
         return im
-    top = _TOP.get(im.format, 1.0)
+    top = SAMPLE_TOP.get(im.format, 1.0)
     colour = [v * top for v in background]
     if im.bands - 1 == 1:  # grey: the colour's luminance (ITU-R 601-2)
         colour = [0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]]
     flat = im.flatten(background=colour, max_alpha=top)
-    return flat.rint().cast(im.format) if im.format in _TOP else flat.cast(im.format)
+    return flat.rint().cast(im.format) if im.format in SAMPLE_TOP else flat.cast(im.format)
 
 
 def to_vips(array: np.ndarray):
@@ -291,7 +291,7 @@ def _tagged(im, meta: dict, pages):
         return im.copy(interpretation="cmyk")
     wide = im.format == "ushort"
     kind = ("grey16" if wide else "b-w") if colour == 1 else ("rgb16" if wide else "srgb")
-    return im.copy(interpretation=kind) if im.format in _TOP else im
+    return im.copy(interpretation=kind) if im.format in SAMPLE_TOP else im
 
 
 _GTYPES = {

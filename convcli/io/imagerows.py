@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
-from .image import _TOP, sample_format, vips_error
+from .image import SAMPLE_TOP, sample_format, vips_error
 
 FETCH_ROWS = 64
 _DTYPES = {"uchar": np.uint8, "ushort": np.uint16, "float": np.float32, "double": np.float64}
@@ -72,9 +72,9 @@ def pixel_array(y: np.ndarray, meta: dict, scratch: bool = False) -> np.ndarray:
     With ``scratch``, ``y`` (float64) is overwritten on the way.
     """
     sample = sample_format(meta)
-    if y.dtype == _DTYPES[sample] and meta.get("max") == _TOP[sample]:
+    if y.dtype == _DTYPES[sample] and meta.get("max") == SAMPLE_TOP[sample]:
         return y  # rounded already, as it was stored
-    top_in, top_out = meta.get("max"), _TOP[sample]
+    top_in, top_out = meta.get("max"), SAMPLE_TOP[sample]
     y = y if scratch and y.dtype == np.float64 else y.astype(np.float64)
     if top_in and top_in != top_out:
         y *= top_out / top_in

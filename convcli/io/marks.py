@@ -134,12 +134,19 @@ def _rgb8_vips(im):
     """:func:`_rgb8` for a pyvips image (its alpha already left out)."""
     if im.bands > 3:
         im = im[:3]
-    top = {"uchar": 255.0, "ushort": 65535.0}.get(im.format) or (im.max() or 1.0)
-    if top != 255.0:
+    from .image import SAMPLE_TOP
+
+    top = SAMPLE_TOP.get(im.format) or (im.max() or 1.0)
+    if top != 255:
         im = (im * (255.0 / top) + 0.5).cast("uchar")  # as _rgb8 rounds
     if im.bands == 1:
         im = im.bandjoin([im, im])
     return im.copy(interpretation="srgb")
+
+
+def score_label(score: str) -> str:
+    """What a picture calls a score: r for Pearson's, else the score's name."""
+    return "r" if score == "ccoeff-normed" else score
 
 
 def _style(longest: int):

@@ -206,7 +206,11 @@ def _pictures(result, scores, data, settings) -> None:
     if settings.mark_path:
         if result["nd"] == 2:
             marks.mark_image(
-                data, result["matches"], result["size"], settings.mark_path, _label(settings.score)
+                data,
+                result["matches"],
+                result["size"],
+                settings.mark_path,
+                marks.score_label(settings.score),
             )
         else:
             marks.mark_signal(
@@ -214,17 +218,13 @@ def _pictures(result, scores, data, settings) -> None:
                 result["matches"],
                 result["rate"],
                 settings.mark_path,
-                _label(settings.score),
+                marks.score_label(settings.score),
                 data.name,
             )
 
 
 def _rounded(position):
     return tuple(p if isinstance(p, int) else round(p, 4) for p in position)
-
-
-def _label(score: str) -> str:
-    return "r" if score == "ccoeff-normed" else score
 
 
 def _value(v: float, score: str) -> str:
@@ -237,7 +237,7 @@ def _coordinate(v) -> str:
 
 def lines(result: dict, template_name: str) -> list[str]:
     """What ``convcli match`` prints for one input, one line per match."""
-    path, label, score = result["path"], _label(result["score"]), result["score"]
+    path, label, score = result["path"], marks.score_label(result["score"]), result["score"]
     if "lags" in result:
         lags, c = result["lags"]
         return [f"{lag} {v:.6g}" for lag, v in zip(lags, c)]

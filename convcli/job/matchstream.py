@@ -116,7 +116,7 @@ def _matches(f, t, n: int, name: str, settings) -> dict:
         out["best"] = found.best
     if envelope is not None:
         allocator.trim()  # the blocks' memory back before Matplotlib takes its own
-        label = "r" if score == "ccoeff-normed" else score
+        label = marks.score_label(score)
         marks.mark_signal(envelope, matches, f.samplerate, settings.mark_path, label, name)
     return out
 

@@ -28,7 +28,6 @@ from ..matching import Candidates, default_distance
 
 STRIP_MIN_PIXELS = 1 << 20  # a megapixel: smaller images are decoded whole (the same scores)
 MAX_TEMPLATE_ROWS = 1024  # taller templates make strips as large as the image
-_TOP = {"uchar": 255.0, "ushort": 65535.0}
 
 
 def strips(source: str, fmt: str, template, settings) -> bool:
@@ -161,15 +160,17 @@ def match_strips(path: str, source: str, fmt: str, template, settings) -> dict:
     if not matches:
         result["best"] = found.best
     if settings.mark_path:  # a second pass over the image, drawn on as libvips writes it
-        label = "r" if settings.score == "ccoeff-normed" else settings.score
         im = _opened(source, name, fmt, settings.gray)
+        label = marks.score_label(settings.score)
         marks.mark_image_rows(im, matches, (kh, kw), settings.mark_path, label)
     return result
 
 
 def _peak(im, source, name, fmt, centre) -> float:
     """A bound on ``|x - centre|``: from the sample format, or a pass over a float image."""
-    top, low = _TOP.get(im.format), 0.0
+    from ..io.image import SAMPLE_TOP
+
+    top, low = SAMPLE_TOP.get(im.format), 0.0
     if top is None:
         whole = _opened(source, name, fmt, False)
         low, top = float(whole.min()), float(whole.max())
